@@ -1,0 +1,245 @@
+/*
+ * libaioctx internals: the AioContext and AioHandler structures and the
+ * FDMonOps backend interface.  Not installed; only aio/*.c include it.
+ *
+ * Ownership and thread rules of every field are written next to it.  "home"
+ * means the context's home thread (see aio.h).
+ */
+#ifndef AIO_AIO_INTERNAL_H
+#define AIO_AIO_INTERNAL_H
+
+#include "aio.h"
+
+#include <liburing.h>
+#include <stdatomic.h>
+#include <sys/queue.h>
+#include <time.h>
+
+/* ---------------------------------------------------------------------- */
+/* Handlers                                                                */
+
+typedef LIST_HEAD(AioHandlerList, AioHandler) AioHandlerList;
+typedef SLIST_HEAD(AioHandlerSList, AioHandler) AioHandlerSList;
+
+/* Adaptive polling state of one handler (seed 003 AioPolledEvent). */
+typedef struct AioPolledEvent {
+    int64_t ns;                 /* current polling time, 0 = not polling */
+} AioPolledEvent;
+
+/* One registered fd.  Created and freed by the home thread only.  A
+ * handler is never modified in place: aio_set_fd_handler() builds a new
+ * node and the backend's ->update() swaps old for new, so a backend may
+ * keep pointers to nodes it has in flight (io_uring) until it releases
+ * them with aio_free_deleted_handler(). */
+struct AioHandler {
+    GPollFD pfd;                /* fd, G_IO_* events; revents for poll/GSource */
+    IOHandler *io_read;
+    IOHandler *io_write;
+    AioPollFn *io_poll;
+    IOHandler *io_poll_ready;
+    IOHandler *io_poll_begin;
+    IOHandler *io_poll_end;
+    void *opaque;
+
+    LIST_ENTRY(AioHandler) node;          /* ctx->aio_handlers */
+    LIST_ENTRY(AioHandler) node_ready;    /* a ready_list during dispatch */
+    LIST_ENTRY(AioHandler) node_deleted;  /* ctx->deleted_aio_handlers */
+    LIST_ENTRY(AioHandler) node_poll;     /* ctx->poll_aio_handlers */
+    bool on_ready_list;
+    bool on_deleted_list;
+    bool on_poll_list;
+    int ready_events;           /* G_IO_* set by the backend with node_ready */
+
+    /* io_uring backend state (fdmon-io_uring.c only). */
+    SLIST_ENTRY(AioHandler) node_submitted;
+    unsigned uring_flags;
+
+    int64_t poll_idle_timeout;  /* drop out of polling after this (ns) */
+    AioPolledEvent poll;
+};
+
+/* Add @node to @ready_list with @revents (G_IO_*), once. */
+void aio_add_ready_handler(AioHandlerList *ready_list, AioHandler *node,
+                           int revents);
+
+/* For backends that defer freeing (io_uring): free a handler that is on
+ * ctx->deleted_aio_handlers once the backend is done with it. */
+void aio_free_deleted_handler(AioContext *ctx, AioHandler *node);
+
+/* ---------------------------------------------------------------------- */
+/* fd monitoring backends (seed 003 FDMonOps)                              */
+
+typedef struct FDMonOps {
+    const char *name;
+
+    /* Set up / tear down the backend's own state (ctx->fdmon_data).
+     * init may fail with @error: the caller falls back to another backend.
+     * destroy is called with no handler registered. */
+    bool (*init)(AioContext *ctx, GError **error);
+    void (*destroy)(AioContext *ctx);
+
+    /* Add (old == NULL), remove (new == NULL) or replace a monitored fd.
+     * Home thread. */
+    void (*update)(AioContext *ctx, AioHandler *old_node, AioHandler *new_node);
+
+    /* Wait up to @timeout ns (-1 forever, 0 non-blocking) and put ready
+     * handlers on @ready_list.  Returns the number of ready handlers, or a
+     * negative errno (EINTR is retried inside). */
+    int (*wait)(AioContext *ctx, AioHandlerList *ready_list, int64_t timeout);
+
+    /* Tell aio_poll() to stop busy-polling early because ->wait() has
+     * something ready. */
+    bool (*need_wait)(AioContext *ctx);
+
+    /* Optional: backend-specific dispatch (io_uring CqeHandlers). Returns
+     * whether progress was made. */
+    bool (*dispatch)(AioContext *ctx);
+
+    /* GLib main-loop path: prepare before g_poll, check after, dispatch
+     * puts ready handlers on @ready_list. */
+    void (*gsource_prepare)(AioContext *ctx);
+    bool (*gsource_check)(AioContext *ctx);
+    void (*gsource_dispatch)(AioContext *ctx, AioHandlerList *ready_list);
+
+    /* Optional (io_uring only): see aio_add_sqe(). */
+    void (*add_sqe)(AioContext *ctx,
+                    void (*prep_sqe)(struct io_uring_sqe *sqe, void *opaque),
+                    void *opaque, CqeHandler *cqe_handler);
+} FDMonOps;
+
+extern const FDMonOps fdmon_poll_ops;
+extern const FDMonOps fdmon_epoll_ops;
+extern const FDMonOps fdmon_io_uring_ops;
+
+/* Past this many handlers a poll context switches itself to epoll. */
+#define FDMON_POLL_UPGRADE_THRESHOLD 64
+
+/* Switch @ctx from poll to epoll (called by fdmon-poll's update when the
+ * threshold is crossed); returns false, leaving poll in place, on failure. */
+bool fdmon_epoll_try_upgrade(AioContext *ctx);
+
+/* ---------------------------------------------------------------------- */
+/* Bottom halves                                                           */
+
+/* Each aio_bh_poll() carves the pending list into a slice of its own; nested
+ * calls chain their slices so inner calls finish the outer ones' work. */
+typedef struct BHListSlice {
+    AioBH *bh_list;
+    STAILQ_ENTRY(BHListSlice) next;
+} BHListSlice;
+
+/* ---------------------------------------------------------------------- */
+/* Timers                                                                  */
+
+typedef struct AioTimerList {
+    AioContext *ctx;
+    AioClockType clock;
+    AioTimer *active;           /* sorted by expire_time; home thread only */
+} AioTimerList;
+
+/* Run expired timers of every clock; returns whether any ran. */
+bool aio_timerlists_run_expired(AioContext *ctx);
+/* ns to the nearest deadline, 0 if expired, -1 if none. */
+int64_t aio_timerlists_deadline_ns(AioContext *ctx);
+
+/* ---------------------------------------------------------------------- */
+/* Statistics counters                                                     */
+
+/* Written only by the home thread with relaxed stores of (load + n): no RMW
+ * atomics on the hot path.  Any thread reads with relaxed loads. */
+typedef struct AioStatCounters {
+    _Atomic uint64_t iterations;
+    _Atomic uint64_t blocking_waits;
+    _Atomic uint64_t notify_wakeups;
+    _Atomic uint64_t bh_calls;
+    _Atomic uint64_t timer_calls;
+    _Atomic uint64_t fd_dispatches;
+    _Atomic uint64_t poll_attempts;
+    _Atomic uint64_t poll_hits;
+    _Atomic uint64_t poll_misses;
+    _Atomic uint64_t poll_grows;
+    _Atomic uint64_t poll_shrinks;
+    _Atomic int64_t  poll_ns_current;
+    _Atomic uint64_t polling_ns;
+    _Atomic uint64_t blocked_ns;
+    _Atomic uint64_t busy_ns;
+    _Atomic uint64_t fd_handlers;
+} AioStatCounters;
+
+#define AIO_STAT_ADD(ctx, field, n) \
+    atomic_store_explicit(&(ctx)->stats.field, \
+        atomic_load_explicit(&(ctx)->stats.field, memory_order_relaxed) + (n), \
+        memory_order_relaxed)
+#define AIO_STAT_SET(ctx, field, v) \
+    atomic_store_explicit(&(ctx)->stats.field, (v), memory_order_relaxed)
+
+/* ---------------------------------------------------------------------- */
+/* The context                                                             */
+
+struct ThreadPool;
+struct LinuxAioState;
+struct LuringState;
+
+struct AioContext {
+    GSource source;             /* first: the context *is* a GSource */
+
+    /* Registered handlers; home thread only.  Removal while
+     * walking_handlers > 0 only marks the node deleted; the last walker
+     * frees it (unless the backend defers, see aio_free_deleted_handler). */
+    AioHandlerList aio_handlers;
+    AioHandlerList deleted_aio_handlers;
+    AioHandlerList poll_aio_handlers;   /* handlers in the poll set */
+    unsigned walking_handlers;
+    unsigned handler_count;
+    int poll_disable_cnt;               /* handlers without io_poll */
+
+    /* Bit 0: a GSource prepare..check is in progress; bits 1..31: count of
+     * aio_poll() calls between their notify_me increment and their wait's
+     * end (seed 003).  Written by home, read by aio_notify() anywhere. */
+    _Atomic uint32_t notify_me;
+    /* Set by aio_notify(), cleared by aio_notify_accept(); lets the loop
+     * skip the eventfd read and the poll callback see notifications. */
+    _Atomic bool notified;
+    EventNotifier notifier;
+
+    /* Scheduled BHs: a lock-free stack pushed by any thread (CAS on the
+     * head), taken whole by aio_bh_poll(). */
+    AioBH *_Atomic bh_list;
+    STAILQ_HEAD(, BHListSlice) bh_slice_list;   /* home only */
+
+    AioTimerList tlg[AIO_CLOCK_MAX];            /* home only */
+
+    /* Parameters: written by home (setters), read by home. */
+    int64_t poll_max_ns;
+    int64_t poll_grow;
+    int64_t poll_shrink;
+    int64_t aio_max_batch;
+    int64_t thread_pool_min;
+    int64_t thread_pool_max;
+    bool poll_started;          /* inside a busy-poll window */
+
+    const FDMonOps *fdmon_ops;  /* home only; may change (poll -> epoll) */
+    void *fdmon_data;           /* the backend's own state */
+    AioFdmonKind fdmon_forced;  /* AUTO unless the creator forced one */
+
+    /* Attached services, created on first use, freed at finalize. */
+    struct ThreadPool *thread_pool;
+    struct LinuxAioState *linux_aio;
+    struct LuringState *luring;
+
+    AioStatCounters stats;
+    /* CPU clock of the home thread, set by aio_set_current_context(). */
+    _Atomic bool home_cpu_clock_valid;
+    clockid_t home_cpu_clock;
+};
+
+/* Dispatch the handlers on @ready_list (fd path).  Returns progress. */
+bool aio_dispatch_ready_handlers(AioContext *ctx, AioHandlerList *ready_list);
+
+/* Called from finalize / stats: the attached services (thread pool, disk
+ * engines).  Defined in aio/services.c so each service's owner keeps its
+ * hooks in one place. */
+void aio_context_destroy_services(AioContext *ctx);
+void aio_context_fill_service_stats(AioContext *ctx, AioStats *out);
+
+#endif /* AIO_AIO_INTERNAL_H */
