@@ -1,0 +1,83 @@
+/*
+ * A generic QMP server (QEMU qmp-spec wire protocol) running on an
+ * AioContext.  It knows commands only as schema entries plus handler
+ * pointers; it knows nothing of iothreads.
+ *
+ * Thread rules: a QmpServer and all its clients belong to the home thread of
+ * the AioContext it was created on; every function here, and every command
+ * handler, runs in that thread.
+ */
+#ifndef QMP_SERVER_H
+#define QMP_SERVER_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "aio.h"
+#include "schema.h"
+
+G_BEGIN_DECLS
+
+/* Error classes of qmp-spec, as GError codes of QMP_ERROR.  A handler fails
+ * with g_set_error(error, QMP_ERROR, QMP_ERROR_DEVICE_NOT_FOUND, ...) and
+ * the client sees {"error": {"class": "DeviceNotFound", "desc": message}}. */
+#define QMP_ERROR (qmp_error_quark())
+GQuark qmp_error_quark(void);
+typedef enum {
+    QMP_ERROR_GENERIC,              /* "GenericError" */
+    QMP_ERROR_COMMAND_NOT_FOUND,    /* "CommandNotFound" */
+    QMP_ERROR_DEVICE_NOT_FOUND,     /* "DeviceNotFound" */
+} QmpErrorClass;
+const char *qmp_error_class_name(QmpErrorClass cls);
+
+typedef struct QmpServer QmpServer;
+
+/* A command handler.  @args has been validated against the schema (types,
+ * required members, ranges) and is never NULL (an empty object when the
+ * client sent none).  Return the "return" value (transfer full; NULL means
+ * {}), or NULL with @error set. */
+typedef JsonNode *QmpCommandHandler(QmpServer *server, JsonObject *args,
+                                    void *opaque, GError **error);
+
+/* Limits, documented in README: a message larger than
+ * QMP_MAX_MESSAGE_BYTES or nested deeper than QMP_MAX_NESTING is answered
+ * with GenericError and skipped; a client whose unsent output exceeds
+ * QMP_MAX_OUTPUT_BACKLOG is disconnected (it stopped reading). */
+#define QMP_MAX_MESSAGE_BYTES   (1024 * 1024)
+#define QMP_MAX_NESTING         64
+#define QMP_MAX_OUTPUT_BACKLOG  (8 * 1024 * 1024)
+
+/* @ctx: the loop the server runs on (a reference is taken).  @schema: not
+ * copied, must outlive the server.  @version_*: the greeting's qemu
+ * version triple; @package: its "package" string. */
+QmpServer *qmp_server_new(AioContext *ctx, const QmpSchema *schema,
+                          int version_major, int version_minor,
+                          int version_micro, const char *package);
+void qmp_server_free(QmpServer *server);
+
+/* Listen on "unix:PATH" (socket created 0600; a stale socket file is
+ * replaced only if nothing accepts on it) or "tcp:127.0.0.1:PORT" (port 0
+ * picks one, see qmp_server_tcp_port).  May be called several times. */
+bool qmp_server_listen(QmpServer *server, const char *address, GError **error);
+int qmp_server_tcp_port(QmpServer *server);
+
+/* Register the handler of a command that the schema declares.  Commands
+ * the server implements itself: qmp_capabilities, query-commands,
+ * query-qmp-schema. */
+void qmp_server_register(QmpServer *server, const char *command,
+                         QmpCommandHandler *handler, void *opaque);
+/* Names of schema commands that have no handler (for the 1:1 test);
+ * free with g_strfreev. */
+char **qmp_server_unhandled_commands(QmpServer *server);
+
+/* Broadcast {"event", "data", "timestamp"} to every client in command mode.
+ * @data: transfer full, may be NULL. */
+void qmp_server_emit_event(QmpServer *server, const char *event,
+                           JsonObject *data);
+
+/* Number of connected clients. */
+unsigned qmp_server_client_count(QmpServer *server);
+
+G_END_DECLS
+
+#endif /* QMP_SERVER_H */
