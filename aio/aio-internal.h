@@ -50,6 +50,12 @@ struct AioHandler {
     bool on_poll_list;
     int ready_events;           /* G_IO_* set by the backend with node_ready */
 
+    /* Set by a backend's ->update() when it still needs a node that is
+     * being removed (io_uring: its POLL_ADD is in flight).  The core then
+     * only unlinks it; the backend calls aio_free_deleted_handler() when
+     * it is done with it.  Home thread only. */
+    bool backend_owns;
+
     /* io_uring backend state (fdmon-io_uring.c only). */
     SLIST_ENTRY(AioHandler) node_submitted;
     unsigned uring_flags;
@@ -72,9 +78,12 @@ void aio_free_deleted_handler(AioContext *ctx, AioHandler *node);
 typedef struct FDMonOps {
     const char *name;
 
-    /* Set up / tear down the backend's own state (ctx->fdmon_data).
-     * init may fail with @error: the caller falls back to another backend.
-     * destroy is called with no handler registered. */
+    /* Set up / tear down the backend's own state (ctx->fdmon_data) and its
+     * registration with the GSource (g_source_add_unix_fd of an epoll or
+     * ring fd; for poll, g_source_add_poll of each handler's pfd).  init
+     * may fail with @error: the caller falls back to another backend.
+     * destroy may be called with handlers still registered (poll -> epoll
+     * upgrade, finalize): it forgets them without calling anything. */
     bool (*init)(AioContext *ctx, GError **error);
     void (*destroy)(AioContext *ctx);
 

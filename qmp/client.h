@@ -53,6 +53,11 @@ const char *qmp_client_last_error_class(QmpClient *c);
  * the event object (caller frees) or NULL (timeout / @error). */
 JsonNode *qmp_client_pop_event(QmpClient *c, int timeout_ms, GError **error);
 
+/* The daemon's default socket, shared by iothreadd and iothreadctl:
+ * $XDG_RUNTIME_DIR/iothreadd/qmp.sock, else /tmp/iothreadd-$UID/qmp.sock.
+ * Caller frees. */
+char *qmp_default_socket_path(void);
+
 /* The socket, for callers that poll it together with other fds. */
 int qmp_client_fd(QmpClient *c);
 
