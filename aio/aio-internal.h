@@ -13,6 +13,7 @@
 #include <liburing.h>
 #include <stdatomic.h>
 #include <sys/queue.h>
+#include <pthread.h>
 #include <time.h>
 
 /* ---------------------------------------------------------------------- */
@@ -48,6 +49,8 @@ struct AioHandler {
     bool on_ready_list;
     bool on_deleted_list;
     bool on_poll_list;
+    bool deleted;               /* removed: never called again */
+    bool poll_ready;            /* found ready by io_poll, not by the fd */
     int ready_events;           /* G_IO_* set by the backend with node_ready */
 
     /* Set by a backend's ->update() when it still needs a node that is
@@ -212,9 +215,15 @@ struct AioContext {
     EventNotifier notifier;
 
     /* Scheduled BHs: a lock-free stack pushed by any thread (CAS on the
-     * head), taken whole by aio_bh_poll(). */
+     * head), taken whole by aio_bh_poll().  No element is ever popped
+     * singly, so there is no ABA problem. */
     AioBH *_Atomic bh_list;
     STAILQ_HEAD(, BHListSlice) bh_slice_list;   /* home only */
+    /* Every live non-oneshot BH, so finalize can name leaked ones.
+     * Protected by bh_registry_lock (aio_bh_new/delete are thread-safe;
+     * oneshots stay out of it so the hot path takes no lock). */
+    pthread_mutex_t bh_registry_lock;
+    LIST_HEAD(, AioBH) bh_registry;
 
     AioTimerList tlg[AIO_CLOCK_MAX];            /* home only */
 
@@ -236,7 +245,12 @@ struct AioContext {
     struct LinuxAioState *linux_aio;
     struct LuringState *luring;
 
+    _Atomic(const char *) backend_name;         /* for other threads */
+    int64_t last_block_ns;      /* this iteration's poll+block time (home) */
+    unsigned waitless_iterations;   /* see aio_poll: bounds fd starvation */
+
     AioStatCounters stats;
+    _Atomic int64_t loop_start_ns;  /* first aio_poll (0 = not yet) */
     /* CPU clock of the home thread, set by aio_set_current_context(). */
     _Atomic bool home_cpu_clock_valid;
     clockid_t home_cpu_clock;
@@ -250,5 +264,10 @@ bool aio_dispatch_ready_handlers(AioContext *ctx, AioHandlerList *ready_list);
  * hooks in one place. */
 void aio_context_destroy_services(AioContext *ctx);
 void aio_context_fill_service_stats(AioContext *ctx, AioStats *out);
+/* Push ctx->thread_pool_min/max to a running pool (if any). Home thread. */
+void aio_context_apply_thread_pool_params(AioContext *ctx);
+
+/* Make @ops the context's backend (after its ->init succeeded). */
+void aio_context_set_fdmon(AioContext *ctx, const FDMonOps *ops);
 
 #endif /* AIO_AIO_INTERNAL_H */

@@ -15,3 +15,8 @@ void aio_context_fill_service_stats(AioContext *ctx, AioStats *out)
     (void)ctx;
     (void)out;
 }
+
+void aio_context_apply_thread_pool_params(AioContext *ctx)
+{
+    (void)ctx;      /* no pool yet: issue 4 calls thread_pool_update_params */
+}
