@@ -8,6 +8,7 @@
 #define SCHEMA_SCHEMA_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS

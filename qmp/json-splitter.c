@@ -1,0 +1,228 @@
+/*
+ * Incremental JSON stream splitter (see json-splitter.h for the rules).
+ * A byte-at-a-time state machine: it tracks only string/escape state and
+ * bracket depth, never the grammar; json-glib checks the grammar of each
+ * complete message afterwards.
+ */
+#include "json-splitter.h"
+
+#include <stdio.h>
+
+typedef enum {
+    TOP_NONE,       /* between messages */
+    TOP_CONTAINER,  /* inside a top-level object or array */
+    TOP_STRING,     /* inside a top-level string */
+    TOP_SCALAR,     /* inside a top-level number or literal */
+} TopKind;
+
+struct JsonSplitter {
+    GString *buf;
+    size_t max_bytes;
+    unsigned max_depth;
+    size_t depth;          /* may exceed max_depth while skipping */
+    TopKind top;
+    bool in_string;
+    bool escape;
+    /* Non-NULL while the current message is being skipped (too large or
+     * too deep): the error to emit when it closes. */
+    const char *skip_error;
+    char errbuf[128];
+};
+
+/* Buffers larger than this are freed after a message so an idle client
+ * does not keep a megabyte around. */
+#define SPLITTER_KEEP_BYTES 65536
+
+JsonSplitter *json_splitter_new(size_t max_bytes, unsigned max_depth)
+{
+    JsonSplitter *s = g_new0(JsonSplitter, 1);
+    s->buf = g_string_sized_new(256);
+    s->max_bytes = max_bytes;
+    s->max_depth = max_depth;
+    return s;
+}
+
+void json_splitter_free(JsonSplitter *s)
+{
+    if (!s) {
+        return;
+    }
+    g_string_free(s->buf, TRUE);
+    g_free(s);
+}
+
+void json_splitter_reset(JsonSplitter *s)
+{
+    if (s->buf->allocated_len > SPLITTER_KEEP_BYTES) {
+        g_string_free(s->buf, TRUE);
+        s->buf = g_string_sized_new(256);
+    } else {
+        g_string_truncate(s->buf, 0);
+    }
+    s->depth = 0;
+    s->top = TOP_NONE;
+    s->in_string = false;
+    s->escape = false;
+    s->skip_error = NULL;
+}
+
+bool json_splitter_pending(const JsonSplitter *s)
+{
+    return s->top != TOP_NONE;
+}
+
+static void splitter_append(JsonSplitter *s, char c)
+{
+    if (s->skip_error) {
+        return;
+    }
+    if (s->buf->len + 1 > s->max_bytes) {
+        snprintf(s->errbuf, sizeof(s->errbuf),
+                 "JSON message too large (limit %zu bytes)", s->max_bytes);
+        s->skip_error = s->errbuf;
+        g_string_truncate(s->buf, 0);
+        return;
+    }
+    g_string_append_c(s->buf, c);
+}
+
+/* The current message is complete: hand it (or its error) out. */
+static bool splitter_finish(JsonSplitter *s, JsonSplitterEmit *emit,
+                            void *opaque)
+{
+    bool go_on;
+
+    if (s->skip_error) {
+        /* errbuf may be overwritten by a later message only after emit */
+        go_on = emit(opaque, NULL, 0, s->skip_error);
+    } else {
+        go_on = emit(opaque, s->buf->str, s->buf->len, NULL);
+    }
+    json_splitter_reset(s);
+    return go_on;
+}
+
+/* Bad byte: drop the half-read message and report. */
+static bool splitter_fail(JsonSplitter *s, JsonSplitterEmit *emit,
+                          void *opaque, const char *error)
+{
+    json_splitter_reset(s);
+    return emit(opaque, NULL, 0, error);
+}
+
+static bool is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool ends_scalar(unsigned char c)
+{
+    return is_ws(c) || c < 0x20 || c == '{' || c == '}' || c == '[' ||
+           c == ']' || c == '"' || c == ',' || c == ':' || c >= 0xfe;
+}
+
+size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
+                          JsonSplitterEmit *emit, void *opaque)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    char msg[96];
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+
+        if (c >= 0xfe) {
+            snprintf(msg, sizeof(msg), "JSON parse error, stray byte 0x%02x",
+                     c);
+            if (!splitter_fail(s, emit, opaque, msg)) {
+                return i + 1;
+            }
+            continue;
+        }
+
+        if (s->in_string) {
+            if (s->escape) {
+                s->escape = false;
+                splitter_append(s, c);
+            } else if (c == '\\') {
+                s->escape = true;
+                splitter_append(s, c);
+            } else if (c == '"') {
+                s->in_string = false;
+                splitter_append(s, c);
+                if (s->top == TOP_STRING && !splitter_finish(s, emit, opaque)) {
+                    return i + 1;
+                }
+            } else if (c < 0x20) {
+                snprintf(msg, sizeof(msg),
+                         "JSON parse error, control character 0x%02x in a "
+                         "string", c);
+                if (!splitter_fail(s, emit, opaque, msg)) {
+                    return i + 1;
+                }
+            } else {
+                splitter_append(s, c);
+            }
+            continue;
+        }
+
+        if (s->top == TOP_SCALAR) {
+            if (!ends_scalar(c)) {
+                splitter_append(s, c);
+                continue;
+            }
+            /* The scalar ended just before @c; @c starts anew. */
+            if (!splitter_finish(s, emit, opaque)) {
+                return i;
+            }
+        }
+
+        if (is_ws(c)) {
+            if (s->top != TOP_NONE) {
+                splitter_append(s, c);
+            }
+        } else if (c < 0x20) {
+            snprintf(msg, sizeof(msg),
+                     "JSON parse error, stray control character 0x%02x", c);
+            if (!splitter_fail(s, emit, opaque, msg)) {
+                return i + 1;
+            }
+        } else if (c == '"') {
+            s->in_string = true;
+            if (s->top == TOP_NONE) {
+                s->top = TOP_STRING;
+            }
+            splitter_append(s, c);
+        } else if (c == '{' || c == '[') {
+            if (s->top == TOP_NONE) {
+                s->top = TOP_CONTAINER;
+            }
+            s->depth++;
+            if (s->depth > s->max_depth && !s->skip_error) {
+                snprintf(s->errbuf, sizeof(s->errbuf),
+                         "JSON message nested too deeply (limit %u)",
+                         s->max_depth);
+                s->skip_error = s->errbuf;
+                g_string_truncate(s->buf, 0);
+            }
+            splitter_append(s, c);
+        } else if (c == '}' || c == ']') {
+            if (s->top == TOP_NONE) {
+                snprintf(msg, sizeof(msg), "JSON parse error, stray '%c'", c);
+                if (!splitter_fail(s, emit, opaque, msg)) {
+                    return i + 1;
+                }
+                continue;
+            }
+            splitter_append(s, c);
+            if (--s->depth == 0 && !splitter_finish(s, emit, opaque)) {
+                return i + 1;
+            }
+        } else {
+            if (s->top == TOP_NONE) {
+                s->top = TOP_SCALAR;
+            }
+            splitter_append(s, c);
+        }
+    }
+    return len;
+}

@@ -1,0 +1,2 @@
+/* Placeholder, replaced by the real per-client connection code shortly. */
+#include "server.h"
