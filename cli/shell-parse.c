@@ -1,0 +1,252 @@
+/*
+ * qmp-shell syntax parser (see shell-parse.h): word splitting that respects
+ * quotes and JSON nesting, KEY=VALUE arguments with JSON-or-string values.
+ */
+#include "shell-parse.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK(iothreadctl-shell-parse-error-quark, shell_parse_error)
+
+char **shell_split_words(const char *line, GError **error)
+{
+    GPtrArray *words = g_ptr_array_new_with_free_func(g_free);
+    GString *cur = NULL;
+    /* Stack of the closing brackets we wait for; depth bounded by the line. */
+    GString *nesting = g_string_new(NULL);
+    char quote = 0;
+    const char *p;
+
+    for (p = line; *p; p++) {
+        char ch = *p;
+        bool blank = (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r');
+
+        if (!quote && nesting->len == 0 && blank) {
+            if (cur) {
+                g_ptr_array_add(words, g_string_free(cur, FALSE));
+                cur = NULL;
+            }
+            continue;
+        }
+        if (!cur) {
+            cur = g_string_new(NULL);
+        }
+        g_string_append_c(cur, ch);
+        if (quote) {
+            if (quote == '"' && ch == '\\' && p[1]) {
+                g_string_append_c(cur, *++p);
+            } else if (ch == quote) {
+                quote = 0;
+            }
+            continue;
+        }
+        switch (ch) {
+        case '"':
+        case '\'':
+            quote = ch;
+            break;
+        case '[':
+            g_string_append_c(nesting, ']');
+            break;
+        case '{':
+            g_string_append_c(nesting, '}');
+            break;
+        case ']':
+        case '}':
+            if (nesting->len == 0 || nesting->str[nesting->len - 1] != ch) {
+                g_set_error(error, SHELL_PARSE_ERROR, 0,
+                            "unbalanced '%c' in \"%s\"", ch, cur->str);
+                goto fail;
+            }
+            g_string_truncate(nesting, nesting->len - 1);
+            break;
+        default:
+            break;
+        }
+    }
+    if (quote) {
+        g_set_error(error, SHELL_PARSE_ERROR, 0,
+                    "unterminated %c quote", quote);
+        goto fail;
+    }
+    if (nesting->len) {
+        g_set_error(error, SHELL_PARSE_ERROR, 0,
+                    "missing '%c' before the end of the line",
+                    nesting->str[nesting->len - 1]);
+        goto fail;
+    }
+    if (cur) {
+        g_ptr_array_add(words, g_string_free(cur, FALSE));
+    }
+    g_string_free(nesting, TRUE);
+    g_ptr_array_add(words, NULL);
+    return (char **)g_ptr_array_free(words, FALSE);
+
+fail:
+    if (cur) {
+        g_string_free(cur, TRUE);
+    }
+    g_string_free(nesting, TRUE);
+    g_ptr_array_free(words, TRUE);
+    return NULL;
+}
+
+/* json-glib accepts a few non-JSON forms (e.g. "var x = 1" assignments and
+ * bare identifiers in some versions); only texts that start like a JSON
+ * value are offered to it, so "io2" or "abc def" always stay strings. */
+static bool looks_like_json(const char *text)
+{
+    char c = text[0];
+
+    if (c == '{' || c == '[' || c == '"' || c == '-' || g_ascii_isdigit(c)) {
+        return true;
+    }
+    return !strcmp(text, "true") || !strcmp(text, "false") ||
+           !strcmp(text, "null");
+}
+
+JsonNode *shell_parse_value(const char *text)
+{
+    size_t len = strlen(text);
+
+    if (len >= 2 && text[0] == '\'' && text[len - 1] == '\'') {
+        JsonNode *node = json_node_new(JSON_NODE_VALUE);
+        char *inner = g_strndup(text + 1, len - 2);
+        json_node_set_string(node, inner);
+        g_free(inner);
+        return node;
+    }
+    if (looks_like_json(text)) {
+        JsonParser *parser = json_parser_new_immutable();
+        if (json_parser_load_from_data(parser, text, -1, NULL) &&
+            !json_parser_has_assignment(parser, NULL) &&
+            json_parser_get_root(parser)) {
+            JsonNode *node = json_node_copy(json_parser_get_root(parser));
+            g_object_unref(parser);
+            return node;
+        }
+        g_object_unref(parser);
+    }
+    JsonNode *node = json_node_new(JSON_NODE_VALUE);
+    json_node_set_string(node, text);
+    return node;
+}
+
+/* Find or create the object for the dotted prefix of @key; returns the
+ * object to hold the last component (not a new reference). */
+static JsonObject *object_for_path(JsonObject *root, char **parts,
+                                   const char *word, GError **error)
+{
+    JsonObject *obj = root;
+
+    for (guint i = 0; parts[i + 1]; i++) {
+        JsonNode *member = json_object_get_member(obj, parts[i]);
+        if (!member) {
+            JsonObject *child = json_object_new();
+            json_object_set_object_member(obj, parts[i], child);
+            obj = child;
+        } else if (JSON_NODE_HOLDS_OBJECT(member)) {
+            obj = json_node_get_object(member);
+        } else {
+            g_set_error(error, SHELL_PARSE_ERROR, 0,
+                        "'%s': '%s' was already given a value", word,
+                        parts[i]);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+JsonObject *shell_parse_arguments(char *const *words, GError **error)
+{
+    JsonObject *args = json_object_new();
+
+    for (guint i = 0; words && words[i]; i++) {
+        const char *word = words[i];
+        const char *eq = strchr(word, '=');
+        if (!eq) {
+            g_set_error(error, SHELL_PARSE_ERROR, 0,
+                        "expected KEY=VALUE, got '%s'", word);
+            goto fail;
+        }
+        char *key = g_strndup(word, eq - word);
+        char **parts = g_strsplit(key, ".", -1);
+        bool bad_key = (key[0] == '\0');
+        for (guint j = 0; parts[j]; j++) {
+            bad_key |= (parts[j][0] == '\0');
+        }
+        g_free(key);
+        if (bad_key) {
+            g_set_error(error, SHELL_PARSE_ERROR, 0,
+                        "'%s': empty argument name", word);
+            g_strfreev(parts);
+            goto fail;
+        }
+        JsonObject *obj = object_for_path(args, parts, word, error);
+        if (!obj) {
+            g_strfreev(parts);
+            goto fail;
+        }
+        const char *last = parts[g_strv_length(parts) - 1];
+        if (json_object_has_member(obj, last)) {
+            g_set_error(error, SHELL_PARSE_ERROR, 0,
+                        "'%s': argument given twice", word);
+            g_strfreev(parts);
+            goto fail;
+        }
+        json_object_set_member(obj, last, shell_parse_value(eq + 1));
+        g_strfreev(parts);
+    }
+    return args;
+
+fail:
+    json_object_unref(args);
+    return NULL;
+}
+
+bool shell_parse_line(const char *line, char **command,
+                      JsonObject **arguments, GError **error)
+{
+    char **words = shell_split_words(line, error);
+
+    if (!words) {
+        return false;
+    }
+    if (!words[0]) {
+        g_strfreev(words);
+        *command = NULL;
+        *arguments = NULL;
+        return true;
+    }
+    if (strchr(words[0], '=')) {
+        g_set_error(error, SHELL_PARSE_ERROR, 0,
+                    "expected a command name first, got '%s'", words[0]);
+        g_strfreev(words);
+        return false;
+    }
+    JsonObject *args = shell_parse_arguments(words + 1, error);
+    if (!args) {
+        g_strfreev(words);
+        return false;
+    }
+    *command = g_strdup(words[0]);
+    *arguments = args;
+    g_strfreev(words);
+    return true;
+}
+
+char *shell_request_json(const char *command, JsonObject *arguments)
+{
+    JsonObject *req = json_object_new();
+    JsonNode *root = json_node_new(JSON_NODE_OBJECT);
+
+    json_object_set_string_member(req, "execute", command);
+    if (arguments && json_object_get_size(arguments) > 0) {
+        json_object_set_object_member(req, "arguments",
+                                      json_object_ref(arguments));
+    }
+    json_node_take_object(root, req);
+    char *text = json_to_string(root, FALSE);
+    json_node_unref(root);
+    return text;
+}

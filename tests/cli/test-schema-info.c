@@ -1,0 +1,106 @@
+/*
+ * Unit tests of the query-qmp-schema index (cli/schema-info.c) on a canned
+ * answer in QEMU's SchemaInfo shape.
+ */
+#include "tap.h"
+#include "schema-info.h"
+
+#include <string.h>
+
+static const char *canned =
+    "["
+    "{\"name\":\"query-iothreads\",\"meta-type\":\"command\","
+    " \"arg-type\":\"0\",\"ret-type\":\"[IOThreadInfo]\","
+    " \"doc\":\"Every iothread.\"},"
+    "{\"name\":\"0\",\"meta-type\":\"object\",\"members\":[]},"
+    "{\"name\":\"object-add\",\"meta-type\":\"command\","
+    " \"arg-type\":\"ObjectOptions\",\"ret-type\":\"0\"},"
+    "{\"name\":\"ObjectOptions\",\"meta-type\":\"object\","
+    " \"members\":[{\"name\":\"qom-type\",\"type\":\"ObjectType\"},"
+    "              {\"name\":\"id\",\"type\":\"str\",\"doc\":\"The id.\"}],"
+    " \"tag\":\"qom-type\","
+    " \"variants\":[{\"case\":\"iothread\",\"type\":\"IothreadProperties\"}]},"
+    "{\"name\":\"IothreadProperties\",\"meta-type\":\"object\","
+    " \"members\":[{\"name\":\"poll-max-ns\",\"type\":\"int\",\"default\":null},"
+    "              {\"name\":\"id\",\"type\":\"int\"}]},"
+    "{\"name\":\"ObjectType\",\"meta-type\":\"enum\","
+    " \"members\":[{\"name\":\"iothread\"}],\"values\":[\"iothread\"]},"
+    "{\"name\":\"OldEnum\",\"meta-type\":\"enum\",\"values\":[\"a\",\"b\"]},"
+    "{\"name\":\"int\",\"meta-type\":\"builtin\",\"json-type\":\"int\"},"
+    "{\"name\":\"str\",\"meta-type\":\"builtin\",\"json-type\":\"string\"},"
+    "{\"name\":\"[int]\",\"meta-type\":\"array\",\"element-type\":\"int\"},"
+    "{\"name\":\"Loop\",\"meta-type\":\"object\",\"members\":[],"
+    " \"variants\":[{\"case\":\"x\",\"type\":\"Loop\"}]},"
+    "{\"name\":\"loopy\",\"meta-type\":\"command\",\"arg-type\":\"Loop\"},"
+    "42, {\"meta-type\":\"command\"},"
+    "{\"name\":\"OBJECT_ADDED\",\"meta-type\":\"event\",\"arg-type\":\"0\"}"
+    "]";
+
+int main(void)
+{
+    JsonParser *p = json_parser_new();
+    GError *err = NULL;
+
+    ok(json_parser_load_from_data(p, canned, -1, &err), "canned JSON parses");
+    SchemaInfo *si = schema_info_new(json_parser_get_root(p), &err);
+    g_object_unref(p);
+    if (!ok(si != NULL, "index built")) {
+        return done_testing();
+    }
+
+    const char *const *cmds = schema_info_commands(si);
+    ok(g_strv_length((char **)cmds) == 3 && !strcmp(cmds[0], "loopy") &&
+       !strcmp(cmds[1], "object-add") && !strcmp(cmds[2], "query-iothreads"),
+       "commands sorted, events and types left out");
+    ok(schema_info_has_command(si, "object-add") &&
+       !schema_info_has_command(si, "ObjectType") &&
+       !schema_info_has_command(si, "OBJECT_ADDED"), "has_command");
+    ok(!g_strcmp0(schema_info_doc(si, "query-iothreads"), "Every iothread."),
+       "doc member read");
+    ok(schema_info_doc(si, "object-add") == NULL, "no doc -> NULL");
+
+    GPtrArray *args = schema_info_arguments(si, "object-add");
+    is_int(args->len, 3, "object-add: base members + variant members, "
+           "duplicates dropped");
+    SchemaMember *m0 = args->pdata[0], *m1 = args->pdata[1],
+                 *m2 = args->pdata[2];
+    ok(!strcmp(m0->name, "qom-type") && !strcmp(m0->type, "ObjectType") &&
+       !m0->optional, "qom-type member");
+    ok(!strcmp(m1->name, "id") && !strcmp(m1->type, "str") &&
+       !g_strcmp0(m1->doc, "The id."), "id member keeps the base's type/doc");
+    ok(!strcmp(m2->name, "poll-max-ns") && m2->optional,
+       "variant member optional (default present)");
+    is_int(schema_info_arguments(si, "query-iothreads")->len, 0,
+           "no-argument command");
+    is_int(schema_info_arguments(si, "nonexistent")->len, 0,
+           "unknown command -> empty");
+    is_int(schema_info_arguments(si, "loopy")->len, 0,
+           "self-referencing variants terminate");
+
+    const char *const *vals = schema_info_enum_values(si, "ObjectType");
+    ok(vals && g_strv_length((char **)vals) == 1 &&
+       !strcmp(vals[0], "iothread"), "enum values from members");
+    vals = schema_info_enum_values(si, "OldEnum");
+    ok(vals && g_strv_length((char **)vals) == 2, "enum values from 'values'");
+    ok(schema_info_enum_values(si, "int") == NULL, "builtin is not an enum");
+
+    char *d = schema_info_describe_type(si, "str");
+    ok(!strcmp(d, "string"), "describe builtin: %s", d);
+    g_free(d);
+    d = schema_info_describe_type(si, "ObjectType");
+    ok(!strcmp(d, "one of: iothread"), "describe enum: %s", d);
+    g_free(d);
+    d = schema_info_describe_type(si, "[int]");
+    ok(!strcmp(d, "array of int"), "describe array: %s", d);
+    g_free(d);
+    ok(!g_strcmp0(schema_info_ret_type(si, "query-iothreads"),
+                  "[IOThreadInfo]"), "ret-type");
+    schema_info_free(si);
+
+    JsonNode *notarray = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(notarray, json_object_new());
+    ok(schema_info_new(notarray, &err) == NULL && err, "non-array refused");
+    g_clear_error(&err);
+    json_node_unref(notarray);
+    return done_testing();
+}

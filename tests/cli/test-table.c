@@ -1,0 +1,88 @@
+/*
+ * Unit tests of the aligned table formatter (cli/table.c).
+ */
+#include "tap.h"
+#include "table.h"
+
+#include <string.h>
+
+int main(void)
+{
+    const char *headers[] = { "ID", "TID", "BACKEND", NULL };
+    Table *t = table_new(headers);
+
+    table_add_row_va(t, "io0", "1234", "io_uring");
+    table_add_row_va(t, "long-name", "5", NULL);
+    char *s = table_render(t);
+    const char *expect =
+        "ID          TID  BACKEND\n"
+        "io0        1234  io_uring\n"
+        "long-name     5  -\n";
+    if (!ok(strcmp(s, expect) == 0, "numbers right, text left, NULL as -")) {
+        diag("got:\n%s", s);
+    }
+    g_free(s);
+    is_int(table_rows(t), 2, "two rows");
+    is_int(table_columns(t), 3, "three columns");
+
+    table_sort(t, 1, false);
+    ok(!strcmp(table_cell(t, 0, 0), "long-name"),
+       "numeric ascending sort puts 5 before 1234");
+    table_sort(t, 1, true);
+    ok(!strcmp(table_cell(t, 0, 0), "io0"), "descending sort");
+    table_sort(t, 0, false);
+    ok(!strcmp(table_cell(t, 0, 0), "io0"), "string sort");
+
+    table_set_align(t, 1, TABLE_ALIGN_LEFT);
+    s = table_render(t);
+    ok(strstr(s, "io0        1234  io_uring\n") != NULL &&
+       strstr(s, "long-name  5     -\n") != NULL, "forced left alignment");
+    g_free(s);
+    table_free(t);
+
+    /* No trailing blanks even when the last column is padded. */
+    const char *h2[] = { "NAME", "X", NULL };
+    t = table_new(h2);
+    table_add_row_va(t, "a", "b-long");
+    table_add_row_va(t, "bb", "c");
+    s = table_render(t);
+    ok(strcmp(s, "NAME  X\na     b-long\nbb    c\n") == 0,
+       "no trailing blanks in a left-aligned last column");
+    g_free(s);
+    table_free(t);
+
+    /* UTF-8 width counts characters, not bytes. */
+    const char *h3[] = { "µs", "V", NULL };
+    t = table_new(h3);
+    table_add_row_va(t, "ab", "1");
+    s = table_render(t);
+    ok(strcmp(s, "µs  V\nab  1\n") == 0, "UTF-8 header width");
+    g_free(s);
+    table_free(t);
+
+    /* Header only. */
+    t = table_new(h2);
+    s = table_render(t);
+    ok(strcmp(s, "NAME  X\n") == 0, "empty table prints the header");
+    g_free(s);
+    table_free(t);
+
+    ok(table_is_numeric("12") && table_is_numeric("-1.5") &&
+       table_is_numeric("12.5%") && table_is_numeric("3/s") &&
+       !table_is_numeric("") && !table_is_numeric("1a") &&
+       !table_is_numeric("-") && !table_is_numeric("."), "numeric cells");
+
+    s = table_fmt_rate(12.345);
+    ok(!strcmp(s, "12.3"), "rate below 1000 has one decimal: %s", s);
+    g_free(s);
+    s = table_fmt_rate(12345.6);
+    ok(!strcmp(s, "12346"), "rate above 1000 has none: %s", s);
+    g_free(s);
+    s = table_fmt_percent(0.125);
+    ok(!strcmp(s, "12.5%"), "percent: %s", s);
+    g_free(s);
+    s = table_fmt_u64(18446744073709551615ULL);
+    ok(!strcmp(s, "18446744073709551615"), "u64 max: %s", s);
+    g_free(s);
+    return done_testing();
+}
