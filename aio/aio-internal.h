@@ -1,6 +1,6 @@
 /*
  * libaioctx internals: the AioContext and AioHandler structures and the
- * FDMonOps backend interface.  Not installed; only aio/*.c include it.
+ * FDMonOps backend interface.  Not installed; only the .c files of aio/ include it.
  *
  * Ownership and thread rules of every field are written next to it.  "home"
  * means the context's home thread (see aio.h).
@@ -174,7 +174,6 @@ typedef struct AioStatCounters {
     _Atomic int64_t  poll_ns_current;
     _Atomic uint64_t polling_ns;
     _Atomic uint64_t blocked_ns;
-    _Atomic uint64_t busy_ns;
     _Atomic uint64_t fd_handlers;
 } AioStatCounters;
 
