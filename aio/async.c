@@ -58,9 +58,10 @@ static void aio_bh_enqueue(AioBH *bh, unsigned new_flags)
 
         do {
             bh->next = head;
-        } while (!atomic_compare_exchange_weak_explicit(&ctx->bh_list, &head, bh,
-                                                        memory_order_release,
-                                                        memory_order_relaxed));
+        /* seq_cst, like the exchange in aio_bh_poll(): together with the
+         * seq_cst 'notified' accesses, a loop that cleared 'notified'
+         * after we set it is guaranteed to see this push. */
+        } while (!atomic_compare_exchange_weak(&ctx->bh_list, &head, bh));
     }
     if (!(new_flags & BH_IDLE)) {
         aio_notify(ctx);
@@ -144,8 +145,7 @@ int aio_bh_poll(AioContext *ctx)
     int ret = 0;
     uint64_t calls = 0;
 
-    slice.bh_list = atomic_exchange_explicit(&ctx->bh_list, NULL,
-                                             memory_order_acquire);
+    slice.bh_list = atomic_exchange(&ctx->bh_list, NULL);
     STAILQ_INSERT_TAIL(&ctx->bh_slice_list, &slice, next);
 
     while ((s = STAILQ_FIRST(&ctx->bh_slice_list))) {
