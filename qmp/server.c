@@ -1,3 +1,533 @@
-/* Placeholder, replaced by the real server shortly. */
-#include "server.h"
+/*
+ * The QMP server: listening sockets (unix 0600, tcp on loopback), the
+ * command table, request checking and dispatch (qmp-spec: negotiation
+ * mode, id echo, error classes), the built-in commands and event
+ * broadcast.  Connection I/O lives in server-conn.c.
+ */
+#include "server-internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 G_DEFINE_QUARK(qmp-error-quark, qmp_error)
+
+const char *qmp_error_class_name(QmpErrorClass cls)
+{
+    switch (cls) {
+    case QMP_ERROR_COMMAND_NOT_FOUND:
+        return "CommandNotFound";
+    case QMP_ERROR_DEVICE_NOT_FOUND:
+        return "DeviceNotFound";
+    case QMP_ERROR_GENERIC:
+    default:
+        return "GenericError";
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Replies                                                                 */
+
+static void append_json(GString *s, JsonNode *node)
+{
+    g_autofree char *text = json_to_string(node, FALSE);
+    g_string_append(s, text);
+}
+
+static void send_reply(QmpConn *conn, JsonNode *ret, JsonNode *id)
+{
+    GString *s = g_string_sized_new(128);
+    g_string_append(s, "{\"return\": ");
+    if (ret) {
+        append_json(s, ret);
+    } else {
+        g_string_append(s, "{}");
+    }
+    if (id) {
+        g_string_append(s, ", \"id\": ");
+        append_json(s, id);
+    }
+    g_string_append_c(s, '}');
+    qmp_conn_send(conn, s->str, s->len);
+    g_string_free(s, TRUE);
+}
+
+static void send_error(QmpConn *conn, QmpErrorClass cls, const char *desc,
+                       JsonNode *id)
+{
+    GString *s = g_string_sized_new(128);
+    g_autoptr(JsonNode) d = json_node_init_string(json_node_alloc(), desc);
+    g_string_append_printf(s, "{\"error\": {\"class\": \"%s\", \"desc\": ",
+                           qmp_error_class_name(cls));
+    append_json(s, d);
+    g_string_append_c(s, '}');
+    if (id) {
+        g_string_append(s, ", \"id\": ");
+        append_json(s, id);
+    }
+    g_string_append_c(s, '}');
+    qmp_conn_send(conn, s->str, s->len);
+    g_string_free(s, TRUE);
+}
+
+static void send_gerror(QmpConn *conn, const GError *err, JsonNode *id)
+{
+    QmpErrorClass cls = err->domain == QMP_ERROR ? (QmpErrorClass)err->code
+                                                 : QMP_ERROR_GENERIC;
+    send_error(conn, cls, err->message, id);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Dispatch                                                                */
+
+/* qmp-spec: a command message has "execute", optional "arguments" (an
+ * object) and optional "id" (any value), nothing else. */
+static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
+{
+    QmpServer *server = conn->server;
+    JsonObjectIter iter;
+    const char *key;
+    JsonNode *member;
+
+    json_object_iter_init(&iter, req);
+    while (json_object_iter_next(&iter, &key, &member)) {
+        if (strcmp(key, "execute") && strcmp(key, "arguments") &&
+            strcmp(key, "id")) {
+            g_autofree char *msg = g_strdup_printf(
+                "QMP input member '%s' is unexpected", key);
+            send_error(conn, QMP_ERROR_GENERIC, msg, id);
+            return;
+        }
+    }
+    JsonNode *exec = json_object_get_member(req, "execute");
+    if (!exec) {
+        send_error(conn, QMP_ERROR_GENERIC, "QMP input lacks member 'execute'",
+                   id);
+        return;
+    }
+    if (json_node_get_value_type(exec) != G_TYPE_STRING) {
+        send_error(conn, QMP_ERROR_GENERIC,
+                   "QMP input member 'execute' must be a string", id);
+        return;
+    }
+    JsonNode *args_node = json_object_get_member(req, "arguments");
+    if (args_node && !JSON_NODE_HOLDS_OBJECT(args_node)) {
+        send_error(conn, QMP_ERROR_GENERIC,
+                   "QMP input member 'arguments' must be an object", id);
+        return;
+    }
+    const char *name = json_node_get_string(exec);
+    bool is_caps = !strcmp(name, "qmp_capabilities");
+    if (!conn->negotiated && !is_caps) {
+        send_error(conn, QMP_ERROR_COMMAND_NOT_FOUND,
+                   "Expecting capabilities negotiation with "
+                   "'qmp_capabilities'", id);
+        return;
+    }
+    if (conn->negotiated && is_caps) {
+        send_error(conn, QMP_ERROR_COMMAND_NOT_FOUND,
+                   "Capabilities negotiation is already complete, command "
+                   "ignored", id);
+        return;
+    }
+    QmpCommand *cmd = g_hash_table_lookup(server->commands, name);
+    if (!cmd || !qmp_schema_has_command(server->schema, name)) {
+        g_autofree char *msg = g_strdup_printf(
+            "The command %s has not been found", name);
+        send_error(conn, QMP_ERROR_COMMAND_NOT_FOUND, msg, id);
+        return;
+    }
+    g_autoptr(JsonObject) empty = args_node ? NULL : json_object_new();
+    JsonObject *args = args_node ? json_node_get_object(args_node) : empty;
+    g_autoptr(GError) err = NULL;
+    if (!qmp_schema_validate_args(server->schema, name, args, &err)) {
+        send_error(conn, QMP_ERROR_GENERIC, err->message, id);
+        return;
+    }
+    if (is_caps) {
+        /* Validation already refused any capability: none is offered. */
+        conn->negotiated = true;
+        send_reply(conn, NULL, id);
+        return;
+    }
+    JsonNode *ret = cmd->handler(server, args, cmd->opaque, &err);
+    if (err) {
+        send_gerror(conn, err, id);
+    } else {
+        send_reply(conn, ret, id);
+    }
+    if (ret) {
+        json_node_unref(ret);
+    }
+}
+
+void qmp_server_handle_message(QmpConn *conn, const char *text, size_t len,
+                               const char *split_error)
+{
+    if (split_error) {
+        send_error(conn, QMP_ERROR_GENERIC, split_error, NULL);
+        return;
+    }
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    g_autoptr(GError) err = NULL;
+    if (!json_parser_load_from_data(parser, text, (gssize)len, &err)) {
+        g_autofree char *msg = g_strdup_printf("JSON parse error, %s",
+                                               err->message);
+        send_error(conn, QMP_ERROR_GENERIC, msg, NULL);
+        return;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        send_error(conn, QMP_ERROR_GENERIC, "QMP input must be a JSON object",
+                   NULL);
+        return;
+    }
+    JsonObject *req = json_node_get_object(root);
+    dispatch(conn, req, json_object_get_member(req, "id"));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Built-in commands                                                       */
+
+static JsonNode *cmd_qmp_capabilities(QmpServer *server, JsonObject *args,
+                                      void *opaque, GError **error)
+{
+    /* Never called: dispatch() handles it, it needs the connection. */
+    return NULL;
+}
+
+static JsonNode *cmd_query_commands(QmpServer *server, JsonObject *args,
+                                    void *opaque, GError **error)
+{
+    JsonArray *arr = json_array_new();
+    for (const char *const *n = qmp_schema_command_names(server->schema); *n;
+         n++) {
+        if (g_hash_table_contains(server->commands, *n)) {
+            JsonObject *o = json_object_new();
+            json_object_set_string_member(o, "name", *n);
+            json_array_add_object_element(arr, o);
+        }
+    }
+    JsonNode *node = json_node_new(JSON_NODE_ARRAY);
+    json_node_take_array(node, arr);
+    return node;
+}
+
+static JsonNode *cmd_query_qmp_schema(QmpServer *server, JsonObject *args,
+                                      void *opaque, GError **error)
+{
+    return qmp_schema_introspect(server->schema);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Server object                                                           */
+
+QmpServer *qmp_server_new(AioContext *ctx, const QmpSchema *schema,
+                          int version_major, int version_minor,
+                          int version_micro, const char *package)
+{
+    QmpServer *server = g_new0(QmpServer, 1);
+    aio_context_ref(ctx);
+    server->ctx = ctx;
+    server->schema = schema;
+    server->version[0] = version_major;
+    server->version[1] = version_minor;
+    server->version[2] = version_micro;
+    server->package = g_strdup(package ? package : "");
+    server->listeners = g_ptr_array_new();
+    server->commands = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                             g_free);
+    server->conns = g_ptr_array_new();
+    qmp_server_register(server, "qmp_capabilities", cmd_qmp_capabilities,
+                        NULL);
+    qmp_server_register(server, "query-commands", cmd_query_commands, NULL);
+    qmp_server_register(server, "query-qmp-schema", cmd_query_qmp_schema,
+                        NULL);
+    return server;
+}
+
+void qmp_server_free(QmpServer *server)
+{
+    if (!server) {
+        return;
+    }
+    while (server->conns->len) {
+        qmp_conn_close(g_ptr_array_index(server->conns, 0));
+    }
+    for (guint i = 0; i < server->listeners->len; i++) {
+        QmpListener *l = g_ptr_array_index(server->listeners, i);
+        aio_set_fd_handler(server->ctx, l->fd, NULL, NULL, NULL, NULL, NULL);
+        close(l->fd);
+        if (l->unix_path) {
+            unlink(l->unix_path);
+            g_free(l->unix_path);
+        }
+        g_free(l);
+    }
+    g_ptr_array_unref(server->listeners);
+    g_ptr_array_unref(server->conns);
+    g_hash_table_unref(server->commands);
+    g_free(server->package);
+    aio_context_unref(server->ctx);
+    g_free(server);
+}
+
+void qmp_server_register(QmpServer *server, const char *command,
+                         QmpCommandHandler *handler, void *opaque)
+{
+    if (!qmp_schema_has_command(server->schema, command)) {
+        /* A programming error, but not worth a crash: the command simply
+         * stays CommandNotFound. */
+        g_critical("qmp: registering '%s', which the schema does not declare",
+                   command);
+    }
+    QmpCommand *cmd = g_new0(QmpCommand, 1);
+    cmd->handler = handler;
+    cmd->opaque = opaque;
+    g_hash_table_replace(server->commands, g_strdup(command), cmd);
+}
+
+char **qmp_server_unhandled_commands(QmpServer *server)
+{
+    GPtrArray *out = g_ptr_array_new();
+    for (const char *const *n = qmp_schema_command_names(server->schema); *n;
+         n++) {
+        if (!g_hash_table_contains(server->commands, *n)) {
+            g_ptr_array_add(out, g_strdup(*n));
+        }
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
+unsigned qmp_server_client_count(QmpServer *server)
+{
+    return server->conns->len;
+}
+
+void qmp_server_emit_event(QmpServer *server, const char *event,
+                           JsonObject *data)
+{
+    gint64 now = g_get_real_time();
+    GString *s = g_string_sized_new(128);
+    g_autoptr(JsonNode) name = json_node_init_string(json_node_alloc(), event);
+    g_string_append(s, "{\"event\": ");
+    append_json(s, name);
+    if (data) {
+        g_autoptr(JsonNode) d = json_node_init_object(json_node_alloc(), data);
+        g_string_append(s, ", \"data\": ");
+        append_json(s, d);
+        json_object_unref(data);
+    }
+    g_string_append_printf(s, ", \"timestamp\": {\"seconds\": %" G_GINT64_FORMAT
+                           ", \"microseconds\": %" G_GINT64_FORMAT "}}",
+                           now / G_USEC_PER_SEC, now % G_USEC_PER_SEC);
+    /* Sending may close a client (backlog): walk a copy. */
+    g_autoptr(GPtrArray) conns = g_ptr_array_copy(server->conns, NULL, NULL);
+    for (guint i = 0; i < conns->len; i++) {
+        QmpConn *conn = g_ptr_array_index(conns, i);
+        if (conn->negotiated && !conn->closed) {
+            qmp_conn_send(conn, s->str, s->len);
+        }
+    }
+    g_string_free(s, TRUE);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Listening                                                               */
+
+static void listener_accept(void *opaque)
+{
+    QmpListener *l = opaque;
+    for (;;) {
+        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                g_warning("qmp: accept: %s", g_strerror(errno));
+            }
+            return;
+        }
+        if (!l->unix_path) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        }
+        qmp_conn_start(l->server, fd);
+    }
+}
+
+static bool listen_fd(QmpServer *server, int fd, const char *unix_path,
+                      const char *address, GError **error)
+{
+    if (listen(fd, 128) < 0) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "listen on %s: %s", address, g_strerror(errno));
+        close(fd);
+        return false;
+    }
+    QmpListener *l = g_new0(QmpListener, 1);
+    l->server = server;
+    l->fd = fd;
+    l->unix_path = g_strdup(unix_path);
+    g_ptr_array_add(server->listeners, l);
+    aio_set_fd_handler(server->ctx, fd, listener_accept, NULL, NULL, NULL, l);
+    return true;
+}
+
+/* A socket file at @path: refuse if something accepts on it (another
+ * daemon), remove it if it is stale. */
+static bool clear_stale_socket(const char *path, const struct sockaddr_un *sa,
+                               GError **error)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        return true;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "%s exists and is not a socket", path);
+        return false;
+    }
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "socket: %s", g_strerror(errno));
+        return false;
+    }
+    int r = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
+    int err = errno;
+    close(probe);
+    if (r == 0 || err != ECONNREFUSED) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "%s is in use (%s)", path,
+                    r == 0 ? "a server accepts connections on it"
+                           : g_strerror(err));
+        return false;
+    }
+    if (unlink(path) < 0 && errno != ENOENT) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "removing stale socket %s: %s", path, g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static bool listen_unix(QmpServer *server, const char *path,
+                        const char *address, GError **error)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "%s: the socket path must be 1 to %zu bytes long", address,
+                    sizeof(sa.sun_path) - 1);
+        return false;
+    }
+    strcpy(sa.sun_path, path);
+    if (!clear_stale_socket(path, &sa, error)) {
+        return false;
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "socket: %s", g_strerror(errno));
+        return false;
+    }
+    /* The umask makes the file 0600 from birth; chmod covers an unusual
+     * filesystem that ignores it. */
+    mode_t old = umask(0177);
+    int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    int err = errno;
+    umask(old);
+    if (r < 0) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "bind %s: %s", path, g_strerror(err));
+        close(fd);
+        return false;
+    }
+    if (chmod(path, 0600) < 0) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "chmod %s: %s", path, g_strerror(errno));
+        close(fd);
+        unlink(path);
+        return false;
+    }
+    if (!listen_fd(server, fd, path, address, error)) {
+        unlink(path);
+        return false;
+    }
+    return true;
+}
+
+static bool listen_tcp(QmpServer *server, const char *hostport,
+                       const char *address, GError **error)
+{
+    const char *colon = strrchr(hostport, ':');
+    g_autofree char *host = colon ? g_strndup(hostport, colon - hostport)
+                                  : NULL;
+    guint64 port;
+    if (!colon || !g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &port,
+                                              NULL)) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "%s: expected tcp:127.0.0.1:PORT with PORT 0..65535",
+                    address);
+        return false;
+    }
+    if (strcmp(host, "127.0.0.1") && strcmp(host, "localhost")) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "%s: only loopback (127.0.0.1) is allowed: QMP has no "
+                    "authentication", address);
+        return false;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "socket: %s", g_strerror(errno));
+        return false;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET,
+        .sin_port = htons((uint16_t)port),
+        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    };
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "bind %s: %s", address, g_strerror(errno));
+        close(fd);
+        return false;
+    }
+    socklen_t len = sizeof(sa);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    if (!listen_fd(server, fd, NULL, address, error)) {
+        return false;
+    }
+    server->tcp_port = ntohs(sa.sin_port);
+    return true;
+}
+
+bool qmp_server_listen(QmpServer *server, const char *address, GError **error)
+{
+    if (g_str_has_prefix(address, "unix:")) {
+        return listen_unix(server, address + 5, address, error);
+    }
+    if (g_str_has_prefix(address, "tcp:")) {
+        return listen_tcp(server, address + 4, address, error);
+    }
+    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                "'%s': expected unix:PATH or tcp:127.0.0.1:PORT", address);
+    return false;
+}
+
+int qmp_server_tcp_port(QmpServer *server)
+{
+    return server->tcp_port;
+}

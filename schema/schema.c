@@ -1,7 +1,780 @@
-/* Placeholder, replaced by the real loader/validator shortly. */
+/*
+ * The QMP schema: loads qmp-schema.json (the schema language is described
+ * in the file's top-level "doc"), validates command arguments against it
+ * and renders it as QEMU SchemaInfo for query-qmp-schema.
+ *
+ * Type names in introspection: builtins keep QEMU's names ("str", "int",
+ * "bool", "number", "any", "null"), declared types keep their own, arrays
+ * are "[ELEM]", and the anonymous argument types of commands and events
+ * are numbered ("0" is the empty object), as QEMU does.
+ */
 #include "schema.h"
+
+#include <string.h>
+
+extern const char qmp_schema_json[];
+extern const size_t qmp_schema_json_len;
+
+#define SCHEMA_ERROR (schema_error_quark())
+static G_DEFINE_QUARK(qmp-schema-error-quark, schema_error)
+
+typedef enum { ST_BUILTIN, ST_ENUM, ST_ARRAY, ST_OBJECT } SchemaKind;
+typedef enum { B_STR, B_INT, B_BOOL, B_NUMBER, B_ANY, B_NULL } BuiltinKind;
+
+typedef struct SchemaType SchemaType;
+
+typedef struct {
+    char *name;
+    bool optional;
+    SchemaType *type;
+    bool has_range;
+    gint64 min, max;
+} SchemaMember;
+
+struct SchemaType {
+    SchemaKind kind;
+    char *name;
+    BuiltinKind builtin;
+    GPtrArray *values;      /* enum: char* */
+    SchemaType *element;    /* array */
+    GPtrArray *members;     /* object: SchemaMember* (base members) */
+    char *tag;              /* object with variants: discriminator member */
+    GPtrArray *variant_cases;   /* char* */
+    GPtrArray *variant_types;   /* SchemaType* */
+};
+
+typedef struct {
+    char *name;
+    SchemaType *args;       /* an object type, never NULL */
+    SchemaType *ret;        /* commands; never NULL */
+    bool is_event;
+} SchemaEntity;
+
+struct QmpSchema {
+    GHashTable *types;      /* name -> SchemaType* (owned) */
+    GPtrArray *type_order;  /* SchemaType*, introspection order */
+    GHashTable *entities;   /* name -> SchemaEntity* (owned) */
+    GPtrArray *entity_order;
+    GHashTable *docs;       /* entry name -> doc */
+    GPtrArray *command_names;   /* char*, NULL-terminated */
+    unsigned next_implicit;
+    SchemaType *empty;
+};
+
+static void member_free(gpointer p)
+{
+    SchemaMember *m = p;
+    g_free(m->name);
+    g_free(m);
+}
+
+static void type_free(gpointer p)
+{
+    SchemaType *t = p;
+    g_free(t->name);
+    if (t->values) {
+        g_ptr_array_unref(t->values);
+    }
+    if (t->members) {
+        g_ptr_array_unref(t->members);
+    }
+    g_free(t->tag);
+    if (t->variant_cases) {
+        g_ptr_array_unref(t->variant_cases);
+        g_ptr_array_unref(t->variant_types);
+    }
+    g_free(t);
+}
+
+static void entity_free(gpointer p)
+{
+    SchemaEntity *e = p;
+    g_free(e->name);
+    g_free(e);
+}
+
+void qmp_schema_free(QmpSchema *schema)
+{
+    if (!schema) {
+        return;
+    }
+    g_hash_table_unref(schema->types);
+    g_ptr_array_unref(schema->type_order);
+    g_hash_table_unref(schema->entities);
+    g_ptr_array_unref(schema->entity_order);
+    g_hash_table_unref(schema->docs);
+    g_ptr_array_unref(schema->command_names);
+    g_free(schema);
+}
+
+static SchemaType *type_add(QmpSchema *schema, SchemaKind kind,
+                            const char *name)
+{
+    SchemaType *t = g_new0(SchemaType, 1);
+    t->kind = kind;
+    t->name = g_strdup(name);
+    if (kind == ST_OBJECT) {
+        t->members = g_ptr_array_new_with_free_func(member_free);
+    } else if (kind == ST_ENUM) {
+        t->values = g_ptr_array_new_with_free_func(g_free);
+    }
+    g_hash_table_insert(schema->types, t->name, t);
+    g_ptr_array_add(schema->type_order, t);
+    return t;
+}
+
+static SchemaType *type_add_implicit_object(QmpSchema *schema)
+{
+    char name[16];
+    g_snprintf(name, sizeof(name), "%u", schema->next_implicit++);
+    SchemaType *t = type_add(schema, ST_OBJECT, name);
+    return t;
+}
+
+/* A type reference: "name" or ["elem"]. */
+static SchemaType *resolve_type(QmpSchema *schema, JsonNode *spec,
+                                const char *where, GError **error)
+{
+    if (JSON_NODE_HOLDS_ARRAY(spec)) {
+        JsonArray *arr = json_node_get_array(spec);
+        if (json_array_get_length(arr) != 1) {
+            g_set_error(error, SCHEMA_ERROR, 0,
+                        "%s: an array type has exactly one element type",
+                        where);
+            return NULL;
+        }
+        SchemaType *elem = resolve_type(schema, json_array_get_element(arr, 0),
+                                        where, error);
+        if (!elem) {
+            return NULL;
+        }
+        g_autofree char *name = g_strdup_printf("[%s]", elem->name);
+        SchemaType *t = g_hash_table_lookup(schema->types, name);
+        if (!t) {
+            t = type_add(schema, ST_ARRAY, name);
+            t->element = elem;
+        }
+        return t;
+    }
+    if (json_node_get_value_type(spec) != G_TYPE_STRING) {
+        g_set_error(error, SCHEMA_ERROR, 0,
+                    "%s: a type is a name or [name]", where);
+        return NULL;
+    }
+    const char *name = json_node_get_string(spec);
+    SchemaType *t = g_hash_table_lookup(schema->types, name);
+    if (!t) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s: unknown type '%s'", where,
+                    name);
+    }
+    return t;
+}
+
+/* One member "name"/"*name": spec. */
+static bool add_member(QmpSchema *schema, GPtrArray *members,
+                       const char *key, JsonNode *spec, const char *where,
+                       GError **error)
+{
+    g_autofree char *at = g_strdup_printf("%s, member '%s'", where, key);
+    SchemaMember *m = g_new0(SchemaMember, 1);
+    m->optional = key[0] == '*';
+    m->name = g_strdup(key + (m->optional ? 1 : 0));
+    m->min = G_MININT64;
+    m->max = G_MAXINT64;
+    g_ptr_array_add(members, m);
+
+    if (JSON_NODE_HOLDS_OBJECT(spec)) {
+        JsonObject *o = json_node_get_object(spec);
+        JsonNode *t = json_object_get_member(o, "type");
+        if (!t) {
+            g_set_error(error, SCHEMA_ERROR, 0, "%s: no \"type\"", at);
+            return false;
+        }
+        m->type = resolve_type(schema, t, at, error);
+        if (!m->type) {
+            return false;
+        }
+        for (int i = 0; i < 2; i++) {
+            const char *bound = i ? "max" : "min";
+            JsonNode *b = json_object_get_member(o, bound);
+            if (!b) {
+                continue;
+            }
+            if (m->type->kind != ST_BUILTIN || m->type->builtin != B_INT ||
+                json_node_get_value_type(b) != G_TYPE_INT64) {
+                g_set_error(error, SCHEMA_ERROR, 0,
+                            "%s: \"%s\" needs an int member and an integer",
+                            at, bound);
+                return false;
+            }
+            m->has_range = true;
+            *(i ? &m->max : &m->min) = json_node_get_int(b);
+        }
+        return true;
+    }
+    m->type = resolve_type(schema, spec, at, error);
+    return m->type != NULL;
+}
+
+static bool add_members(QmpSchema *schema, GPtrArray *members,
+                        JsonNode *data, const char *where, GError **error)
+{
+    if (!JSON_NODE_HOLDS_OBJECT(data)) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s: \"data\" must be an object",
+                    where);
+        return false;
+    }
+    JsonObjectIter iter;
+    const char *key;
+    JsonNode *spec;
+    json_object_iter_init(&iter, json_node_get_object(data));
+    while (json_object_iter_next(&iter, &key, &spec)) {
+        if (!add_member(schema, members, key, spec, where, error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static const char *const entry_kinds[] = {
+    "command", "event", "struct", "enum", "union", NULL
+};
+
+static const char *entry_kind(JsonObject *entry, const char **name)
+{
+    for (int i = 0; entry_kinds[i]; i++) {
+        if (json_object_has_member(entry, entry_kinds[i])) {
+            *name = json_object_get_string_member_with_default(
+                entry, entry_kinds[i], NULL);
+            return entry_kinds[i];
+        }
+    }
+    return NULL;
+}
+
+/* Object type of a command's or event's "data" (absent: the empty type). */
+static SchemaType *entity_args(QmpSchema *schema, JsonObject *entry,
+                               const char *where, GError **error)
+{
+    JsonNode *data = json_object_get_member(entry, "data");
+    if (!data) {
+        return schema->empty;
+    }
+    if (JSON_NODE_HOLDS_OBJECT(data)) {
+        SchemaType *t = type_add_implicit_object(schema);
+        return add_members(schema, t->members, data, where, error) ? t : NULL;
+    }
+    SchemaType *t = resolve_type(schema, data, where, error);
+    if (t && t->kind != ST_OBJECT) {
+        g_set_error(error, SCHEMA_ERROR, 0,
+                    "%s: \"data\" must name a struct or union", where);
+        return NULL;
+    }
+    return t;
+}
+
+static bool fill_entry(QmpSchema *schema, JsonObject *entry, GError **error)
+{
+    const char *name;
+    const char *kind = entry_kind(entry, &name);
+    g_autofree char *where = g_strdup_printf("%s '%s'", kind, name);
+
+    if (!strcmp(kind, "command") || !strcmp(kind, "event")) {
+        SchemaEntity *e = g_new0(SchemaEntity, 1);
+        e->name = g_strdup(name);
+        e->is_event = kind[0] == 'e';
+        g_hash_table_insert(schema->entities, e->name, e);
+        g_ptr_array_add(schema->entity_order, e);
+        e->args = entity_args(schema, entry, where, error);
+        if (!e->args) {
+            return false;
+        }
+        JsonNode *ret = json_object_get_member(entry, "returns");
+        e->ret = ret ? resolve_type(schema, ret, where, error) : schema->empty;
+        return e->ret != NULL;
+    }
+
+    SchemaType *t = g_hash_table_lookup(schema->types, name);
+    JsonNode *data = json_object_get_member(entry, "data");
+    if (!data) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s: no \"data\"", where);
+        return false;
+    }
+    if (!strcmp(kind, "enum")) {
+        if (!JSON_NODE_HOLDS_ARRAY(data)) {
+            g_set_error(error, SCHEMA_ERROR, 0, "%s: \"data\" must be an "
+                        "array of strings", where);
+            return false;
+        }
+        JsonArray *arr = json_node_get_array(data);
+        for (guint i = 0; i < json_array_get_length(arr); i++) {
+            JsonNode *v = json_array_get_element(arr, i);
+            if (json_node_get_value_type(v) != G_TYPE_STRING) {
+                g_set_error(error, SCHEMA_ERROR, 0, "%s: values are strings",
+                            where);
+                return false;
+            }
+            g_ptr_array_add(t->values, g_strdup(json_node_get_string(v)));
+        }
+        return true;
+    }
+    if (!strcmp(kind, "struct")) {
+        return add_members(schema, t->members, data, where, error);
+    }
+
+    /* union: base members + discriminator (an enum base member) + one
+     * object type per enum value. */
+    JsonNode *base = json_object_get_member(entry, "base");
+    const char *tag = json_object_get_string_member_with_default(
+        entry, "discriminator", NULL);
+    if (!base || !tag || !JSON_NODE_HOLDS_OBJECT(data) ||
+        !add_members(schema, t->members, base, where, error)) {
+        if (error && !*error) {
+            g_set_error(error, SCHEMA_ERROR, 0, "%s: needs \"base\", "
+                        "\"discriminator\" and a \"data\" object", where);
+        }
+        return false;
+    }
+    t->tag = g_strdup(tag);
+    t->variant_cases = g_ptr_array_new_with_free_func(g_free);
+    t->variant_types = g_ptr_array_new();
+    JsonObjectIter iter;
+    const char *key;
+    JsonNode *spec;
+    json_object_iter_init(&iter, json_node_get_object(data));
+    while (json_object_iter_next(&iter, &key, &spec)) {
+        SchemaType *vt = resolve_type(schema, spec, where, error);
+        if (!vt) {
+            return false;
+        }
+        if (vt->kind != ST_OBJECT) {
+            g_set_error(error, SCHEMA_ERROR, 0, "%s: variant '%s' must be a "
+                        "struct", where, key);
+            return false;
+        }
+        g_ptr_array_add(t->variant_cases, g_strdup(key));
+        g_ptr_array_add(t->variant_types, vt);
+    }
+    for (guint i = 0; i < t->members->len; i++) {
+        SchemaMember *m = g_ptr_array_index(t->members, i);
+        if (!strcmp(m->name, tag) && !m->optional &&
+            m->type->kind == ST_ENUM) {
+            return true;
+        }
+    }
+    g_set_error(error, SCHEMA_ERROR, 0, "%s: discriminator '%s' must be a "
+                "required enum member of the base", where, tag);
+    return false;
+}
+
+static const struct {
+    const char *name;
+    BuiltinKind kind;
+} builtins[] = {
+    { "str", B_STR }, { "int", B_INT }, { "bool", B_BOOL },
+    { "number", B_NUMBER }, { "any", B_ANY }, { "null", B_NULL },
+};
+
+QmpSchema *qmp_schema_load_from_data(const char *json, gssize len,
+                                     GError **error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, json, len, error)) {
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    JsonArray *entries = NULL;
+    if (root && JSON_NODE_HOLDS_OBJECT(root)) {
+        JsonNode *e = json_object_get_member(json_node_get_object(root),
+                                             "entries");
+        if (e && JSON_NODE_HOLDS_ARRAY(e)) {
+            entries = json_node_get_array(e);
+        }
+    }
+    if (!entries) {
+        g_set_error(error, SCHEMA_ERROR, 0,
+                    "schema: expected {\"entries\": [...]}");
+        return NULL;
+    }
+
+    QmpSchema *schema = g_new0(QmpSchema, 1);
+    schema->types = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                          type_free);
+    schema->type_order = g_ptr_array_new();
+    schema->entities = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                             entity_free);
+    schema->entity_order = g_ptr_array_new();
+    schema->docs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                         g_free);
+    schema->command_names = g_ptr_array_new_with_free_func(g_free);
+    for (size_t i = 0; i < G_N_ELEMENTS(builtins); i++) {
+        SchemaType *t = type_add(schema, ST_BUILTIN, builtins[i].name);
+        t->builtin = builtins[i].kind;
+    }
+    schema->empty = type_add_implicit_object(schema);
+
+    /* Pass 1: names, docs, declared types (so references may point
+     * forward). */
+    guint n = json_array_get_length(entries);
+    for (guint i = 0; i < n; i++) {
+        JsonNode *node = json_array_get_element(entries, i);
+        JsonObject *entry = JSON_NODE_HOLDS_OBJECT(node)
+                            ? json_node_get_object(node) : NULL;
+        const char *name = NULL;
+        const char *kind = entry ? entry_kind(entry, &name) : NULL;
+        const char *doc = entry ? json_object_get_string_member_with_default(
+                                      entry, "doc", NULL) : NULL;
+        if (!kind || !name || !*name) {
+            g_set_error(error, SCHEMA_ERROR, 0, "schema entry %u: expected "
+                        "{\"command\"|\"event\"|\"struct\"|\"enum\"|"
+                        "\"union\": NAME, ...}", i);
+            goto fail;
+        }
+        if (!doc || !*doc) {
+            g_set_error(error, SCHEMA_ERROR, 0, "%s '%s' has no \"doc\"",
+                        kind, name);
+            goto fail;
+        }
+        if (g_hash_table_contains(schema->docs, name) ||
+            g_hash_table_contains(schema->types, name)) {
+            g_set_error(error, SCHEMA_ERROR, 0, "%s '%s' defined twice", kind,
+                        name);
+            goto fail;
+        }
+        g_hash_table_insert(schema->docs, g_strdup(name), g_strdup(doc));
+        if (!strcmp(kind, "command")) {
+            g_ptr_array_add(schema->command_names, g_strdup(name));
+        } else if (!strcmp(kind, "enum")) {
+            type_add(schema, ST_ENUM, name);
+        } else if (strcmp(kind, "event")) {
+            type_add(schema, ST_OBJECT, name);
+        }
+    }
+    g_ptr_array_add(schema->command_names, NULL);
+
+    /* Pass 2: members, arguments, returns. */
+    for (guint i = 0; i < n; i++) {
+        JsonObject *entry = json_array_get_object_element(entries, i);
+        if (!fill_entry(schema, entry, error)) {
+            goto fail;
+        }
+    }
+    return schema;
+
+fail:
+    qmp_schema_free(schema);
+    return NULL;
+}
+
 QmpSchema *qmp_schema_load_embedded(GError **error)
 {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "not yet");
-    return NULL;
+    return qmp_schema_load_from_data(qmp_schema_json,
+                                     (gssize)qmp_schema_json_len, error);
+}
+
+static SchemaEntity *find_command(const QmpSchema *schema, const char *name)
+{
+    SchemaEntity *e = g_hash_table_lookup(schema->entities, name);
+    return e && !e->is_event ? e : NULL;
+}
+
+bool qmp_schema_has_command(const QmpSchema *schema, const char *command)
+{
+    return find_command(schema, command) != NULL;
+}
+
+const char *const *qmp_schema_command_names(const QmpSchema *schema)
+{
+    return (const char *const *)schema->command_names->pdata;
+}
+
+const char *qmp_schema_doc(const QmpSchema *schema, const char *name)
+{
+    return g_hash_table_lookup(schema->docs, name);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Validation                                                              */
+
+static bool validate_object(const SchemaType *type, JsonObject *obj,
+                            const char *prefix, GError **error);
+
+static bool type_error(const char *path, const char *expected,
+                       GError **error)
+{
+    g_set_error(error, SCHEMA_ERROR, 0,
+                "Invalid parameter type for '%s', expected: %s", path,
+                expected);
+    return false;
+}
+
+static bool validate_value(const SchemaType *type, const SchemaMember *m,
+                           JsonNode *node, const char *path, GError **error)
+{
+    GType vt = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node)
+                                           : G_TYPE_INVALID;
+    switch (type->kind) {
+    case ST_BUILTIN:
+        switch (type->builtin) {
+        case B_ANY:
+            return true;
+        case B_NULL:
+            return JSON_NODE_HOLDS_NULL(node) || type_error(path, "null",
+                                                            error);
+        case B_STR:
+            return vt == G_TYPE_STRING || type_error(path, "string", error);
+        case B_BOOL:
+            return vt == G_TYPE_BOOLEAN || type_error(path, "boolean", error);
+        case B_NUMBER:
+            return vt == G_TYPE_INT64 || vt == G_TYPE_DOUBLE ||
+                   type_error(path, "number", error);
+        case B_INT:
+            if (vt != G_TYPE_INT64) {
+                return type_error(path, "integer", error);
+            }
+            if (m && m->has_range) {
+                gint64 v = json_node_get_int(node);
+                if (v < m->min || v > m->max) {
+                    if (m->min == 0 && m->max == G_MAXINT64) {
+                        g_set_error(error, SCHEMA_ERROR, 0,
+                                    "Parameter '%s' expects a non-negative "
+                                    "integer", path);
+                    } else {
+                        g_set_error(error, SCHEMA_ERROR, 0,
+                                    "Parameter '%s' expects an integer in "
+                                    "the range [%" G_GINT64_FORMAT ", %"
+                                    G_GINT64_FORMAT "]", path, m->min,
+                                    m->max);
+                    }
+                    return false;
+                }
+            }
+            return true;
+        }
+        return false;
+    case ST_ENUM:
+        if (vt != G_TYPE_STRING) {
+            return type_error(path, "string", error);
+        }
+        for (guint i = 0; i < type->values->len; i++) {
+            if (!strcmp(g_ptr_array_index(type->values, i),
+                        json_node_get_string(node))) {
+                return true;
+            }
+        }
+        g_set_error(error, SCHEMA_ERROR, 0,
+                    "Parameter '%s' does not accept value '%s'", path,
+                    json_node_get_string(node));
+        return false;
+    case ST_ARRAY: {
+        if (!JSON_NODE_HOLDS_ARRAY(node)) {
+            return type_error(path, "array", error);
+        }
+        JsonArray *arr = json_node_get_array(node);
+        for (guint i = 0; i < json_array_get_length(arr); i++) {
+            g_autofree char *sub = g_strdup_printf("%s[%u]", path, i);
+            if (!validate_value(type->element, NULL,
+                                json_array_get_element(arr, i), sub, error)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    case ST_OBJECT: {
+        if (!JSON_NODE_HOLDS_OBJECT(node)) {
+            return type_error(path, "object", error);
+        }
+        g_autofree char *prefix = g_strdup_printf("%s.", path);
+        return validate_object(type, json_node_get_object(node), prefix,
+                               error);
+    }
+    }
+    return false;
+}
+
+static bool validate_members(const GPtrArray *members, JsonObject *obj,
+                             const char *prefix, GError **error)
+{
+    for (guint i = 0; i < members->len; i++) {
+        const SchemaMember *m = g_ptr_array_index(members, i);
+        g_autofree char *path = g_strconcat(prefix, m->name, NULL);
+        JsonNode *v = json_object_get_member(obj, m->name);
+        if (!v) {
+            if (!m->optional) {
+                g_set_error(error, SCHEMA_ERROR, 0,
+                            "Parameter '%s' is missing", path);
+                return false;
+            }
+            continue;
+        }
+        if (!validate_value(m->type, m, v, path, error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool members_have(const GPtrArray *members, const char *name)
+{
+    for (guint i = 0; members && i < members->len; i++) {
+        const SchemaMember *m = g_ptr_array_index(members, i);
+        if (!strcmp(m->name, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Members in declaration order (missing, then wrong type or range), the
+ * union's variant after the base, then unexpected members, like QEMU's
+ * input visitor. */
+static bool validate_object(const SchemaType *type, JsonObject *obj,
+                            const char *prefix, GError **error)
+{
+    const SchemaType *variant = NULL;
+
+    if (!validate_members(type->members, obj, prefix, error)) {
+        return false;
+    }
+    if (type->tag) {
+        const char *tag = json_object_get_string_member(obj, type->tag);
+        for (guint i = 0; i < type->variant_cases->len; i++) {
+            if (!strcmp(g_ptr_array_index(type->variant_cases, i), tag)) {
+                variant = g_ptr_array_index(type->variant_types, i);
+            }
+        }
+        /* An enum value without a variant has no extra members. */
+        if (variant && !validate_members(variant->members, obj, prefix,
+                                         error)) {
+            return false;
+        }
+    }
+    JsonObjectIter iter;
+    const char *key;
+    JsonNode *node;
+    json_object_iter_init(&iter, obj);
+    while (json_object_iter_next(&iter, &key, &node)) {
+        if (!members_have(type->members, key) &&
+            !(variant && members_have(variant->members, key))) {
+            g_set_error(error, SCHEMA_ERROR, 0, "Parameter '%s%s' is "
+                        "unexpected", prefix, key);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool qmp_schema_validate_args(const QmpSchema *schema, const char *command,
+                              JsonObject *args, GError **error)
+{
+    const SchemaEntity *e = find_command(schema, command);
+    if (!e) {
+        g_set_error(error, SCHEMA_ERROR, 0, "The command %s has not been "
+                    "found", command);
+        return false;
+    }
+    g_autoptr(JsonObject) empty = args ? NULL : json_object_new();
+    return validate_object(e->args, args ? args : empty, "", error);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Introspection (QEMU SchemaInfo)                                          */
+
+static const char *json_type_name(BuiltinKind k)
+{
+    static const char *const names[] = {
+        [B_STR] = "string", [B_INT] = "int", [B_BOOL] = "boolean",
+        [B_NUMBER] = "number", [B_ANY] = "value", [B_NULL] = "null",
+    };
+    return names[k];
+}
+
+static JsonArray *members_info(const GPtrArray *members)
+{
+    JsonArray *arr = json_array_new();
+    for (guint i = 0; i < members->len; i++) {
+        const SchemaMember *m = g_ptr_array_index(members, i);
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "name", m->name);
+        json_object_set_string_member(o, "type", m->type->name);
+        if (m->optional) {
+            json_object_set_null_member(o, "default");
+        }
+        json_array_add_object_element(arr, o);
+    }
+    return arr;
+}
+
+static JsonObject *type_info(const SchemaType *t)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "name", t->name);
+    switch (t->kind) {
+    case ST_BUILTIN:
+        json_object_set_string_member(o, "meta-type", "builtin");
+        json_object_set_string_member(o, "json-type",
+                                      json_type_name(t->builtin));
+        break;
+    case ST_ENUM: {
+        json_object_set_string_member(o, "meta-type", "enum");
+        JsonArray *values = json_array_new();
+        JsonArray *members = json_array_new();
+        for (guint i = 0; i < t->values->len; i++) {
+            const char *v = g_ptr_array_index(t->values, i);
+            JsonObject *m = json_object_new();
+            json_object_set_string_member(m, "name", v);
+            json_array_add_object_element(members, m);
+            json_array_add_string_element(values, v);
+        }
+        json_object_set_array_member(o, "members", members);
+        json_object_set_array_member(o, "values", values);
+        break;
+    }
+    case ST_ARRAY:
+        json_object_set_string_member(o, "meta-type", "array");
+        json_object_set_string_member(o, "element-type", t->element->name);
+        break;
+    case ST_OBJECT:
+        json_object_set_string_member(o, "meta-type", "object");
+        json_object_set_array_member(o, "members", members_info(t->members));
+        if (t->tag) {
+            json_object_set_string_member(o, "tag", t->tag);
+            JsonArray *variants = json_array_new();
+            for (guint i = 0; i < t->variant_cases->len; i++) {
+                const SchemaType *vt = g_ptr_array_index(t->variant_types, i);
+                JsonObject *v = json_object_new();
+                json_object_set_string_member(
+                    v, "case", g_ptr_array_index(t->variant_cases, i));
+                json_object_set_string_member(v, "type", vt->name);
+                json_array_add_object_element(variants, v);
+            }
+            json_object_set_array_member(o, "variants", variants);
+        }
+        break;
+    }
+    return o;
+}
+
+JsonNode *qmp_schema_introspect(const QmpSchema *schema)
+{
+    JsonArray *arr = json_array_new();
+    for (guint i = 0; i < schema->entity_order->len; i++) {
+        const SchemaEntity *e = g_ptr_array_index(schema->entity_order, i);
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "name", e->name);
+        json_object_set_string_member(o, "meta-type",
+                                      e->is_event ? "event" : "command");
+        json_object_set_string_member(o, "arg-type", e->args->name);
+        if (!e->is_event) {
+            json_object_set_string_member(o, "ret-type", e->ret->name);
+        }
+        json_array_add_object_element(arr, o);
+    }
+    for (guint i = 0; i < schema->type_order->len; i++) {
+        json_array_add_object_element(
+            arr, type_info(g_ptr_array_index(schema->type_order, i)));
+    }
+    JsonNode *node = json_node_new(JSON_NODE_ARRAY);
+    json_node_take_array(node, arr);
+    return node;
 }
