@@ -31,6 +31,13 @@ typedef struct QmpClient QmpClient;
 QmpClient *qmp_client_connect(const char *address, GError **error);
 void qmp_client_free(QmpClient *c);
 
+/* How long qmp_client_execute*() (and connecting) wait for an answer
+ * before failing with QMP_CLIENT_ERROR_TIMEOUT; -1 waits forever.  The
+ * default is QMP_CLIENT_DEFAULT_TIMEOUT_MS.  After a timeout the
+ * connection's state is unknown: free the client. */
+#define QMP_CLIENT_DEFAULT_TIMEOUT_MS 60000
+void qmp_client_set_timeout(QmpClient *c, int timeout_ms);
+
 /* The greeting's {"QMP": {...}} member (owned by the client). */
 JsonObject *qmp_client_greeting(QmpClient *c);
 
