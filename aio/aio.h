@@ -290,6 +290,8 @@ typedef struct AioStats {
     /* fd monitoring */
     uint64_t fd_handlers;       /* registered handlers */
     const char *backend;        /* static string */
+    /* disk engines, appended (issue 4) */
+    uint64_t io_max_batch;      /* largest single submission so far */
 } AioStats;
 
 /* Thread-safe. */

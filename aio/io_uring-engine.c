@@ -1,0 +1,525 @@
+/*
+ * io_uring disk engine of an AioContext.  Contract in disk-io.h.
+ *
+ * Two submission paths behind one API:
+ *  - fdmon ring: on a context whose fd monitoring is io_uring, requests go
+ *    through aio_add_sqe() and complete through their CqeHandler; the
+ *    context submits every sqe added during a loop iteration in one
+ *    io_uring_enter, so the engine adds at most laio-style max_batch sqes per
+ *    iteration (tracked with the context's iteration counter) and lets a BH
+ *    continue in the next one.  A "submit call" in the stats is one such
+ *    per-iteration batch.
+ *  - own ring: elsewhere the engine owns a ring whose fd is registered with
+ *    aio_set_fd_handler (io_poll peeks the completion queue, so adaptive
+ *    polling covers it) and calls io_uring_submit once per batch.
+ * Completion callbacks run plugged, so requests they submit are batched.
+ *
+ * Threads: home thread only; stats counters are written by the home thread
+ * and read anywhere with relaxed loads.
+ */
+#include "disk-io.h"
+#include "aio-internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <string.h>
+
+#ifndef container_of
+#define container_of(ptr, type, member) \
+    ((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+#define MAX_IN_FLIGHT AIO_DISK_MAX_IN_FLIGHT
+#define OWN_SQ_ENTRIES 256
+#define OWN_CQ_ENTRIES (2 * MAX_IN_FLIGHT)  /* never overflows */
+#define FREE_LIST_MAX 256
+
+typedef struct LuringRequest {
+    LuringState *s;
+    CqeHandler cqe;             /* fdmon path */
+    AioDiskOp op;
+    int fd;
+    const struct iovec *iov;
+    int iovcnt;
+    uint64_t offset;
+    size_t nbytes;
+    AioIOCompletionFunc *cb;
+    void *opaque;
+    STAILQ_ENTRY(LuringRequest) next;
+} LuringRequest;
+
+typedef struct EngineCounters {
+    _Atomic uint64_t submitted, submit_calls, in_flight, completed, errors,
+                     requeues, max_batch;
+} EngineCounters;
+
+struct LuringState {
+    AioContext *ctx;
+    bool use_fdmon;
+    struct io_uring ring;       /* own path only */
+    AioBH *resume_bh;           /* continue submitting in a later iteration */
+
+    STAILQ_HEAD(, LuringRequest) pending;
+    unsigned in_queue;
+    unsigned in_flight;
+    uint64_t queue_dev_max_batch;
+    int plugged;
+    bool shutting_down;
+
+    /* fdmon path: sqes added in the current loop iteration. */
+    uint64_t batch_iteration;
+    unsigned batch_count;
+    /* own path: sqes prepared but not accepted by io_uring_submit. */
+    unsigned unsubmitted;
+
+    LuringRequest *free_list;
+    unsigned free_count;
+    EngineCounters stats;
+};
+
+#define RELAXED memory_order_relaxed
+#define STAT_ADD(s, f, n) atomic_store_explicit(&(s)->stats.f, \
+    atomic_load_explicit(&(s)->stats.f, RELAXED) + (n), RELAXED)
+#define STAT_SET(s, f, v) atomic_store_explicit(&(s)->stats.f, (v), RELAXED)
+
+static void ioq_submit(LuringState *s);
+
+static void iov_zero_from(const struct iovec *iov, int iovcnt, size_t from)
+{
+    for (int i = 0; i < iovcnt; i++) {
+        if (from >= iov[i].iov_len) {
+            from -= iov[i].iov_len;
+            continue;
+        }
+        memset((char *)iov[i].iov_base + from, 0, iov[i].iov_len - from);
+        from = 0;
+    }
+}
+
+static void note_batch(LuringState *s, unsigned n)
+{
+    if (n > atomic_load_explicit(&s->stats.max_batch, RELAXED)) {
+        STAT_SET(s, max_batch, n);
+    }
+}
+
+static void complete_request(LuringState *s, LuringRequest *req, int res)
+{
+    int ret;
+
+    if (req->op == AIO_DISK_FSYNC) {
+        ret = res < 0 ? res : 0;
+    } else if (res >= 0 && (size_t)res == req->nbytes) {
+        ret = 0;
+    } else if (res >= 0) {
+        if (req->op == AIO_DISK_READ) {
+            iov_zero_from(req->iov, req->iovcnt, res);
+            ret = 0;
+        } else {
+            ret = -ENOSPC;
+        }
+    } else {
+        ret = res;
+    }
+    if (ret < 0) {
+        STAT_ADD(s, errors, 1);
+    }
+    STAT_ADD(s, completed, 1);
+    AioIOCompletionFunc *cb = req->cb;
+    void *opaque = req->opaque;
+    if (s->free_count < FREE_LIST_MAX) {
+        STAILQ_NEXT(req, next) = s->free_list;
+        s->free_list = req;
+        s->free_count++;
+    } else {
+        g_free(req);
+    }
+    cb(opaque, ret);
+}
+
+static void prep_request(struct io_uring_sqe *sqe, void *opaque)
+{
+    LuringRequest *req = opaque;
+
+    switch (req->op) {
+    case AIO_DISK_READ:
+        io_uring_prep_readv(sqe, req->fd, req->iov, req->iovcnt, req->offset);
+        break;
+    case AIO_DISK_WRITE:
+        io_uring_prep_writev(sqe, req->fd, req->iov, req->iovcnt, req->offset);
+        break;
+    case AIO_DISK_FSYNC:
+        io_uring_prep_fsync(sqe, req->fd, 0);
+        break;
+    }
+}
+
+/* One request left the kernel: account and run its callback plugged, then
+ * submit what its callback (or anyone) queued. */
+static void request_finished(LuringState *s, LuringRequest *req, int res)
+{
+    s->in_flight--;
+    STAT_SET(s, in_flight, s->in_flight);
+    complete_request(s, req, res);
+}
+
+static void fdmon_cqe_cb(CqeHandler *handler)
+{
+    LuringRequest *req = container_of(handler, LuringRequest, cqe);
+    LuringState *s = req->s;
+
+    s->plugged++;
+    request_finished(s, req, handler->cqe_res);
+    s->plugged--;
+    if (!s->plugged && !STAILQ_EMPTY(&s->pending)) {
+        ioq_submit(s);
+    }
+}
+
+static unsigned luring_max_batch(LuringState *s)
+{
+    uint64_t max = s->ctx->aio_max_batch > 0 ? (uint64_t)s->ctx->aio_max_batch
+                                             : AIO_DISK_DEFAULT_MAX_BATCH;
+    if (s->queue_dev_max_batch && s->queue_dev_max_batch < max) {
+        max = s->queue_dev_max_batch;
+    }
+    if (max > MAX_IN_FLIGHT - s->in_flight) {
+        max = MAX_IN_FLIGHT - s->in_flight;
+    }
+    return (unsigned)max;
+}
+
+static void fdmon_submit(LuringState *s)
+{
+    uint64_t iteration = atomic_load_explicit(&s->ctx->stats.iterations,
+                                              RELAXED);
+    if (iteration != s->batch_iteration) {
+        s->batch_iteration = iteration;
+        s->batch_count = 0;
+    }
+    while (!STAILQ_EMPTY(&s->pending) && s->in_flight < MAX_IN_FLIGHT) {
+        if (s->batch_count >= luring_max_batch(s)) {
+            /* This iteration's batch is full; the BH runs in the next. */
+            aio_bh_schedule(s->resume_bh);
+            break;
+        }
+        LuringRequest *req = STAILQ_FIRST(&s->pending);
+        STAILQ_REMOVE_HEAD(&s->pending, next);
+        s->in_queue--;
+        s->in_flight++;
+        if (s->batch_count++ == 0) {
+            STAT_ADD(s, submit_calls, 1);
+        }
+        aio_add_sqe(s->ctx, prep_request, req, &req->cqe);
+        STAT_ADD(s, submitted, 1);
+        note_batch(s, s->batch_count);
+    }
+    STAT_SET(s, in_flight, s->in_flight);
+}
+
+/* Own ring: hand prepared sqes to the kernel; false when it refused for
+ * now (they stay in the sq ring and a BH retries). */
+static bool own_flush(LuringState *s)
+{
+    while (s->unsubmitted) {
+        int ret = io_uring_submit(&s->ring);
+        STAT_ADD(s, submit_calls, 1);
+        if (ret == -EINTR) {
+            continue;
+        }
+        if (ret < 0) {
+            if (ret != -EAGAIN && ret != -EBUSY) {
+                g_warning("io_uring engine: io_uring_submit failed: %s",
+                          g_strerror(-ret));
+            }
+            STAT_ADD(s, requeues, 1);
+            aio_bh_schedule(s->resume_bh);
+            return false;
+        }
+        STAT_ADD(s, submitted, ret);
+        note_batch(s, ret);
+        s->unsubmitted -= (unsigned)ret < s->unsubmitted ? (unsigned)ret
+                                                          : s->unsubmitted;
+        if (ret == 0) {
+            aio_bh_schedule(s->resume_bh);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void own_submit(LuringState *s)
+{
+    if (!own_flush(s)) {
+        return;
+    }
+    while (!STAILQ_EMPTY(&s->pending) && s->in_flight < MAX_IN_FLIGHT) {
+        unsigned limit = luring_max_batch(s);
+        unsigned n = 0;
+        while (n < limit && !STAILQ_EMPTY(&s->pending)) {
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+            if (!sqe) {
+                break;
+            }
+            LuringRequest *req = STAILQ_FIRST(&s->pending);
+            STAILQ_REMOVE_HEAD(&s->pending, next);
+            s->in_queue--;
+            prep_request(sqe, req);
+            io_uring_sqe_set_data(sqe, req);
+            n++;
+        }
+        s->in_flight += n;
+        s->unsubmitted += n;
+        STAT_SET(s, in_flight, s->in_flight);
+        if (!own_flush(s)) {
+            return;
+        }
+    }
+}
+
+static void ioq_submit(LuringState *s)
+{
+    if (s->use_fdmon) {
+        fdmon_submit(s);
+    } else {
+        own_submit(s);
+    }
+    if (STAILQ_EMPTY(&s->pending)) {
+        s->queue_dev_max_batch = 0;
+    }
+}
+
+static void resume_bh(void *opaque)
+{
+    LuringState *s = opaque;
+    if (!s->plugged) {
+        ioq_submit(s);
+    }
+}
+
+/* Own ring: reap every cqe; callbacks run plugged. */
+static void own_process_cqes(LuringState *s)
+{
+    struct io_uring_cqe *cqe;
+
+    s->plugged++;
+    while (io_uring_peek_cqe(&s->ring, &cqe) == 0) {
+        LuringRequest *req = io_uring_cqe_get_data(cqe);
+        int res = cqe->res;
+        /* Release the slot before the callback: a nested aio_poll() must
+         * not see this cqe again. */
+        io_uring_cqe_seen(&s->ring, cqe);
+        request_finished(s, req, res);
+    }
+    s->plugged--;
+    if (!s->plugged && (s->unsubmitted || !STAILQ_EMPTY(&s->pending))) {
+        ioq_submit(s);
+    }
+}
+
+static void own_ring_readable(void *opaque)
+{
+    own_process_cqes(opaque);
+}
+
+static bool own_ring_poll(void *opaque)
+{
+    LuringState *s = opaque;
+    return io_uring_cq_ready(&s->ring) > 0;
+}
+
+int luring_submit(LuringState *s, AioDiskOp op, int fd,
+                  const struct iovec *iov, int iovcnt, uint64_t offset,
+                  uint64_t dev_max_batch, AioIOCompletionFunc *cb,
+                  void *opaque)
+{
+    if (!cb || (op != AIO_DISK_READ && op != AIO_DISK_WRITE &&
+                op != AIO_DISK_FSYNC) ||
+        (op != AIO_DISK_FSYNC && (!iov || iovcnt <= 0 || iovcnt > IOV_MAX))) {
+        return -EINVAL;
+    }
+    if (s->shutting_down) {
+        return -ESHUTDOWN;
+    }
+    LuringRequest *req = s->free_list;
+    if (req) {
+        s->free_list = STAILQ_NEXT(req, next);
+        s->free_count--;
+    } else {
+        req = g_new(LuringRequest, 1);
+    }
+    size_t nbytes = 0;
+    for (int i = 0; op != AIO_DISK_FSYNC && i < iovcnt; i++) {
+        nbytes += iov[i].iov_len;
+    }
+    *req = (LuringRequest){
+        .s = s, .op = op, .fd = fd, .iov = iov, .iovcnt = iovcnt,
+        .offset = offset, .nbytes = nbytes, .cb = cb, .opaque = opaque,
+    };
+    req->cqe.cb = fdmon_cqe_cb;
+    STAILQ_INSERT_TAIL(&s->pending, req, next);
+    s->in_queue++;
+    if (dev_max_batch && (!s->queue_dev_max_batch ||
+                          dev_max_batch < s->queue_dev_max_batch)) {
+        s->queue_dev_max_batch = dev_max_batch;
+    }
+    if (!s->plugged || s->in_queue >= luring_max_batch(s)) {
+        ioq_submit(s);
+    }
+    return 0;
+}
+
+void luring_io_plug(LuringState *s)
+{
+    s->plugged++;
+}
+
+void luring_io_unplug(LuringState *s)
+{
+    g_return_if_fail(s->plugged > 0);
+    if (--s->plugged == 0 && !STAILQ_EMPTY(&s->pending)) {
+        ioq_submit(s);
+    }
+}
+
+bool luring_uses_fdmon_ring(LuringState *s)
+{
+    return s->use_fdmon;
+}
+
+LuringState *aio_get_io_uring_engine(AioContext *ctx)
+{
+    return ctx->luring;
+}
+
+LuringState *aio_setup_io_uring_engine(AioContext *ctx, GError **error)
+{
+    if (ctx->luring) {
+        return ctx->luring;
+    }
+    LuringState *s = g_new0(LuringState, 1);
+    s->ctx = ctx;
+    s->use_fdmon = aio_has_io_uring(ctx);
+    if (!s->use_fdmon) {
+        struct io_uring_params params = {
+            .flags = IORING_SETUP_CQSIZE,
+            .cq_entries = OWN_CQ_ENTRIES,
+        };
+        int rc = io_uring_queue_init_params(OWN_SQ_ENTRIES, &s->ring, &params);
+        if (rc < 0) {
+            g_set_error(error, AIO_ERROR,
+                        rc == -ENOSYS || rc == -EPERM ? AIO_ERROR_UNSUPPORTED
+                                                      : AIO_ERROR_FAILED,
+                        "io_uring engine: cannot create a ring: %s",
+                        g_strerror(-rc));
+            g_free(s);
+            return NULL;
+        }
+        aio_set_fd_handler(ctx, s->ring.ring_fd, own_ring_readable, NULL,
+                           own_ring_poll, own_ring_readable, s);
+    }
+    STAILQ_INIT(&s->pending);
+    s->batch_iteration = UINT64_MAX;
+    s->resume_bh = aio_bh_new_full(ctx, resume_bh, s, "io_uring-engine-resume");
+    __atomic_store_n(&ctx->luring, s, __ATOMIC_RELEASE);
+    return s;
+}
+
+void luring_cleanup(LuringState *s)
+{
+    s->shutting_down = true;
+    while (!STAILQ_EMPTY(&s->pending)) {
+        LuringRequest *req = STAILQ_FIRST(&s->pending);
+        STAILQ_REMOVE_HEAD(&s->pending, next);
+        s->in_queue--;
+        complete_request(s, req, -ECANCELED);
+    }
+    /* In the kernel: the buffers are in use, so wait for every request. */
+    if (s->use_fdmon) {
+        /* The context is intact during finalization: let its loop reap our
+         * cqes (the fdmon ring is destroyed after the services). */
+        while (s->in_flight > 0) {
+            aio_poll(s->ctx, true);
+        }
+    } else {
+        while (s->in_flight > 0) {
+            struct io_uring_cqe *cqe;
+            if (s->unsubmitted) {
+                int ret = io_uring_submit(&s->ring);
+                if (ret > 0) {
+                    s->unsubmitted -= (unsigned)ret < s->unsubmitted
+                                      ? (unsigned)ret : s->unsubmitted;
+                }
+            }
+            int rc = io_uring_wait_cqe(&s->ring, &cqe);
+            if (rc == -EINTR) {
+                continue;
+            }
+            if (rc < 0) {
+                g_critical("io_uring engine: waiting for %u requests failed: "
+                           "%s", s->in_flight, g_strerror(-rc));
+                break;
+            }
+            LuringRequest *req = io_uring_cqe_get_data(cqe);
+            int res = cqe->res;
+            io_uring_cqe_seen(&s->ring, cqe);
+            request_finished(s, req, res);
+        }
+        aio_set_fd_handler(s->ctx, s->ring.ring_fd, NULL, NULL, NULL, NULL,
+                           NULL);
+        io_uring_queue_exit(&s->ring);
+    }
+    STAT_SET(s, in_flight, s->in_flight);
+    aio_bh_delete(s->resume_bh);
+    while (s->free_list) {
+        LuringRequest *req = s->free_list;
+        s->free_list = STAILQ_NEXT(req, next);
+        g_free(req);
+    }
+    s->ctx->luring = NULL;
+    g_free(s);
+}
+
+void luring_get_stats(LuringState *s, AioDiskStats *out)
+{
+    out->submitted = atomic_load_explicit(&s->stats.submitted, RELAXED);
+    out->submit_calls = atomic_load_explicit(&s->stats.submit_calls, RELAXED);
+    out->in_flight = atomic_load_explicit(&s->stats.in_flight, RELAXED);
+    out->completed = atomic_load_explicit(&s->stats.completed, RELAXED);
+    out->errors = atomic_load_explicit(&s->stats.errors, RELAXED);
+    out->requeues = atomic_load_explicit(&s->stats.requeues, RELAXED);
+    out->max_batch = atomic_load_explicit(&s->stats.max_batch, RELAXED);
+}
+
+static void *luring_setup_generic(AioContext *ctx, GError **error)
+{
+    return aio_setup_io_uring_engine(ctx, error);
+}
+
+static int luring_submit_generic(void *engine, AioDiskOp op, int fd,
+                                 const struct iovec *iov, int iovcnt,
+                                 uint64_t offset, uint64_t dev_max_batch,
+                                 AioIOCompletionFunc *cb, void *opaque)
+{
+    return luring_submit(engine, op, fd, iov, iovcnt, offset, dev_max_batch,
+                         cb, opaque);
+}
+
+static void luring_plug_generic(void *engine)
+{
+    luring_io_plug(engine);
+}
+
+static void luring_unplug_generic(void *engine)
+{
+    luring_io_unplug(engine);
+}
+
+const AioDiskEngine aio_disk_engine_io_uring = {
+    .name = "io_uring",
+    .setup = luring_setup_generic,
+    .submit = luring_submit_generic,
+    .plug = luring_plug_generic,
+    .unplug = luring_unplug_generic,
+};

@@ -1,0 +1,92 @@
+/*
+ * The per-context worker thread pool (seed 004 "threadpool").
+ *
+ * A ThreadPool belongs to one AioContext (its *home*).  Jobs run in named
+ * worker threads ("aiopool<N>-<M>"); their completion callbacks always run in
+ * the home context, from one bottom half that delivers every completion that
+ * arrived since it last ran (so a burst of completions costs one BH run).
+ *
+ * Sizing: the pool keeps at least `min` and at most `max` workers.
+ *  - A worker is spawned on submit when more jobs are queued than idle
+ *    workers can take, at most one spawn in progress at a time.
+ *  - Raising min spawns the missing workers at once.
+ *  - Lowering max: surplus workers exit after their current job.
+ *  - An idle worker above min exits after THREAD_POOL_IDLE_TIMEOUT_NS
+ *    (10 s; thread_pool_set_idle_timeout() changes it, for tests).
+ *
+ * Thread rules: every function here is home-thread only, except
+ * thread_pool_get_stats() (any thread).  Jobs (@func) run in workers and must
+ * not touch the context; done callbacks run in the home thread.  The pool's
+ * shared state is protected by a pthread mutex (visible to ThreadSanitizer).
+ */
+#ifndef AIO_THREAD_POOL_H
+#define AIO_THREAD_POOL_H
+
+#include "aio.h"
+
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+typedef struct ThreadPool ThreadPool;
+typedef struct ThreadPoolRequest ThreadPoolRequest;
+
+/* Runs in a worker thread; its return value reaches the done callback. */
+typedef int ThreadPoolFunc(void *arg);
+/* Runs in the home context with @func's result, or -ECANCELED. */
+typedef void ThreadPoolDoneFunc(void *opaque, int ret);
+
+#define THREAD_POOL_IDLE_TIMEOUT_NS (10LL * 1000 * 1000 * 1000)
+#define THREAD_POOL_DEFAULT_MAX 64
+
+/* The context's pool, created on first use with the context's
+ * thread_pool_min/max (min workers are started at once).  Home thread. */
+ThreadPool *aio_get_thread_pool(AioContext *ctx);
+
+/*
+ * Queue @func(@arg) for a worker; @done_cb(@opaque, ret) runs later in the
+ * home context, exactly once.  Returns a handle valid until @done_cb starts
+ * (for thread_pool_cancel).  Returns NULL only while the context is being
+ * finalized (from a done callback run by the finalization); @done_cb is
+ * then never called.
+ */
+ThreadPoolRequest *thread_pool_submit(ThreadPool *pool, ThreadPoolFunc *func,
+                                      void *arg, ThreadPoolDoneFunc *done_cb,
+                                      void *opaque);
+
+/* Cancel a request that no worker has started: it leaves the queue and its
+ * done callback gets -ECANCELED (later, from the BH, never from inside this
+ * call).  Returns false, changing nothing, when a worker already runs or ran
+ * it; it then completes normally.  @req must be a handle whose done callback
+ * has not started yet. */
+bool thread_pool_cancel(ThreadPool *pool, ThreadPoolRequest *req);
+
+/* Apply new bounds (already validated by the caller: 0 <= min <= max,
+ * max >= 1).  Called by aio_context_set_thread_pool_params(). */
+void thread_pool_update_params(struct ThreadPool *pool, int64_t min,
+                               int64_t max);
+
+/* Idle time after which a worker above min exits (> 0). */
+void thread_pool_set_idle_timeout(ThreadPool *pool, int64_t ns);
+
+/* Snapshot of the counters (any thread, lock-free). */
+typedef struct ThreadPoolStats {
+    uint64_t threads;       /* workers alive */
+    uint64_t idle;          /* workers waiting for a job */
+    uint64_t queued;        /* jobs waiting for a worker */
+    uint64_t completed;     /* done callbacks delivered with a job's result */
+    uint64_t cancelled;     /* done callbacks delivered with -ECANCELED */
+} ThreadPoolStats;
+void thread_pool_get_stats(ThreadPool *pool, ThreadPoolStats *out);
+
+/*
+ * Finalization (called by aio_context_destroy_services): queued jobs are
+ * cancelled, running ones are waited for, every pending done callback is
+ * called (in the calling thread, which acts as the home thread), all workers
+ * are joined, and the pool is freed.
+ */
+void thread_pool_free(ThreadPool *pool);
+
+G_END_DECLS
+
+#endif /* AIO_THREAD_POOL_H */
