@@ -293,7 +293,7 @@ bool fdmon_epoll_try_upgrade(AioContext *ctx)
 
     /* poll's destroy reads its own state through ctx->fdmon_data. */
     fdmon_poll_ops.destroy(ctx);
-    ctx->fdmon_ops = &fdmon_epoll_ops;
     ctx->fdmon_data = st;
+    aio_context_set_fdmon(ctx, &fdmon_epoll_ops);
     return true;
 }

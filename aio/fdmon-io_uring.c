@@ -603,7 +603,8 @@ void aio_add_sqe(AioContext *ctx,
     if (!aio_has_io_uring(ctx)) {
         /* Misuse, but a caller-visible failure beats a crash: complete the
          * request from the loop with -EOPNOTSUPP. */
-        g_warning("aio_add_sqe on a %s context; failing the request",
+        g_warning("aio_add_sqe on a context without io_uring (%s); failing "
+                  "the request",
                   aio_context_backend_name(ctx));
         aio_bh_schedule_oneshot(ctx, fail_unsupported_sqe, cqe_handler);
         return;

@@ -1,0 +1,190 @@
+/*
+ * test-fdmon-inflight: removing a handler whose fd is already ready.
+ *
+ * On io_uring the removed node's POLL_ADD is still in flight (often already
+ * completed in the cq ring) when aio_set_fd_handler(..., NULL) returns, so
+ * the backend keeps the node until that completion is reaped and then hands
+ * it back for freeing.  The handler must never be called after its removal,
+ * and the node must be freed (run under ASan/LSan to see a leak or a use
+ * after free).  The same scenarios run on every backend.
+ */
+#include "aio-test.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+typedef struct Probe {
+    int fd;
+    unsigned calls;
+    bool removed;               /* set when the test removed the handler */
+    unsigned after_removal;     /* calls while removed: must stay 0 */
+    bool consume;               /* read the eventfd (else it stays ready) */
+    AioContext *ctx;
+    bool remove_self;
+    struct Probe *victim;
+} Probe;
+
+static void probe_read(void *opaque)
+{
+    Probe *p = opaque;
+    uint64_t v;
+
+    p->calls++;
+    if (p->removed) {
+        p->after_removal++;
+    }
+    if (p->consume && read(p->fd, &v, sizeof(v)) < 0) {
+        /* already drained */
+    }
+    if (p->remove_self) {
+        aio_set_fd_handler(p->ctx, p->fd, NULL, NULL, NULL, NULL, NULL);
+        p->removed = true;
+    }
+    if (p->victim && !p->victim->removed) {
+        aio_set_fd_handler(p->ctx, p->victim->fd, NULL, NULL, NULL, NULL,
+                           NULL);
+        p->victim->removed = true;
+    }
+}
+
+static void probe_init(Probe *p, AioContext *ctx)
+{
+    *p = (Probe){ .fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), .ctx = ctx,
+                  .consume = true };
+    g_assert(p->fd >= 0);
+}
+
+static void probe_add(Probe *p)
+{
+    p->removed = false;
+    aio_set_fd_handler(p->ctx, p->fd, probe_read, NULL, NULL, NULL, p);
+}
+
+static void probe_remove(Probe *p)
+{
+    aio_set_fd_handler(p->ctx, p->fd, NULL, NULL, NULL, NULL, NULL);
+    p->removed = true;
+}
+
+static void probe_signal(Probe *p)
+{
+    uint64_t one = 1;
+    g_assert(write(p->fd, &one, sizeof(one)) == sizeof(one));
+}
+
+static void spin(AioContext *ctx, int n)
+{
+    for (int i = 0; i < n; i++) {
+        aio_poll(ctx, false);
+    }
+}
+
+/* Let the kernel see the fd ready and complete the in-flight poll. */
+static void settle(void)
+{
+    g_usleep(2000);
+}
+
+int main(void)
+{
+    AioContext *ctx = test_context_new();
+    Probe a, b, c;
+
+    probe_init(&a, ctx);
+    probe_init(&b, ctx);
+    probe_init(&c, ctx);
+
+    /* 1: armed, signalled (the poll completes in the kernel), removed
+     * before the loop reaps it. */
+    probe_add(&a);
+    spin(ctx, 2);
+    probe_signal(&a);
+    settle();
+    probe_remove(&a);
+    spin(ctx, 4);
+    is_int(a.calls, 0, "ready handler removed before dispatch is not called");
+
+    /* 2: the same fd re-registered with a new opaque right after the
+     * removal: only the new handler runs. */
+    probe_add(&a);
+    probe_signal(&a);
+    probe_remove(&a);
+    probe_add(&b);              /* another fd, to keep the loop busy */
+    Probe a2 = a;               /* same fd, different handler identity */
+    a2.calls = 0;
+    a2.removed = false;
+    aio_set_fd_handler(ctx, a.fd, probe_read, NULL, NULL, NULL, &a2);
+    ok(POLL_UNTIL(ctx, a2.calls > 0, 2000), "re-registered fd dispatched");
+    is_int(a.calls, 0, "old handler of the re-registered fd never called");
+    aio_set_fd_handler(ctx, a.fd, NULL, NULL, NULL, NULL, NULL);
+    probe_remove(&b);
+
+    /* 3: a handler removes itself while its fd stays ready (not read):
+     * exactly one call. */
+    a.calls = a.after_removal = 0;
+    a.consume = false;
+    a.remove_self = true;
+    probe_add(&a);
+    probe_signal(&a);
+    ok(POLL_UNTIL(ctx, a.calls > 0, 2000), "self-removing handler ran");
+    spin(ctx, 4);
+    settle();
+    spin(ctx, 4);
+    is_int(a.calls, 1, "and ran exactly once although its fd stays ready");
+    a.remove_self = false;
+    a.consume = true;
+
+    /* 4: b and c ready in the same batch, whichever runs first removes the
+     * other: exactly one of them runs. */
+    b.calls = c.calls = b.after_removal = c.after_removal = 0;
+    probe_add(&b);
+    probe_add(&c);
+    b.victim = &c;
+    c.victim = &b;
+    spin(ctx, 2);
+    probe_signal(&b);
+    probe_signal(&c);
+    settle();
+    ok(POLL_UNTIL(ctx, b.calls + c.calls > 0, 2000), "one of b/c ran");
+    spin(ctx, 4);
+    is_int(b.calls + c.calls, 1,
+           "the other, removed by it in the same batch, never ran");
+    is_int(b.after_removal + c.after_removal, 0, "no call after removal");
+    b.victim = c.victim = NULL;
+    if (!b.removed) {
+        probe_remove(&b);
+    }
+    if (!c.removed) {
+        probe_remove(&c);
+    }
+
+    /* 5: many add/remove cycles of one ready fd between polls: no stale
+     * call, and the survivors are freed (ASan). */
+    a.calls = a.after_removal = 0;
+    probe_signal(&a);
+    for (int i = 0; i < 200; i++) {
+        probe_add(&a);
+        if (i % 3 == 0) {
+            spin(ctx, 1);
+        }
+        probe_remove(&a);
+    }
+    spin(ctx, 4);
+    is_int(a.after_removal, 0, "200 add/remove cycles: no call after removal");
+
+    /* 6: destroyed with a removed handler still in flight and a live one:
+     * the backend gives both back (LSan would report the leak). */
+    probe_add(&a);
+    probe_add(&b);
+    spin(ctx, 2);
+    probe_signal(&a);
+    settle();
+    probe_remove(&a);
+    aio_context_unref(ctx);
+    is_int(a.after_removal, 0, "no call after removal during destruction");
+
+    close(a.fd);
+    close(b.fd);
+    close(c.fd);
+    return done_testing();
+}
