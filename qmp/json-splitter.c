@@ -27,6 +27,12 @@ struct JsonSplitter {
      * too deep): the error to emit when it closes. */
     const char *skip_error;
     char errbuf[128];
+    /* The number being read outside strings: json-glib silently wraps
+     * integers beyond 64 bits, so the splitter refuses them itself. */
+    bool in_number;
+    bool number_is_float;
+    unsigned number_len;
+    char number[24];
 };
 
 /* Buffers larger than this are freed after a message so an idle client
@@ -64,6 +70,7 @@ void json_splitter_reset(JsonSplitter *s)
     s->in_string = false;
     s->escape = false;
     s->skip_error = NULL;
+    s->in_number = false;
 }
 
 bool json_splitter_pending(const JsonSplitter *s)
@@ -110,6 +117,51 @@ static bool splitter_fail(JsonSplitter *s, JsonSplitterEmit *emit,
     return emit(opaque, NULL, 0, error);
 }
 
+static bool is_number_char(unsigned char c)
+{
+    return g_ascii_isdigit(c) || c == '-' || c == '+' || c == '.' ||
+           c == 'e' || c == 'E';
+}
+
+static void number_add(JsonSplitter *s, unsigned char c)
+{
+    if (!s->in_number) {
+        s->in_number = true;
+        s->number_is_float = false;
+        s->number_len = 0;
+    }
+    if (c == '.' || c == 'e' || c == 'E') {
+        s->number_is_float = true;
+    }
+    if (s->number_len < sizeof(s->number) - 1) {
+        s->number[s->number_len] = (char)c;
+    }
+    s->number_len++;
+}
+
+/* The number just ended: an integer that does not fit int64 spoils the
+ * message (reported when it closes). */
+static void number_end(JsonSplitter *s)
+{
+    s->in_number = false;
+    if (s->number_is_float || s->skip_error) {
+        return;
+    }
+    bool fits = s->number_len < sizeof(s->number);
+    if (fits) {
+        s->number[s->number_len] = '\0';
+        fits = g_ascii_string_to_signed(s->number, 10, G_MININT64, G_MAXINT64,
+                                        NULL, NULL);
+    }
+    if (!fits) {
+        snprintf(s->errbuf, sizeof(s->errbuf),
+                 "JSON parse error, integer %.22s%s is out of the 64-bit range",
+                 s->number, s->number_len > 22 ? "..." : "");
+        s->skip_error = s->errbuf;
+        g_string_truncate(s->buf, 0);
+    }
+}
+
 static bool is_ws(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -137,6 +189,15 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
                 return i + 1;
             }
             continue;
+        }
+
+        if (!s->in_string) {
+            if (is_number_char(c) && (s->in_number || c == '-' ||
+                                      g_ascii_isdigit(c))) {
+                number_add(s, c);
+            } else if (s->in_number) {
+                number_end(s);
+            }
         }
 
         if (s->in_string) {
