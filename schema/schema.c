@@ -275,7 +275,7 @@ static SchemaType *entity_args(QmpSchema *schema, JsonObject *entry,
 
 static bool fill_entry(QmpSchema *schema, JsonObject *entry, GError **error)
 {
-    const char *name;
+    const char *name = NULL;
     const char *kind = entry_kind(entry, &name);
     g_autofree char *where = g_strdup_printf("%s '%s'", kind, name);
 
