@@ -439,10 +439,21 @@ static bool fdmon_io_uring_need_wait(AioContext *ctx)
 {
     UringState *st = uring_state(ctx);
 
-    return io_uring_cq_ready(&st->ring) ||
-           io_uring_sq_ready(&st->ring) ||
-           !SLIST_EMPTY(&st->submit_list) ||
-           st->cqe_ready_head || st->stash->len;
+    /* Pending POLL_ADDs (every fd dispatch re-arms one) would make aio_poll
+     * skip busy-polling on the iteration right after each fd event, so the
+     * polling time could never be learnt.  Submit them now, without
+     * waiting: the syscall is due before any blocking wait anyway. */
+    if (!SLIST_EMPTY(&st->submit_list) || io_uring_sq_ready(&st->ring)) {
+        fill_sq_ring(ctx, st);
+        if (io_uring_sq_ready(&st->ring) && submit_pending(st) < 0) {
+            return true;        /* let ->wait() retry and report */
+        }
+        if (!SLIST_EMPTY(&st->submit_list)) {
+            return true;        /* no sqe could be had */
+        }
+    }
+    return io_uring_cq_ready(&st->ring) || st->cqe_ready_head ||
+           st->stash->len;
 }
 
 static bool fdmon_io_uring_dispatch(AioContext *ctx)
