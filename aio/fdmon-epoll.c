@@ -10,6 +10,10 @@
  * epoll has no request in flight once epoll_ctl() returned, so a removed
  * node is forgotten at once and the core frees it (no backend_owns).
  *
+ * epoll refuses regular files and directories (EPERM), which poll(2) and
+ * io_uring report as always ready; such nodes are kept on an "always
+ * ready" list and reported by every wait, so all backends agree.
+ *
  * Timeouts have ns resolution through epoll_pwait2() when the kernel has it;
  * otherwise they are rounded *up* to whole ms so that a wait never ends
  * before the timer it was computed for is due.
@@ -31,6 +35,7 @@ enum { EPOLL_EVENTS_PER_WAIT = 128 };
 typedef struct EpollState {
     int epfd;
     gpointer gsource_tag;       /* g_source_add_unix_fd() of epfd */
+    GPtrArray *always_ready;    /* nodes whose fd epoll refused (EPERM) */
 } EpollState;
 
 /* Set once epoll_pwait2() answered ENOSYS; then ms-rounded epoll_wait(). */
@@ -84,17 +89,32 @@ static int epoll_register(int epfd, AioHandler *node, bool replace)
     return epoll_ctl(epfd, op, node->pfd.fd, &ev) == 0 ? 0 : -errno;
 }
 
+/* Register @node, or put it on the always-ready list when epoll refuses
+ * its fd.  Returns 0 or the epoll_ctl() error. */
+static int epoll_add_node(EpollState *st, AioHandler *node, bool replace)
+{
+    int ret = epoll_register(st->epfd, node, replace);
+
+    if (ret == -EPERM) {
+        g_ptr_array_add(st->always_ready, node);
+        return 0;
+    }
+    return ret;
+}
+
 static void fdmon_epoll_update(AioContext *ctx, AioHandler *old_node,
                                AioHandler *new_node)
 {
     EpollState *st = ctx->fdmon_data;
     int ret;
 
+    if (old_node && g_ptr_array_remove_fast(st->always_ready, old_node)) {
+        old_node = NULL;        /* never was in the epoll set */
+    }
     if (new_node) {
-        ret = epoll_register(st->epfd, new_node, old_node != NULL);
+        ret = epoll_add_node(st, new_node, old_node != NULL);
         if (ret < 0) {
-            /* EPERM: a regular file or directory, which epoll refuses.
-             * Nothing sensible to wait for; say so instead of aborting. */
+            /* ENOMEM, ENOSPC (max_user_watches), EBADF: report, not abort. */
             g_warning("epoll_ctl(fd %d) failed: %s; the fd is not monitored",
                       new_node->pfd.fd, g_strerror(-ret));
         }
@@ -157,13 +177,22 @@ static int fdmon_epoll_collect(AioContext *ctx, AioHandlerList *ready_list,
 {
     EpollState *st = ctx->fdmon_data;
     struct epoll_event events[EPOLL_EVENTS_PER_WAIT];
-    int ret = epoll_wait_ns(st->epfd, events, timeout);
+    int ret, n = st->always_ready->len;
 
+    for (guint i = 0; i < st->always_ready->len; i++) {
+        AioHandler *node = g_ptr_array_index(st->always_ready, i);
+        aio_add_ready_handler(ready_list, node,
+                              node->pfd.events & (G_IO_IN | G_IO_OUT));
+    }
+    ret = epoll_wait_ns(st->epfd, events, n ? 0 : timeout);
     for (int i = 0; i < ret; i++) {
         aio_add_ready_handler(ready_list, events[i].data.ptr,
                               pfd_events_from_epoll(events[i].events));
     }
-    return ret;
+    if (ret < 0) {
+        return n ? n : ret;
+    }
+    return ret + n;
 }
 
 static int fdmon_epoll_wait(AioContext *ctx, AioHandlerList *ready_list,
@@ -177,19 +206,26 @@ static bool fdmon_epoll_need_wait(AioContext *ctx)
     /* Readiness is not visible from user space, so busy-polling could
      * starve handlers that cannot be polled: stop polling when any exists
      * (seed 003, aio_poll_disabled()). */
-    return ctx->poll_disable_cnt > 0;
+    return ctx->poll_disable_cnt > 0 ||
+           ((EpollState *)ctx->fdmon_data)->always_ready->len > 0;
 }
 
 static void fdmon_epoll_gsource_prepare(AioContext *ctx)
 {
-    /* epoll_ctl() already applied every change; nothing to flush. */
+    /* epoll_ctl() already applied every change; nothing to flush.  But an
+     * always-ready node is invisible to GLib's poll of the epoll fd: make
+     * that poll return at once through the context's notifier. */
+    if (((EpollState *)ctx->fdmon_data)->always_ready->len > 0) {
+        aio_notify(ctx);
+    }
 }
 
 static bool fdmon_epoll_gsource_check(AioContext *ctx)
 {
     EpollState *st = ctx->fdmon_data;
 
-    return g_source_query_unix_fd(&ctx->source, st->gsource_tag) & G_IO_IN;
+    return (g_source_query_unix_fd(&ctx->source, st->gsource_tag) & G_IO_IN) ||
+           st->always_ready->len > 0;
 }
 
 static void fdmon_epoll_gsource_dispatch(AioContext *ctx,
@@ -211,6 +247,7 @@ static EpollState *epoll_state_new(AioContext *ctx, GError **error)
     }
     st = g_new0(EpollState, 1);
     st->epfd = epfd;
+    st->always_ready = g_ptr_array_new();
     st->gsource_tag = g_source_add_unix_fd(&ctx->source, epfd, G_IO_IN);
     return st;
 }
@@ -223,6 +260,7 @@ static void epoll_state_free(AioContext *ctx, EpollState *st)
         g_source_remove_unix_fd(&ctx->source, st->gsource_tag);
     }
     close(st->epfd);
+    g_ptr_array_free(st->always_ready, TRUE);
     g_free(st);
 }
 
@@ -281,9 +319,8 @@ bool fdmon_epoll_try_upgrade(AioContext *ctx)
         if (node->on_deleted_list) {
             continue;           /* removed, waiting for its walker to end */
         }
-        ret = epoll_register(st->epfd, node, false);
+        ret = epoll_add_node(st, node, false);
         if (ret < 0) {
-            /* poll(2) copes with fds epoll refuses; keep it. */
             g_info("staying on poll: epoll_ctl(fd %d) failed: %s",
                    node->pfd.fd, g_strerror(-ret));
             epoll_state_free(ctx, st);

@@ -34,6 +34,11 @@ static void efd_read(void *opaque)
     }
 }
 
+static void file_read(void *opaque)
+{
+    ((Counter *)opaque)->calls++;
+}
+
 static void pipe_writable(void *opaque)
 {
     ((Counter *)opaque)->calls++;
@@ -143,6 +148,25 @@ int main(void)
         g_main_context_iteration(gctx, FALSE);
     }
     is_int(gone.calls, 0, "handler removed while ready never ran");
+
+    /* a regular file is always ready, also for the GLib loop */
+    {
+        char path[] = "/tmp/test-fdmon-XXXXXX";
+        Counter file = { 0 };
+        int n = 0;
+
+        file.fd = mkstemp(path);
+        g_assert(file.fd >= 0);
+        unlink(path);
+        aio_set_fd_handler(ctx, file.fd, file_read, NULL, NULL, NULL, &file);
+        while (file.calls < 3 && n++ < 50) {
+            g_main_context_iteration(gctx, TRUE);
+        }
+        ok(file.calls >= 3, "regular file handler dispatched repeatedly by "
+           "blocking GLib iterations (%u calls)", file.calls);
+        aio_set_fd_handler(ctx, file.fd, NULL, NULL, NULL, NULL, NULL);
+        close(file.fd);
+    }
 
     aio_set_fd_handler(ctx, efd.fd, NULL, NULL, NULL, NULL, NULL);
     g_source_destroy(src);

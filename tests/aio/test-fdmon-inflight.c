@@ -47,6 +47,16 @@ static void probe_read(void *opaque)
     }
 }
 
+/* Regular-file probe: removes itself on its third call. */
+static void file_read(void *opaque)
+{
+    Probe *p = opaque;
+
+    if (++p->calls == 3) {
+        aio_set_fd_handler(p->ctx, p->fd, NULL, NULL, NULL, NULL, NULL);
+    }
+}
+
 static void probe_init(Probe *p, AioContext *ctx)
 {
     *p = (Probe){ .fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), .ctx = ctx,
@@ -172,7 +182,28 @@ int main(void)
     spin(ctx, 4);
     is_int(a.after_removal, 0, "200 add/remove cycles: no call after removal");
 
-    /* 6: destroyed with a removed handler still in flight and a live one:
+    /* 6: a regular file is always ready (poll(2) semantics, which epoll
+     * does not have natively); a handler removing itself on its 3rd call
+     * runs exactly 3 times. */
+    {
+        char path[] = "/tmp/test-fdmon-XXXXXX";
+        Probe f;
+
+        probe_init(&f, ctx);
+        close(f.fd);
+        f.fd = mkstemp(path);
+        g_assert(f.fd >= 0);
+        unlink(path);
+        f.consume = false;
+        aio_set_fd_handler(ctx, f.fd, file_read, NULL, NULL, NULL, &f);
+        ok(POLL_UNTIL(ctx, f.calls >= 3, 2000),
+           "regular file handler dispatched as always ready");
+        spin(ctx, 4);
+        is_int(f.calls, 3, "and never after it removed itself");
+        close(f.fd);
+    }
+
+    /* 7: destroyed with a removed handler still in flight and a live one:
      * the backend gives both back (LSan would report the leak). */
     probe_add(&a);
     probe_add(&b);
