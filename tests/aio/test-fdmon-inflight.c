@@ -11,6 +11,7 @@
 #include "aio-test.h"
 
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 typedef struct Probe {
@@ -203,7 +204,43 @@ int main(void)
         close(f.fd);
     }
 
-    /* 7: destroyed with a removed handler still in flight and a live one:
+    /* 7: changing the events of a registered fd (read -> write -> read)
+     * replaces the node; only the current handler runs. */
+    {
+        int sv[2];
+        Probe rd, wr;
+
+        g_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+        probe_init(&rd, ctx);
+        probe_init(&wr, ctx);
+        close(rd.fd);
+        close(wr.fd);
+        rd.fd = wr.fd = sv[0];
+        rd.consume = wr.consume = false;
+        aio_set_fd_handler(ctx, sv[0], probe_read, NULL, NULL, NULL, &rd);
+        spin(ctx, 2);
+        g_assert(write(sv[1], "x", 1) == 1);
+        settle();
+        aio_set_fd_handler(ctx, sv[0], NULL, probe_read, NULL, NULL, &wr);
+        rd.removed = true;
+        ok(POLL_UNTIL(ctx, wr.calls > 0, 2000),
+           "write handler runs after read -> write change");
+        is_int(rd.calls, 0, "the replaced read handler never ran although "
+               "data was pending");
+        aio_set_fd_handler(ctx, sv[0], probe_read, NULL, NULL, NULL, &rd);
+        rd.removed = false;
+        wr.removed = true;
+        wr.after_removal = 0;
+        ok(POLL_UNTIL(ctx, rd.calls > 0, 2000),
+           "read handler runs again after write -> read change");
+        spin(ctx, 4);
+        is_int(wr.after_removal, 0, "the replaced write handler is silent");
+        aio_set_fd_handler(ctx, sv[0], NULL, NULL, NULL, NULL, NULL);
+        close(sv[0]);
+        close(sv[1]);
+    }
+
+    /* 8: destroyed with a removed handler still in flight and a live one:
      * the backend gives both back (LSan would report the leak). */
     probe_add(&a);
     probe_add(&b);
