@@ -29,6 +29,7 @@ typedef struct {
     SchemaType *type;
     bool has_range;
     gint64 min, max;
+    char *doc;              /* the member's "doc", or NULL (introspection) */
 } SchemaMember;
 
 struct SchemaType {
@@ -65,6 +66,7 @@ static void member_free(gpointer p)
 {
     SchemaMember *m = p;
     g_free(m->name);
+    g_free(m->doc);
     g_free(m);
 }
 
@@ -194,6 +196,8 @@ static bool add_member(QmpSchema *schema, GPtrArray *members,
         if (!m->type) {
             return false;
         }
+        m->doc = g_strdup(json_object_get_string_member_with_default(
+            o, "doc", NULL));
         for (int i = 0; i < 2; i++) {
             const char *bound = i ? "max" : "min";
             JsonNode *b = json_object_get_member(o, bound);
@@ -700,6 +704,11 @@ static JsonArray *members_info(const GPtrArray *members)
         if (m->optional) {
             json_object_set_null_member(o, "default");
         }
+        /* Extension to QEMU's SchemaInfo (iothreadctl's help): clients
+         * that do not know "doc" ignore it. */
+        if (m->doc) {
+            json_object_set_string_member(o, "doc", m->doc);
+        }
         json_array_add_object_element(arr, o);
     }
     return arr;
@@ -768,11 +777,21 @@ JsonNode *qmp_schema_introspect(const QmpSchema *schema)
         if (!e->is_event) {
             json_object_set_string_member(o, "ret-type", e->ret->name);
         }
+        /* "doc": extension for iothreadctl's help (see members_info). */
+        const char *doc = g_hash_table_lookup(schema->docs, e->name);
+        if (doc) {
+            json_object_set_string_member(o, "doc", doc);
+        }
         json_array_add_object_element(arr, o);
     }
     for (guint i = 0; i < schema->type_order->len; i++) {
-        json_array_add_object_element(
-            arr, type_info(g_ptr_array_index(schema->type_order, i)));
+        const SchemaType *t = g_ptr_array_index(schema->type_order, i);
+        JsonObject *o = type_info(t);
+        const char *doc = g_hash_table_lookup(schema->docs, t->name);
+        if (doc) {
+            json_object_set_string_member(o, "doc", doc);
+        }
+        json_array_add_object_element(arr, o);
     }
     JsonNode *node = json_node_new(JSON_NODE_ARRAY);
     json_node_take_array(node, arr);
