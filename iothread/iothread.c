@@ -238,7 +238,8 @@ static void iothread_drain(IOThread *t)
         }
         AioStats s;
         aio_context_get_stats(t->ctx, &s);
-        bool pending = s.pool_threads > s.pool_idle || s.io_in_flight > 0;
+        bool pending = s.pool_queued > 0 || s.pool_threads > s.pool_idle ||
+                       s.io_in_flight > 0;
         int64_t now = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
         if (!pending) {
             break;

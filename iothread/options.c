@@ -142,8 +142,13 @@ static DaemonObjectOption *parse_object(const char *spec, GError **error)
         }
         g_free(o->id);
         o->id = g_strdup(REGISTRY_MAIN_LOOP_ID);
-        /* The combination is checked against the main context's current
-         * values when it is applied (main.c). */
+        /* The main context starts with the defaults too, so the combination
+         * can be judged here (again, whole, when main.c applies it). */
+        iothread_params_init_default(&o->params);
+        o->params = iothread_params_merge(&o->params, &o->change);
+        if (!iothread_params_validate(&o->params, &cause)) {
+            goto fail_cause;
+        }
     } else {
         if (!o->id) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

@@ -169,6 +169,9 @@ static void test_bad_options(void)
     expect_bad((const char *const[]){ "--object", "iothread,id=a",
                                       "--object", "iothread,id=a", NULL },
                "duplicate", "--object twice with one id");
+    expect_bad((const char *const[]){ "--object",
+                                      "main-loop,thread-pool-min=65", NULL },
+               "thread-pool-min", "--object main-loop with min > max");
     expect_bad((const char *const[]){ "stray", NULL }, "stray",
                "a stray argument");
 

@@ -12,6 +12,7 @@
 
 #include "iothread.h"
 #include "registry.h"
+#include "thread-pool.h"
 #include "../tap.h"
 
 static char *thread_comm(pid_t tid)
@@ -176,6 +177,48 @@ static void test_drain(void)
     }
     iothread_free(t);
     is_int(atomic_load(&bh_runs), 1000, "BHs pending at delete all ran");
+}
+
+/* Thread-pool jobs still running or queued at delete finish normally and
+ * their completions run in the iothread before it goes. */
+static atomic_int jobs_done, jobs_ok;
+
+static int sleepy_job(void *arg)
+{
+    g_usleep(30 * 1000);
+    return 7;
+}
+
+static void job_done(void *opaque, int ret)
+{
+    atomic_fetch_add(&jobs_done, 1);
+    if (ret == 7) {
+        atomic_fetch_add(&jobs_ok, 1);
+    }
+}
+
+static void submit_jobs(void *opaque)
+{
+    IOThread *t = opaque;
+    ThreadPool *pool = aio_get_thread_pool(iothread_get_aio_context(t));
+    for (int i = 0; i < 6; i++) {
+        thread_pool_submit(pool, sleepy_job, NULL, job_done, NULL);
+    }
+}
+
+static void test_drain_pool(void)
+{
+    IOThreadParams p;
+    iothread_params_init_default(&p);
+    p.thread_pool_max = 2;      /* so some jobs are still queued */
+    IOThread *t = iothread_new("pool", &p, NULL);
+
+    atomic_store(&jobs_done, 0);
+    atomic_store(&jobs_ok, 0);
+    iothread_run_sync(t, submit_jobs, t);
+    iothread_free(t);
+    is_int(atomic_load(&jobs_done), 6, "every pool job completed at delete");
+    is_int(atomic_load(&jobs_ok), 6, "none cancelled: all ran to the end");
 }
 
 /* A BH that keeps rescheduling itself checks min <= max on every run while
@@ -367,6 +410,7 @@ int main(void)
     test_params();
     test_lifecycle();
     test_drain();
+    test_drain_pool();
     test_never_torn();
     test_gcontext();
     test_registry();
