@@ -35,7 +35,9 @@ typedef struct QmpServer QmpServer;
 /* A command handler.  @args has been validated against the schema (types,
  * required members, ranges) and is never NULL (an empty object when the
  * client sent none).  Return the "return" value (transfer full; NULL means
- * {}), or NULL with @error set. */
+ * {}), or NULL with @error set.  A handler must not free the server (a
+ * `quit` handler schedules that in a BH); it may run a nested aio_poll(),
+ * during which the calling client's further input waits. */
 typedef JsonNode *QmpCommandHandler(QmpServer *server, JsonObject *args,
                                     void *opaque, GError **error);
 
