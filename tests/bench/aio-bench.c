@@ -1,0 +1,459 @@
+/*
+ * aio-bench: event-loop core figures, one JSON object per line (DESIGN.md
+ * "Benchmarks").
+ *
+ *  bh_throughput     in-thread: one BH rescheduling itself, the loop
+ *                    calling aio_poll(ctx, true); callbacks/s, with
+ *                    poll-max-ns 0 and 32768 (polling must cost nothing
+ *                    when there is always work).
+ *  xthread_wake_rtt  the main thread schedules a BH into a thread blocked
+ *                    in (or polling in) aio_poll(ctx, true); the BH answers
+ *                    through an atomic the main thread spins on.  Median
+ *                    and p99 µs per backend and poll-max-ns 0 / 32768.
+ *  fd_dispatch_rtt   the same with an eventfd fd handler: the main thread
+ *                    posts a sequence number in memory and writes the
+ *                    eventfd (the doorbell); the handler (io_read, or
+ *                    io_poll_ready when polling sees the posted number)
+ *                    answers through the atomic.
+ *  references, measured in the same run for each of the two round trips:
+ *    raw-eventfd     a thread blocked in read(2) on an eventfd, woken by a
+ *                    write, answering through the atomic (the blocking
+ *                    wake-up an event loop without polling cannot beat);
+ *    raw-spin        a thread spinning on one atomic, answering through
+ *                    another (the physical floor).
+ *
+ * Options: --quick (a few seconds, used by the test suite to prove the
+ * benchmark runs); the default run takes under a minute.
+ * Rows of a backend the context cannot use (the library fell back) are
+ * left out with a note on stderr, so no row is mislabelled.
+ */
+#include "aio.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool quick;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "aio-bench: %s\n", what);
+    exit(1);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output                                                                  */
+
+typedef struct Row {
+    const char *bench, *impl, *backend;    /* backend NULL: not applicable */
+    int64_t poll_max_ns;                   /* -1: not applicable */
+} Row;
+
+static void emit(const Row *r, const char *metric, double value,
+                 const char *extra_json)
+{
+    printf("{\"bench\": \"%s\", \"impl\": \"%s\"", r->bench, r->impl);
+    if (r->backend) {
+        printf(", \"backend\": \"%s\"", r->backend);
+    }
+    if (r->poll_max_ns >= 0) {
+        printf(", \"poll_max_ns\": %" PRId64, r->poll_max_ns);
+    }
+    printf(", \"metric\": \"%s\", \"value\": %.*f%s%s}\n", metric,
+           value >= 1000 ? 0 : 3, value, extra_json ? ", " : "",
+           extra_json ? extra_json : "");
+    fflush(stdout);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void emit_rtt(const Row *r, uint64_t *samples, int n,
+                     const char *extra_json)
+{
+    char extra[256];
+    qsort(samples, n, sizeof(*samples), cmp_u64);
+    snprintf(extra, sizeof(extra), "\"samples\": %d%s%s", n,
+             extra_json ? ", " : "", extra_json ? extra_json : "");
+    emit(r, "median_us", samples[n / 2] / 1000.0, extra);
+    emit(r, "p99_us", samples[(int64_t)n * 99 / 100] / 1000.0, extra);
+}
+
+/* Spin until *@word == @want; a lost wake-up ends the run instead of
+ * hanging it. */
+static void spin_until(_Atomic uint64_t *word, uint64_t want)
+{
+    unsigned spins = 0;
+    int64_t start = 0;
+    while (atomic_load_explicit(word, memory_order_acquire) != want) {
+        if (++spins == 1u << 20) {
+            spins = 0;
+            int64_t t = now_ns();
+            if (!start) {
+                start = t;
+            } else if (t - start > 5 * 1000000000LL) {
+                die("no answer within 5 s (lost wake-up?)");
+            }
+        }
+    }
+}
+
+static int warmup_samples(void) { return quick ? 200 : 2000; }
+static int rtt_samples(void) { return quick ? 1000 : 100000; }
+/* A cell stops early past this budget (a machine where every wake-up
+ * costs ~50 µs must still finish the default run within a minute). */
+static int64_t rtt_budget_ns(void) { return quick ? 200000000 : 3000000000LL; }
+#define MIN_SAMPLES 100
+
+/* Whether sampling (started at @start, @done samples taken) should stop. */
+static bool rtt_over_budget(int64_t start, int done)
+{
+    return done >= MIN_SAMPLES && (done & 63) == 0 &&
+           now_ns() - start > rtt_budget_ns();
+}
+
+/* ---------------------------------------------------------------------- */
+/* In-thread BH throughput                                                 */
+
+typedef struct Throughput {
+    AioBH *bh;
+    uint64_t calls;
+} Throughput;
+
+static void throughput_cb(void *opaque)
+{
+    Throughput *t = opaque;
+    t->calls++;
+    aio_bh_schedule(t->bh);
+}
+
+static double bh_rate(AioContext *ctx, int64_t duration_ns)
+{
+    Throughput t = { 0 };
+    t.bh = aio_bh_new(ctx, throughput_cb, &t);
+    aio_bh_schedule(t.bh);
+    for (int i = 0; i < 10000; i++) {      /* warm caches */
+        aio_poll(ctx, true);
+    }
+    t.calls = 0;
+    int64_t start = now_ns(), elapsed;
+    do {
+        for (int i = 0; i < 4096; i++) {
+            aio_poll(ctx, true);
+        }
+        elapsed = now_ns() - start;
+    } while (elapsed < duration_ns);
+    double rate = t.calls * 1e9 / elapsed;
+    aio_bh_delete(t.bh);
+    aio_poll(ctx, false);
+    return rate;
+}
+
+static void bench_bh_throughput(void)
+{
+    static const int64_t polls[] = { 0, 32768 };
+    int reps = quick ? 1 : 3;
+    int64_t duration = quick ? 100000000 : 700000000;
+    for (size_t p = 0; p < 2; p++) {
+        AioContext *ctx = aio_context_new(NULL);
+        if (!ctx || !aio_context_set_poll_params(ctx, polls[p], 0, 0, NULL)) {
+            die("cannot create a context");
+        }
+        double best = 0;
+        for (int r = 0; r < reps; r++) {   /* best of: noise only slows */
+            double rate = bh_rate(ctx, duration);
+            best = rate > best ? rate : best;
+        }
+        Row row = { "bh_throughput", "aio", aio_context_backend_name(ctx),
+                    polls[p] };
+        emit(&row, "callbacks_per_s", best, "\"bhs\": 1");
+        aio_context_unref(ctx);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Cross-thread round trips through an AioContext                          */
+
+typedef struct Loop {
+    AioContext *ctx;
+    pthread_t thread;
+    atomic_bool stop;
+    _Atomic uint64_t request;   /* main -> loop */
+    _Atomic uint64_t answer;    /* loop -> main */
+    /* fd_dispatch_rtt */
+    int efd;
+    uint64_t consumed;          /* loop thread only */
+} Loop;
+
+static void *loop_thread(void *opaque)
+{
+    Loop *l = opaque;
+    aio_set_current_context(l->ctx);
+    while (!atomic_load(&l->stop)) {
+        aio_poll(l->ctx, true);
+    }
+    return NULL;
+}
+
+static void answer_bh(void *opaque)
+{
+    Loop *l = opaque;
+    atomic_store_explicit(&l->answer,
+                          atomic_load_explicit(&l->request, memory_order_relaxed),
+                          memory_order_release);
+}
+
+static void fd_consume(Loop *l)
+{
+    uint64_t v;
+    while (read(l->efd, &v, sizeof(v)) > 0) {
+    }
+    uint64_t posted = atomic_load_explicit(&l->request, memory_order_acquire);
+    if (posted != l->consumed) {
+        l->consumed = posted;
+        atomic_store_explicit(&l->answer, posted, memory_order_release);
+    }
+}
+
+static void fd_read_cb(void *opaque)
+{
+    fd_consume(opaque);
+}
+
+static bool fd_poll_cb(void *opaque)
+{
+    Loop *l = opaque;
+    return atomic_load_explicit(&l->request, memory_order_relaxed) != l->consumed;
+}
+
+static const char *kind_name(AioFdmonKind k)
+{
+    return k == AIO_FDMON_POLL ? "poll" : k == AIO_FDMON_EPOLL ? "epoll"
+                                                               : "io_uring";
+}
+
+/* One matrix cell: @fd selects fd_dispatch_rtt over xthread_wake_rtt. */
+static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns, bool fd)
+{
+    GError *err = NULL;
+    Loop l = { .efd = -1 };
+    l.ctx = aio_context_new_full(kind, &err);
+    if (!l.ctx) {
+        fprintf(stderr, "aio-bench: %s backend unavailable: %s\n",
+                kind_name(kind), err ? err->message : "?");
+        g_clear_error(&err);
+        return;
+    }
+    const char *backend = aio_context_backend_name(l.ctx);
+    if (strcmp(backend, kind_name(kind)) != 0) {
+        fprintf(stderr, "aio-bench: asked for %s, context uses %s; rows left out\n",
+                kind_name(kind), backend);
+        aio_context_unref(l.ctx);
+        return;
+    }
+    if (!aio_context_set_poll_params(l.ctx, poll_max_ns, 0, 0, &err)) {
+        die(err->message);
+    }
+    AioBH *bh = NULL;
+    if (fd) {
+        l.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (l.efd < 0) {
+            die("eventfd");
+        }
+        aio_set_fd_handler(l.ctx, l.efd, fd_read_cb, NULL, fd_poll_cb,
+                           fd_read_cb, &l);
+    } else {
+        bh = aio_bh_new(l.ctx, answer_bh, &l);
+    }
+    AioStats before, after;
+    pthread_create(&l.thread, NULL, loop_thread, &l);
+
+    int warm = warmup_samples(), n = rtt_samples();
+    uint64_t *samples = g_new(uint64_t, n);
+    int64_t start = now_ns();
+    for (int i = 0; i < warm + n; i++) {
+        if (i == warm) {
+            aio_context_get_stats(l.ctx, &before);
+        }
+        if (i > warm && rtt_over_budget(start, i - warm)) {
+            n = i - warm;
+            break;
+        }
+        uint64_t seq = i + 1;
+        int64_t t0 = now_ns();
+        atomic_store_explicit(&l.request, seq, memory_order_release);
+        if (fd) {
+            uint64_t one = 1;
+            if (write(l.efd, &one, sizeof(one)) != sizeof(one)) {
+                die("eventfd write");
+            }
+        } else {
+            aio_bh_schedule(bh);
+        }
+        spin_until(&l.answer, seq);
+        int64_t t1 = now_ns();
+        if (i >= warm) {
+            samples[i - warm] = t1 - t0;
+        }
+    }
+    aio_context_get_stats(l.ctx, &after);
+    atomic_store(&l.stop, true);
+    aio_notify(l.ctx);
+    pthread_join(l.thread, NULL);
+
+    char extra[160];
+    snprintf(extra, sizeof(extra),
+             "\"poll_hits\": %" PRIu64 ", \"blocking_waits\": %" PRIu64,
+             after.poll_hits - before.poll_hits,
+             after.blocking_waits - before.blocking_waits);
+    Row row = { fd ? "fd_dispatch_rtt" : "xthread_wake_rtt", "aio", backend,
+                poll_max_ns };
+    emit_rtt(&row, samples, n, extra);
+    g_free(samples);
+
+    /* The loop thread has stopped: this thread may now drive the context. */
+    if (fd) {
+        aio_set_fd_handler(l.ctx, l.efd, NULL, NULL, NULL, NULL, NULL);
+        close(l.efd);
+    } else {
+        aio_bh_delete(bh);
+    }
+    aio_poll(l.ctx, false);
+    aio_context_unref(l.ctx);
+}
+
+/* ---------------------------------------------------------------------- */
+/* References                                                              */
+
+typedef struct Peer {
+    pthread_t thread;
+    atomic_bool stop;
+    _Atomic uint64_t request;
+    _Atomic uint64_t answer;
+    int efd;                    /* blocking eventfd; -1 for raw-spin */
+} Peer;
+
+static void *eventfd_peer(void *opaque)
+{
+    Peer *p = opaque;
+    uint64_t v;
+    for (;;) {
+        if (read(p->efd, &v, sizeof(v)) != sizeof(v) && errno != EINTR) {
+            die("eventfd read");
+        }
+        if (atomic_load(&p->stop)) {
+            return NULL;
+        }
+        atomic_store_explicit(&p->answer,
+                              atomic_load_explicit(&p->request, memory_order_acquire),
+                              memory_order_release);
+    }
+}
+
+static void *spin_peer(void *opaque)
+{
+    Peer *p = opaque;
+    uint64_t last = 0;
+    while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+        uint64_t r = atomic_load_explicit(&p->request, memory_order_acquire);
+        if (r != last) {
+            last = r;
+            atomic_store_explicit(&p->answer, r, memory_order_release);
+        }
+    }
+    return NULL;
+}
+
+static void bench_reference(const char *bench, bool spin)
+{
+    Peer p = { .efd = -1 };
+    if (!spin) {
+        p.efd = eventfd(0, EFD_CLOEXEC);
+        if (p.efd < 0) {
+            die("eventfd");
+        }
+    }
+    pthread_create(&p.thread, NULL, spin ? spin_peer : eventfd_peer, &p);
+    int warm = warmup_samples(), n = rtt_samples();
+    uint64_t *samples = g_new(uint64_t, n);
+    int64_t start = now_ns();
+    for (int i = 0; i < warm + n; i++) {
+        if (i > warm && rtt_over_budget(start, i - warm)) {
+            n = i - warm;
+            break;
+        }
+        uint64_t seq = i + 1;
+        int64_t t0 = now_ns();
+        atomic_store_explicit(&p.request, seq, memory_order_release);
+        if (!spin) {
+            uint64_t one = 1;
+            if (write(p.efd, &one, sizeof(one)) != sizeof(one)) {
+                die("eventfd write");
+            }
+        }
+        spin_until(&p.answer, seq);
+        int64_t t1 = now_ns();
+        if (i >= warm) {
+            samples[i - warm] = t1 - t0;
+        }
+    }
+    atomic_store(&p.stop, true);
+    if (!spin) {
+        uint64_t one = 1;
+        if (write(p.efd, &one, sizeof(one)) != sizeof(one)) {
+            die("eventfd write");
+        }
+    }
+    pthread_join(p.thread, NULL);
+    if (!spin) {
+        close(p.efd);
+    }
+    Row row = { bench, spin ? "raw-spin" : "raw-eventfd", NULL, -1 };
+    emit_rtt(&row, samples, n, NULL);
+    g_free(samples);
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else {
+            fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+            return 2;
+        }
+    }
+    static const AioFdmonKind kinds[] = { AIO_FDMON_POLL, AIO_FDMON_EPOLL,
+                                          AIO_FDMON_IO_URING };
+    static const int64_t polls[] = { 0, 32768 };
+
+    bench_bh_throughput();
+    for (int fd = 0; fd <= 1; fd++) {
+        const char *bench = fd ? "fd_dispatch_rtt" : "xthread_wake_rtt";
+        bench_reference(bench, true);
+        bench_reference(bench, false);
+        for (size_t k = 0; k < 3; k++) {
+            for (size_t p = 0; p < 2; p++) {
+                bench_aio_rtt(kinds[k], polls[p], fd);
+            }
+        }
+    }
+    return 0;
+}
