@@ -207,6 +207,10 @@ char *table_render(const Table *t)
             append_padded(out, cells[c], width[c], right[c],
                           c + 1 == t->ncols);
         }
+        /* Empty trailing cells would leave blanks at the end. */
+        while (out->len && out->str[out->len - 1] == ' ') {
+            g_string_truncate(out, out->len - 1);
+        }
         g_string_append_c(out, '\n');
     }
     g_free(width);

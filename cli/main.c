@@ -1,0 +1,103 @@
+/*
+ * iothreadctl: the interactive QMP client of iothreadd.  main() only parses
+ * options, connects and hands over to the -c, script or interactive loop.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "repl.h"
+#include "session.h"
+
+static const char *description =
+    "Talks QMP to iothreadd.  With no -c and stdin a terminal: a readline\n"
+    "prompt (Tab completes, history kept, Ctrl-C cancels the line, Ctrl-D\n"
+    "or quit leaves).  With stdin not a terminal: script mode, one command\n"
+    "per line, '#' comments, stops at the first error unless --keep-going.\n"
+    "\n"
+    "Commands: info iothreads | iothread add|del|set ID [PROP=VALUE...] |\n"
+    "stats [ID] | top [--interval S] [--count N] | events on|off |\n"
+    "help [COMMAND] | any QMP command in qmp-shell syntax, e.g.\n"
+    "  object-add qom-type=iothread id=io2 poll-max-ns=0\n"
+    "or a raw {\"execute\": ...} JSON line.\n"
+    "\n"
+    "Exit status: 0 ok, 1 a command failed (-c and script modes), 2 usage,\n"
+    "3 cannot connect.";
+
+int main(int argc, char **argv)
+{
+    char *socket_path = NULL;
+    char **commands = NULL;
+    gboolean json = FALSE, keep_going = FALSE, verbose = FALSE;
+    GOptionEntry entries[] = {
+        { "socket", 's', 0, G_OPTION_ARG_STRING, &socket_path,
+          "QMP socket of the daemon (unix:PATH, tcp:HOST:PORT or a path; "
+          "default: iothreadd's default socket)", "SOCKET" },
+        { "command", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &commands,
+          "Run COMMAND and exit (repeatable: run in order)", "COMMAND" },
+        { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
+          "Machine-readable output: one JSON document per command, errors "
+          "as {\"error\": {\"class\", \"desc\"}}", NULL },
+        { "keep-going", 'k', 0, G_OPTION_ARG_NONE, &keep_going,
+          "In -c and script modes, go on after a failed command", NULL },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+          "Echo the JSON requests sent (on stderr)", NULL },
+        { NULL }
+    };
+    GError *err = NULL;
+    GOptionContext *ctx = g_option_context_new("- iothreadd's interactive "
+                                               "QMP client");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx, description);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "iothreadctl: %s (see --help)\n", err->message);
+        g_error_free(err);
+        g_option_context_free(ctx);
+        return EXIT_USAGE;
+    }
+    g_option_context_free(ctx);
+    if (argc > 1) {
+        fprintf(stderr, "iothreadctl: unexpected argument '%s' (commands go "
+                "after -c; see --help)\n", argv[1]);
+        g_free(socket_path);
+        g_strfreev(commands);
+        return EXIT_USAGE;
+    }
+    if (!socket_path || !*socket_path) {
+        g_free(socket_path);
+        socket_path = qmp_default_socket_path();
+    }
+
+    repl_install_signals();
+    Session *s = session_new(socket_path, json, verbose);
+    g_free(socket_path);
+    int status;
+    if (!session_ensure_connected(s, &err)) {
+        session_print_connect_error(s, err);
+        g_error_free(err);
+        status = EXIT_NO_CONNECTION;
+    } else if (commands) {
+        status = EXIT_OK;
+        for (guint i = 0; commands[i]; i++) {
+            CmdStatus st = commands_run_line(s, commands[i]);
+            if (st == CMD_QUIT) {
+                break;
+            }
+            if (st != CMD_OK && status == EXIT_OK) {
+                status = repl_exit_status(st);
+            }
+            if (st != CMD_OK && !keep_going) {
+                break;
+            }
+        }
+    } else if (isatty(STDIN_FILENO)) {
+        s->interactive = true;
+        status = repl_interactive(s);
+    } else {
+        status = repl_script(s, stdin, keep_going);
+    }
+    session_free(s);
+    g_strfreev(commands);
+    return status;
+}

@@ -1,0 +1,229 @@
+/*
+ * `stats [ID]` and the query-iothread-stats helpers shared with top.c
+ * (see stats.h).
+ */
+#include "stats.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "table.h"
+
+void stats_sample_free(gpointer p)
+{
+    StatsSample *sample = p;
+
+    g_free(sample->id);
+    json_object_unref(sample->stats);
+    g_free(sample);
+}
+
+GPtrArray *stats_fetch(Session *s, const char *id, CmdStatus *status)
+{
+    JsonObject *args = NULL;
+
+    if (id) {
+        args = json_object_new();
+        json_object_set_string_member(args, "id", id);
+    }
+    JsonNode *ret = session_execute(s, "query-iothread-stats", args, status);
+    if (args) {
+        json_object_unref(args);
+    }
+    if (!ret) {
+        return NULL;
+    }
+    if (!JSON_NODE_HOLDS_ARRAY(ret)) {
+        session_print_error(s, "GenericError",
+                            "query-iothread-stats did not return an array");
+        json_node_unref(ret);
+        *status = CMD_FAILED;
+        return NULL;
+    }
+    GPtrArray *samples = g_ptr_array_new_with_free_func(stats_sample_free);
+    JsonArray *arr = json_node_get_array(ret);
+    for (guint i = 0; i < json_array_get_length(arr); i++) {
+        JsonNode *n = json_array_get_element(arr, i);
+        if (!JSON_NODE_HOLDS_OBJECT(n)) {
+            continue;
+        }
+        JsonObject *o = json_node_get_object(n);
+        const char *sid = json_object_get_string_member_with_default(
+            o, "id", NULL);
+        JsonNode *st = json_object_get_member(o, "stats");
+        if (!sid || !st || !JSON_NODE_HOLDS_OBJECT(st)) {
+            continue;
+        }
+        StatsSample *sample = g_new0(StatsSample, 1);
+        sample->id = g_strdup(sid);
+        sample->stats = json_object_ref(json_node_get_object(st));
+        g_ptr_array_add(samples, sample);
+    }
+    json_node_unref(ret);
+    *status = CMD_OK;
+    return samples;
+}
+
+bool stats_value(JsonObject *stats, const char *name, double *value)
+{
+    JsonNode *n = stats ? json_object_get_member(stats, name) : NULL;
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n)) {
+        return false;
+    }
+    GType t = json_node_get_value_type(n);
+    if (t != G_TYPE_INT64 && t != G_TYPE_DOUBLE) {
+        return false;
+    }
+    *value = json_node_get_double(n);
+    return true;
+}
+
+bool stats_is_gauge(const char *name)
+{
+    static const char *const gauges[] = {
+        "poll-ns-current", "pool-threads", "pool-idle", "pool-queued",
+        "io-in-flight", "fd-handlers", NULL
+    };
+    return g_strv_contains(gauges, name);
+}
+
+static char *value_text(JsonObject *stats, const char *name)
+{
+    JsonNode *n = json_object_get_member(stats, name);
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n)) {
+        return NULL;
+    }
+    if (json_node_get_value_type(n) == G_TYPE_STRING) {
+        return g_strdup(json_node_get_string(n));
+    }
+    if (json_node_get_value_type(n) == G_TYPE_INT64) {
+        return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(n));
+    }
+    double v;
+    return stats_value(stats, name, &v) ? g_strdup_printf("%g", v) : NULL;
+}
+
+/* The previous sample of @id and the seconds since, or NULL. */
+static JsonObject *previous(Session *s, const char *id, gint64 now,
+                            double *elapsed)
+{
+    StatsPrev *prev = g_hash_table_lookup(s->prev_stats, id);
+
+    if (!prev || now <= prev->taken_us) {
+        return NULL;
+    }
+    *elapsed = (now - prev->taken_us) / 1e6;
+    return prev->stats;
+}
+
+CmdStatus cmd_stats(Session *s, char **argv)
+{
+    CmdStatus status;
+
+    if (argv[1] && argv[2]) {
+        session_print_error(s, "GenericError", "usage: stats [ID]");
+        return CMD_FAILED;
+    }
+    GPtrArray *samples = stats_fetch(s, argv[1], &status);
+    if (!samples) {
+        return status;
+    }
+    gint64 now = g_get_monotonic_time();
+    bool any_rate = false;
+
+    if (s->json) {
+        /* Same data as the table: the raw answer plus the rates. */
+        JsonArray *out = json_array_new();
+        for (guint i = 0; i < samples->len; i++) {
+            StatsSample *sm = samples->pdata[i];
+            double elapsed;
+            JsonObject *prev = previous(s, sm->id, now, &elapsed);
+            JsonObject *o = json_object_new();
+            json_object_set_string_member(o, "id", sm->id);
+            json_object_set_object_member(o, "stats",
+                                          json_object_ref(sm->stats));
+            if (prev && elapsed > 0) {
+                JsonObject *rates = json_object_new();
+                GList *names = json_object_get_members(sm->stats);
+                for (GList *l = names; l; l = l->next) {
+                    double a, b;
+                    if (!stats_is_gauge(l->data) &&
+                        stats_value(sm->stats, l->data, &a) &&
+                        stats_value(prev, l->data, &b)) {
+                        json_object_set_double_member(rates, l->data,
+                                                      (a - b) / elapsed);
+                    }
+                }
+                g_list_free(names);
+                json_object_set_object_member(o, "rates", rates);
+            }
+            json_array_add_object_element(out, o);
+        }
+        JsonNode *n = json_node_new(JSON_NODE_ARRAY);
+        json_node_take_array(n, out);
+        session_print_result(s, n);
+        json_node_unref(n);
+    } else if (samples->len == 0) {
+        session_print_human(s, "no iothreads\n");
+    } else {
+        GPtrArray *headers = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(headers, g_strdup("COUNTER"));
+        for (guint i = 0; i < samples->len; i++) {
+            StatsSample *sm = samples->pdata[i];
+            g_ptr_array_add(headers, g_strdup(sm->id));
+            g_ptr_array_add(headers, g_strdup_printf("%s/s", sm->id));
+        }
+        g_ptr_array_add(headers, NULL);
+        Table *t = table_new((const char *const *)headers->pdata);
+        /* Value columns also hold the backend's name: align them all. */
+        for (guint c = 1; c < table_columns(t); c++) {
+            table_set_align(t, c, TABLE_ALIGN_RIGHT);
+        }
+        /* Counter order: as the daemon sends them (schema order). */
+        StatsSample *first = samples->pdata[0];
+        GList *names = json_object_get_members(first->stats);
+        guint ncols = table_columns(t);
+        char **cells = g_new0(char *, ncols + 1);
+        for (GList *l = names; l; l = l->next) {
+            const char *name = l->data;
+            cells[0] = g_strdup(name);
+            for (guint i = 0; i < samples->len; i++) {
+                StatsSample *sm = samples->pdata[i];
+                double elapsed, a, b;
+                JsonObject *prev = previous(s, sm->id, now, &elapsed);
+                any_rate |= prev != NULL;
+                cells[1 + 2 * i] = value_text(sm->stats, name);
+                cells[2 + 2 * i] =
+                    (prev && elapsed > 0 && !stats_is_gauge(name) &&
+                     stats_value(sm->stats, name, &a) &&
+                     stats_value(prev, name, &b))
+                    ? table_fmt_rate((a - b) / elapsed) : NULL;
+            }
+            table_add_row(t, (const char *const *)cells);
+            for (guint c = 0; c < ncols; c++) {
+                g_clear_pointer(&cells[c], g_free);
+            }
+        }
+        g_free(cells);
+        g_list_free(names);
+        char *text = table_render(t);
+        session_print_human(s, text);
+        if (!any_rate) {
+            session_print_human(s, "(rates appear from the next `stats`)\n");
+        }
+        g_free(text);
+        table_free(t);
+        g_ptr_array_free(headers, TRUE);
+    }
+    for (guint i = 0; i < samples->len; i++) {
+        StatsSample *sm = samples->pdata[i];
+        StatsPrev *prev = g_new0(StatsPrev, 1);
+        prev->stats = json_object_ref(sm->stats);
+        prev->taken_us = now;
+        g_hash_table_replace(s->prev_stats, g_strdup(sm->id), prev);
+    }
+    g_ptr_array_unref(samples);
+    return CMD_OK;
+}

@@ -1,0 +1,42 @@
+/*
+ * `stats [ID]` and the statistics plumbing `top` shares: fetching
+ * query-iothread-stats and reading counters out of the answer.
+ *
+ * Thread rules: single-threaded (the Session's thread).
+ */
+#ifndef CLI_STATS_H
+#define CLI_STATS_H
+
+#include "session.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    char *id;
+    JsonObject *stats;    /* the "stats" member (AioContextStats) */
+} StatsSample;
+
+void stats_sample_free(gpointer sample);
+
+/* query-iothread-stats (for @id, or all when NULL).  Array of StatsSample*
+ * (free with g_ptr_array_unref), or NULL with the error printed and
+ * *@status set. */
+GPtrArray *stats_fetch(Session *s, const char *id, CmdStatus *status);
+
+/* Counter @name of @stats as a double; false if missing or not a number. */
+bool stats_value(JsonObject *stats, const char *name, double *value);
+
+/* True for members that are levels (current poll time, pool threads,
+ * in flight...) rather than ever-growing counters: no rate for them. */
+bool stats_is_gauge(const char *name);
+
+/* `stats [ID]`: a table with a row per counter and, per context, the
+ * value and its rate per second since the previous `stats` call. */
+CmdStatus cmd_stats(Session *s, char **argv);
+
+/* `top [--interval S] [--count N]` (top.c). */
+CmdStatus cmd_top(Session *s, char **argv);
+
+G_END_DECLS
+
+#endif /* CLI_STATS_H */
