@@ -1,9 +1,9 @@
 /*
  * The QMP schema: loads qmp-schema.json (the schema language is described
- * in the file's top-level "doc"), validates command arguments against it
- * and renders it as QEMU SchemaInfo for query-qmp-schema.
+ * in the file's top-level "doc") and validates command arguments against
+ * it; schema-introspect.c renders it as QEMU SchemaInfo.
  *
- * Type names in introspection: builtins keep QEMU's names ("str", "int",
+ * Type names (as introspection shows them): builtins keep QEMU's names ("str", "int",
  * "bool", "number", "any", "null"), declared types keep their own, arrays
  * are "[ELEM]", and the anonymous argument types of commands and events
  * are numbered ("0" is the empty object), as QEMU does.
