@@ -57,6 +57,31 @@ static bool write_pidfile(const char *path, GError **error)
     return ok;
 }
 
+/* The default socket's directory: created 0700; an existing one must be
+ * ours and is made private (under /tmp another user could have made it). */
+static bool prepare_default_dir(const char *socket_path, GError **error)
+{
+    char *dir = g_path_get_dirname(socket_path);
+    struct stat st;
+    bool ok = false;
+
+    if (g_mkdir_with_parents(dir, 0700) < 0 || stat(dir, &st) < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "cannot create %s: %s", dir, g_strerror(errno));
+    } else if (st.st_uid != getuid() || !S_ISDIR(st.st_mode)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM,
+                    "refusing to use %s: not a directory owned by uid %u",
+                    dir, (unsigned)getuid());
+    } else if ((st.st_mode & 077) && chmod(dir, 0700) < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "cannot make %s private: %s", dir, g_strerror(errno));
+    } else {
+        ok = true;
+    }
+    g_free(dir);
+    return ok;
+}
+
 /* Create the objects the options ask for (or the defaults); on failure
  * the error names the object. */
 static bool create_objects(const DaemonOptions *opts, ObjectRegistry *reg,
@@ -119,18 +144,15 @@ int main(int argc, char **argv)
     }
     if (opts.qmp_addresses->len == 0) {
         char *path = qmp_default_socket_path();
-        char *dir = g_path_get_dirname(path);
-        if (g_mkdir_with_parents(dir, 0700) < 0) {
-            fprintf(stderr, "iothreadd: cannot create %s: %s\n", dir,
-                    g_strerror(errno));
-            g_free(dir);
-            g_free(path);
+        bool ok = prepare_default_dir(path, &error);
+        g_ptr_array_add(opts.qmp_addresses, g_strconcat("unix:", path, NULL));
+        g_free(path);
+        if (!ok) {
+            fprintf(stderr, "iothreadd: %s\n", error->message);
+            g_error_free(error);
             daemon_options_clear(&opts);
             return 1;
         }
-        g_ptr_array_add(opts.qmp_addresses, g_strconcat("unix:", path, NULL));
-        g_free(dir);
-        g_free(path);
     }
 
     /* Before any thread exists, so every thread inherits the mask and the
@@ -171,6 +193,12 @@ int main(int argc, char **argv)
             goto fail;
         }
         listening++;
+        if (g_str_has_prefix(opts.qmp_addresses->pdata[i], "tcp:") &&
+            g_str_has_suffix(opts.qmp_addresses->pdata[i], ":0")) {
+            /* The kernel picked the port: the user needs to know it. */
+            fprintf(stderr, "iothreadd: QMP on tcp port %d\n",
+                    qmp_server_tcp_port(server));
+        }
     }
     if (opts.pidfile && !write_pidfile(opts.pidfile, &error)) {
         goto fail;

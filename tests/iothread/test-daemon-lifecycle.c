@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glib/gstdio.h>
 #include <unistd.h>
 
 #include "daemon-util.h"
@@ -125,6 +126,51 @@ static void test_nodefaults_and_sigterm(void)
     test_daemon_free(d);
 }
 
+/* No option at all: the embedded default (socket under $XDG_RUNTIME_DIR,
+ * directory 0700, io0 and io1). */
+static void test_no_options(const char *binary)
+{
+    char *xdg = g_dir_make_tmp("iothreadd-xdg-XXXXXX", NULL);
+    char *dir = g_build_filename(xdg, "iothreadd", NULL);
+    char *sock = g_build_filename(dir, "qmp.sock", NULL);
+    char **envp = g_environ_setenv(g_get_environ(), "XDG_RUNTIME_DIR", xdg,
+                                   TRUE);
+    char *argv[] = { (char *)binary, NULL };
+    TestDaemon d = { 0 };
+    GStatBuf st;
+
+    if (!ok(g_spawn_async(NULL, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                          NULL, &d.pid, NULL), "daemon without options starts")) {
+        goto out;
+    }
+    for (int i = 0; i < 1000 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++) {
+        g_usleep(10 * 1000);
+    }
+    ok(g_stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700,
+       "default socket directory created 0700");
+    d.address = g_strconcat("unix:", sock, NULL);
+    g_usleep(50 * 1000);
+    QmpClient *c = test_connect(&d);
+    JsonObject *io1 = c ? find_iothread(c, "io1") : NULL;
+    ok(io1 != NULL, "default socket serves the default iothreads");
+    if (io1) {
+        json_object_unref(io1);
+    }
+    if (c) {
+        qmp_client_free(c);
+    }
+    is_int(test_daemon_kill(&d, SIGTERM), 0, "SIGTERM: exit status 0");
+    ok(!g_file_test(sock, G_FILE_TEST_EXISTS), "default socket removed");
+    g_free(d.address);
+out:
+    rmdir(dir);
+    rmdir(xdg);
+    g_strfreev(envp);
+    g_free(sock);
+    g_free(dir);
+    g_free(xdg);
+}
+
 static void expect_bad(const char *const *args, const char *needle,
                        const char *what)
 {
@@ -188,6 +234,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1) {
         test_daemon_set_binary(argv[1]);
+        test_no_options(argv[1]);
     }
     test_defaults();
     test_objects_and_pidfile();
