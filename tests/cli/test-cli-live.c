@@ -213,6 +213,8 @@ static void test_raw_and_errors(void)
     rc = RUN(NULL, "stray-argument");
     is_int(rc, 2, "stray argument exits 2");
     const char *const nowhere[] = { "-c", "info iothreads", NULL };
+    g_free(out);
+    g_free(err);
     rc = cli_run("/nonexistent/dir/qmp.sock", nowhere, NULL, &out, &err);
     is_int(rc, 3, "unreachable socket exits 3");
     ok(strstr(err, "error: ") && strstr(err, "/nonexistent/dir/qmp.sock"),

@@ -170,6 +170,8 @@ int main(void)
 
     type(&p, "events on\r");
     ok(expect(&p, "events on") && expect(&p, "> "), "events on");
+    g_free(out);
+    g_free(err);
     cli_run(daemon_.sock,
             (const char *const[]){ "-c", "iothread add evpty", NULL }, NULL,
             &out, &err);
