@@ -261,6 +261,13 @@ static void *worker_main(void *opaque)
         TAILQ_REMOVE(&pool->queue, req, link);
         req->state = REQ_RUNNING;
         pool->queued--;
+        /* Jobs queued up while workers were starting: keep growing, since
+         * only submit and this point ever spawn. */
+        if (pool->queued > (unsigned)(pool->sleeping + pool->spinning) &&
+            pool->starting == 0 && pool->cur_threads < pool->max &&
+            !pool->stopping) {
+            spawn_worker_locked(pool);
+        }
         publish_locked(pool);
         pthread_mutex_unlock(&pool->lock);
 

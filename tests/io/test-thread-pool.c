@@ -1,0 +1,339 @@
+/*
+ * test-thread-pool: the per-context worker pool (aio/thread-pool.h).
+ * Completion delivery (exactly once, in the home thread), min/max bounds
+ * under load, live resize and idle exit, cancellation, refusal of invalid
+ * sizes, and finalization with jobs in flight.
+ */
+#include "aio.h"
+#include "thread-pool.h"
+#include "../tap.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static pthread_t home;
+
+/* Run the loop until @cond or ~10 s (then the caller's check fails). */
+#define POLL_UNTIL(ctx, cond) do { \
+        int64_t end_ = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 10000000000LL; \
+        while (!(cond) && aio_clock_get_ns(AIO_CLOCK_MONOTONIC) < end_) { \
+            if (!aio_poll((ctx), false)) { \
+                g_usleep(200); \
+            } \
+        } \
+    } while (0)
+
+static uint64_t pool_threads(AioContext *ctx)
+{
+    AioStats st;
+    aio_context_get_stats(ctx, &st);
+    return st.pool_threads;
+}
+
+/* ---- 10k jobs ---------------------------------------------------------- */
+
+#define NJOBS 10000
+static _Atomic int job_runs[NJOBS];
+static int done_calls[NJOBS];
+static int done_wrong_thread;
+static int done_bad_ret;
+static int done_total;
+
+static int count_job(void *arg)
+{
+    intptr_t i = (intptr_t)arg;
+    atomic_fetch_add(&job_runs[i], 1);
+    return (int)(i % 1000);
+}
+
+static void count_done(void *opaque, int ret)
+{
+    intptr_t i = (intptr_t)opaque;
+    if (!pthread_equal(pthread_self(), home)) {
+        done_wrong_thread++;
+    }
+    if (ret != (int)(i % 1000)) {
+        done_bad_ret++;
+    }
+    done_calls[i]++;
+    done_total++;
+}
+
+static void test_many_jobs(void)
+{
+    AioContext *ctx = aio_context_new(NULL);
+    ThreadPool *pool = aio_get_thread_pool(ctx);
+    for (intptr_t i = 0; i < NJOBS; i++) {
+        if (!thread_pool_submit(pool, count_job, (void *)i, count_done,
+                                (void *)i)) {
+            break;
+        }
+    }
+    POLL_UNTIL(ctx, done_total == NJOBS);
+    int once = 0, ran_once = 0;
+    for (int i = 0; i < NJOBS; i++) {
+        once += done_calls[i] == 1;
+        ran_once += atomic_load(&job_runs[i]) == 1;
+    }
+    is_int(once, NJOBS, "10k jobs: every done callback ran exactly once");
+    is_int(ran_once, NJOBS, "10k jobs: every job ran exactly once");
+    is_int(done_wrong_thread, 0, "10k jobs: callbacks ran in the home thread");
+    is_int(done_bad_ret, 0, "10k jobs: callbacks got the job's return value");
+    AioStats st;
+    aio_context_get_stats(ctx, &st);
+    is_int(st.pool_completed, NJOBS, "stats: pool_completed counts them");
+    is_int(st.pool_queued, 0, "stats: nothing left queued");
+    aio_context_unref(ctx);
+}
+
+/* ---- bounds under load -------------------------------------------------- */
+
+static _Atomic int running_now;
+static _Atomic int running_max;
+static int load_done;
+static uint64_t threads_seen_max;
+static AioContext *load_ctx;
+
+static int sleepy_job(void *arg)
+{
+    int now = atomic_fetch_add(&running_now, 1) + 1;
+    int seen = atomic_load(&running_max);
+    while (now > seen && !atomic_compare_exchange_weak(&running_max, &seen,
+                                                       now)) {
+    }
+    g_usleep((intptr_t)arg);
+    atomic_fetch_sub(&running_now, 1);
+    return 0;
+}
+
+static void load_done_cb(void *opaque, int ret)
+{
+    uint64_t t = pool_threads(load_ctx);
+    if (t > threads_seen_max) {
+        threads_seen_max = t;
+    }
+    load_done++;
+}
+
+static void test_bounds(void)
+{
+    GError *err = NULL;
+    AioContext *ctx = load_ctx = aio_context_new(NULL);
+    ok(aio_context_set_thread_pool_params(ctx, 2, 3, &err),
+       "set min=2 max=3 before the pool exists");
+    ThreadPool *pool = aio_get_thread_pool(ctx);
+    is_int(pool_threads(ctx), 2, "a new pool starts min workers at once");
+
+    atomic_store(&running_max, 0);
+    for (int i = 0; i < 60; i++) {
+        thread_pool_submit(pool, sleepy_job, (void *)(intptr_t)2000,
+                           load_done_cb, NULL);
+    }
+    POLL_UNTIL(ctx, load_done == 60);
+    is_int(load_done, 60, "60 sleeping jobs completed");
+    ok(atomic_load(&running_max) <= 3, "never more than max=3 jobs at once "
+       "(saw %d)", atomic_load(&running_max));
+    ok(threads_seen_max <= 3, "stats never showed more than 3 workers "
+       "(saw %" PRIu64 ")", threads_seen_max);
+    is_int(atomic_load(&running_max), 3, "under load the pool grew to max");
+    ok(pool_threads(ctx) >= 2, "at least min workers remain");
+    aio_context_unref(ctx);
+}
+
+/* ---- live resize -------------------------------------------------------- */
+
+static void test_resize(void)
+{
+    GError *err = NULL;
+    AioContext *ctx = load_ctx = aio_context_new(NULL);
+    ThreadPool *pool = aio_get_thread_pool(ctx);
+    is_int(pool_threads(ctx), 0, "default min=0: no worker before a job");
+
+    ok(aio_context_set_thread_pool_params(ctx, 4, 6, &err),
+       "raise min to 4 live");
+    is_int(pool_threads(ctx), 4, "raising min spawned 4 workers at once");
+
+    /* Keep all workers busy, then lower max below the busy count. */
+    load_done = 0;
+    atomic_store(&running_max, 0);
+    for (int i = 0; i < 24; i++) {
+        thread_pool_submit(pool, sleepy_job, (void *)(intptr_t)3000,
+                           load_done_cb, NULL);
+    }
+    ok(aio_context_set_thread_pool_params(ctx, 1, 1, &err),
+       "lower min=1 max=1 live with jobs in flight");
+    POLL_UNTIL(ctx, load_done == 24);
+    is_int(load_done, 24, "every job of the resized pool completed");
+    POLL_UNTIL(ctx, pool_threads(ctx) == 1);
+    is_int(pool_threads(ctx), 1, "surplus workers exited down to max=1");
+
+    atomic_store(&running_max, 0);
+    load_done = 0;
+    for (int i = 0; i < 6; i++) {
+        thread_pool_submit(pool, sleepy_job, (void *)(intptr_t)1000,
+                           load_done_cb, NULL);
+    }
+    POLL_UNTIL(ctx, load_done == 6);
+    is_int(atomic_load(&running_max), 1, "after the resize jobs run one at a "
+           "time");
+
+    /* Idle exit above min, with a short timeout for the test. */
+    thread_pool_set_idle_timeout(pool, 50 * 1000 * 1000);
+    ok(aio_context_set_thread_pool_params(ctx, 0, 4, &err), "min=0 max=4");
+    POLL_UNTIL(ctx, pool_threads(ctx) == 0);
+    is_int(pool_threads(ctx), 0, "idle workers above min exit after the "
+           "idle timeout");
+    aio_context_unref(ctx);
+}
+
+/* ---- cancellation -------------------------------------------------------- */
+
+static _Atomic bool blocker_started, blocker_release;
+static _Atomic int cancel_job_runs;
+static int cancel_ret[12];
+static int cancel_done_calls;
+
+static int blocker_job(void *arg)
+{
+    atomic_store(&blocker_started, true);
+    while (!atomic_load(&blocker_release)) {
+        g_usleep(100);
+    }
+    return 7;
+}
+
+static int small_job(void *arg)
+{
+    atomic_fetch_add(&cancel_job_runs, 1);
+    return 1;
+}
+
+static void cancel_done(void *opaque, int ret)
+{
+    cancel_ret[(intptr_t)opaque] = ret;
+    cancel_done_calls++;
+}
+
+static void test_cancel(void)
+{
+    GError *err = NULL;
+    AioContext *ctx = aio_context_new(NULL);
+    aio_context_set_thread_pool_params(ctx, 1, 1, &err);
+    ThreadPool *pool = aio_get_thread_pool(ctx);
+    ThreadPoolRequest *reqs[12];
+
+    reqs[0] = thread_pool_submit(pool, blocker_job, NULL, cancel_done,
+                                 (void *)0);
+    for (intptr_t i = 1; i < 12; i++) {
+        reqs[i] = thread_pool_submit(pool, small_job, NULL, cancel_done,
+                                     (void *)i);
+    }
+    while (!atomic_load(&blocker_started)) {
+        g_usleep(100);
+    }
+    ok(!thread_pool_cancel(pool, reqs[0]), "a running job cannot be "
+       "cancelled");
+    int cancelled = 0;
+    for (int i = 1; i < 12; i += 2) {
+        cancelled += thread_pool_cancel(pool, reqs[i]);
+    }
+    is_int(cancelled, 6, "queued jobs can be cancelled");
+    is_int(cancel_done_calls, 0, "cancel never calls back synchronously");
+    atomic_store(&blocker_release, true);
+    POLL_UNTIL(ctx, cancel_done_calls == 12);
+    is_int(cancel_done_calls, 12, "every request got exactly one callback");
+    is_int(cancel_ret[0], 7, "the running job finished normally");
+    int ecanceled = 0, normal = 0;
+    for (int i = 1; i < 12; i++) {
+        if (i % 2) {
+            ecanceled += cancel_ret[i] == -ECANCELED;
+        } else {
+            normal += cancel_ret[i] == 1;
+        }
+    }
+    is_int(ecanceled, 6, "cancelled jobs reported -ECANCELED");
+    is_int(normal, 5, "the others ran and reported their result");
+    is_int(atomic_load(&cancel_job_runs), 5, "cancelled jobs never ran");
+    AioStats st;
+    aio_context_get_stats(ctx, &st);
+    is_int(st.pool_cancelled, 6, "stats: pool_cancelled");
+    is_int(st.pool_completed, 6, "stats: pool_completed");
+    aio_context_unref(ctx);
+}
+
+/* ---- invalid parameters ------------------------------------------------- */
+
+static void test_invalid(void)
+{
+    AioContext *ctx = aio_context_new(NULL);
+    GError *err = NULL;
+    aio_context_set_thread_pool_params(ctx, 1, 5, NULL);
+    aio_get_thread_pool(ctx);
+    const int64_t bad[][2] = { { -1, 4 }, { 5, 4 }, { 0, 0 }, { 0, -3 } };
+    for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
+        bool r = aio_context_set_thread_pool_params(ctx, bad[i][0], bad[i][1],
+                                                    &err);
+        ok(!r && err && err->message[0], "min=%" PRId64 " max=%" PRId64
+           " refused: %s", bad[i][0], bad[i][1], err ? err->message : "-");
+        g_clear_error(&err);
+    }
+    int64_t min, max;
+    aio_context_get_thread_pool_params(ctx, &min, &max);
+    ok(min == 1 && max == 5, "nothing changed (min=%" PRId64 " max=%" PRId64
+       ")", min, max);
+    is_int(pool_threads(ctx), 1, "the pool kept its workers");
+    aio_context_unref(ctx);
+}
+
+/* ---- finalization with jobs in flight ---------------------------------- */
+
+static int fin_done_calls;
+static int fin_cancelled;
+static _Atomic int fin_running;
+
+static int fin_job(void *arg)
+{
+    atomic_fetch_add(&fin_running, 1);
+    g_usleep(1000);
+    atomic_fetch_sub(&fin_running, 1);
+    return 0;
+}
+
+static void fin_done(void *opaque, int ret)
+{
+    fin_done_calls++;
+    fin_cancelled += ret == -ECANCELED;
+}
+
+static void test_finalize(void)
+{
+    AioContext *ctx = aio_context_new(NULL);
+    aio_context_set_thread_pool_params(ctx, 0, 2, NULL);
+    ThreadPool *pool = aio_get_thread_pool(ctx);
+    for (int i = 0; i < 40; i++) {
+        thread_pool_submit(pool, fin_job, NULL, fin_done, NULL);
+    }
+    while (!atomic_load(&fin_running)) {
+        g_usleep(100);
+    }
+    aio_context_unref(ctx);
+    is_int(fin_done_calls, 40, "finalize: every request called back once");
+    is_int(atomic_load(&fin_running), 0, "finalize: no job still running");
+    ok(fin_cancelled < 40, "finalize: the running jobs completed normally "
+       "(%d of 40 were cancelled)", fin_cancelled);
+}
+
+int main(void)
+{
+    home = pthread_self();
+    test_many_jobs();
+    test_bounds();
+    test_resize();
+    test_cancel();
+    test_invalid();
+    test_finalize();
+    return done_testing();
+}
