@@ -32,7 +32,7 @@ static CmdStatus cmd_help(Session *s, char **argv);
 static CmdStatus cmd_quit(Session *s, char **argv);
 
 static const HumanCommand human_commands[] = {
-    { "info", "info iothreads",
+    { "info", "info [iothreads]",
       "table of the iothreads and the values in effect",
       "Columns: ID, TID (Linux thread id), BACKEND (fd monitoring: poll,\n"
       "epoll or io_uring), POLL-MAX (poll-max-ns), GROW, SHRINK, POLL-NS (the\n"
@@ -186,7 +186,8 @@ static CmdStatus cmd_info(Session *s, char **argv)
     };
     CmdStatus status;
 
-    if (!argv[1] || strcmp(argv[1], "iothreads") || argv[2]) {
+    /* Plain `info` means `info iothreads`: there is nothing else yet. */
+    if (argv[1] && (strcmp(argv[1], "iothreads") || argv[2])) {
         return usage_error(s, "info");
     }
     JsonNode *ret = session_execute(s, "query-iothreads", NULL, &status);
@@ -401,6 +402,25 @@ static void append_wrapped(GString *out, const char *text, const char *indent,
     g_strfreev(words);
 }
 
+/* A member's doc, following one "See TYPE." reference to TYPE's member
+ * of the same name. */
+static const char *member_doc(const SchemaInfo *si, const SchemaMember *m)
+{
+    if (m->doc && g_str_has_prefix(m->doc, "See ")) {
+        char *type = g_strdup(m->doc + 4);
+        g_strchomp(type);
+        if (g_str_has_suffix(type, ".")) {
+            type[strlen(type) - 1] = '\0';
+        }
+        const char *doc = schema_info_member_doc(si, type, m->name);
+        g_free(type);
+        if (doc) {
+            return doc;
+        }
+    }
+    return m->doc ? m->doc : "";
+}
+
 static void help_qmp_command(Session *s, const char *name, GString *out)
 {
     const char *doc = schema_info_doc(s->schema, name);
@@ -423,7 +443,7 @@ static void help_qmp_command(Session *s, const char *name, GString *out)
             char *type = schema_info_describe_type(s->schema, m->type);
             char *nm = g_strconcat("  ", m->name, NULL);
             table_add_row_va(t, nm, type, m->optional ? "optional" : "required",
-                             m->doc ? m->doc : "");
+                             member_doc(s->schema, m));
             g_free(nm);
             g_free(type);
         }

@@ -260,3 +260,20 @@ char *schema_info_describe_type(const SchemaInfo *si, const char *type)
     }
     return g_strdup(meta);
 }
+
+const char *schema_info_member_doc(const SchemaInfo *si, const char *type,
+                                   const char *member)
+{
+    JsonObject *entry = lookup(si, type);
+    JsonArray *members = entry ? entry_array(entry, "members") : NULL;
+
+    for (guint i = 0; members && i < json_array_get_length(members); i++) {
+        JsonNode *n = json_array_get_element(members, i);
+        if (JSON_NODE_HOLDS_OBJECT(n) &&
+            !g_strcmp0(entry_string(json_node_get_object(n), "name"),
+                       member)) {
+            return entry_string(json_node_get_object(n), "doc");
+        }
+    }
+    return NULL;
+}

@@ -58,6 +58,11 @@ const char *const *schema_info_enum_values(const SchemaInfo *si,
  * "array of int", "one of: a, b, c", "object" ...  Caller frees. */
 char *schema_info_describe_type(const SchemaInfo *si, const char *type);
 
+/* The "doc" of member @member of object type @type, or NULL (used to
+ * resolve "See TYPE." member docs). */
+const char *schema_info_member_doc(const SchemaInfo *si, const char *type,
+                                   const char *member);
+
 /* The return type name of @command, or NULL. */
 const char *schema_info_ret_type(const SchemaInfo *si, const char *command);
 

@@ -156,8 +156,8 @@ void session_print_human(Session *s, const char *text)
 static void connection_lost(Session *s, GError *err)
 {
     session_print_error(s, "ConnectionLost",
-                        "connection to %s lost: %s (will reconnect on the "
-                        "next command)", s->address, err->message);
+                        "connection to %s lost: %s", s->address,
+                        err->message);
     session_disconnect(s);
 }
 

@@ -9,7 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
-#define PLAN 69
+#define PLAN 70
 
 static Daemon daemon_;
 
@@ -225,8 +225,11 @@ static void test_raw_and_errors(void)
        strstr(out, "required"), "help object-add lists its arguments");
     ok(strstr(out, "Create an object") && strstr(out, "Longest busy-poll"),
        "help shows the schema docs (command and members)");
+    rc = RUN(NULL, "-c", "help iothread-set");
+    ok(rc == 0 && strstr(out, "Largest batch") && !strstr(out, "See "),
+       "help resolves 'See TYPE.' member docs");
     rc = RUN(NULL, "-c", "help");
-    ok(rc == 0 && strstr(out, "info iothreads") &&
+    ok(rc == 0 && strstr(out, "info [iothreads]") &&
        strstr(out, "query-iothread-stats"), "help lists human and QMP "
        "commands");
     rc = RUN(NULL, "-c", "help nosuch");

@@ -93,6 +93,11 @@ int main(void)
     d = schema_info_describe_type(si, "[int]");
     ok(!strcmp(d, "array of int"), "describe array: %s", d);
     g_free(d);
+    ok(!g_strcmp0(schema_info_member_doc(si, "ObjectOptions", "id"),
+                  "The id.") &&
+       schema_info_member_doc(si, "ObjectOptions", "qom-type") == NULL &&
+       schema_info_member_doc(si, "nosuch", "id") == NULL,
+       "member docs by type and name");
     ok(!g_strcmp0(schema_info_ret_type(si, "query-iothreads"),
                   "[IOThreadInfo]"), "ret-type");
     schema_info_free(si);
