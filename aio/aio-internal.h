@@ -250,6 +250,9 @@ struct AioContext {
 
     AioStatCounters stats;
     _Atomic int64_t loop_start_ns;  /* first aio_poll (0 = not yet) */
+    /* Start of the blocking wait in progress (0 = none), so a reader can
+     * count a long wait as blocked before it ends. */
+    _Atomic int64_t wait_start_ns;
     /* CPU clock of the home thread, set by aio_set_current_context(). */
     _Atomic bool home_cpu_clock_valid;
     clockid_t home_cpu_clock;

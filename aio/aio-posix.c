@@ -450,9 +450,14 @@ bool aio_poll(AioContext *ctx, bool blocking)
         int64_t t0 = timeout != 0 ? now_ns() : 0;
 
         ctx->waitless_iterations = 0;
+        if (timeout != 0) {
+            atomic_store_explicit(&ctx->wait_start_ns, t0, memory_order_relaxed);
+        }
         ctx->fdmon_ops->wait(ctx, &ready_list, timeout);
         if (timeout != 0) {
             int64_t t1 = now_ns();
+
+            atomic_store_explicit(&ctx->wait_start_ns, 0, memory_order_relaxed);
 
             AIO_STAT_ADD(ctx, blocking_waits, 1);
             AIO_STAT_ADD(ctx, blocked_ns, t1 - t0);

@@ -689,8 +689,17 @@ void aio_context_get_stats(AioContext *ctx, AioStats *out)
     /* Busy = wall time since the loop first ran, less waiting: computed
      * here so the loop never reads a clock just for accounting. */
     if (start) {
-        int64_t elapsed = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) - start;
-        int64_t idle = (int64_t)(out->blocked_ns + out->polling_ns);
+        int64_t now = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
+        int64_t elapsed = now - start;
+        int64_t waiting = atomic_load_explicit(&ctx->wait_start_ns,
+                                               memory_order_relaxed);
+        int64_t idle;
+
+        /* A wait still in progress counts as blocked already. */
+        if (waiting && now > waiting) {
+            out->blocked_ns += (uint64_t)(now - waiting);
+        }
+        idle = (int64_t)(out->blocked_ns + out->polling_ns);
 
         out->busy_ns = elapsed > idle ? (uint64_t)(elapsed - idle) : 0;
     }

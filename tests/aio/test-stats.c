@@ -38,6 +38,21 @@ typedef struct Notifier {
     atomic_bool done;
 } Notifier;
 
+/* A loop thread parked in a blocking aio_poll until 'stop'. */
+typedef struct Parked {
+    AioContext *ctx;
+    atomic_bool stop;
+} Parked;
+
+static void *parked_thread(void *opaque)
+{
+    Parked *p = opaque;
+    while (!atomic_load(&p->stop)) {
+        aio_poll(p->ctx, true);
+    }
+    return NULL;
+}
+
 static void *notify_thread(void *opaque)
 {
     Notifier *n = opaque;
@@ -165,5 +180,24 @@ int main(void)
            "a bare notify dispatches no BH or fd handler");
 
     aio_context_unref(ctx);
+
+    /* A wait still in progress is blocked time, not busy time: a reader
+     * in another thread must not see an idle loop as busy. */
+    AioContext *idle = aio_context_new(NULL);
+    Parked parked = { .ctx = idle };
+    pthread_t pt;
+    aio_poll(idle, false);
+    pthread_create(&pt, NULL, parked_thread, &parked);
+    struct timespec ms200 = { 0, 200 * 1000 * 1000 };
+    nanosleep(&ms200, NULL);
+    aio_context_get_stats(idle, &after);
+    ok(after.blocked_ns >= 150 * 1000 * 1000,
+       "a wait in progress counts as blocked (%" PRIu64 " ns)", after.blocked_ns);
+    ok(after.busy_ns < 100 * 1000 * 1000,
+       "an idle loop is not busy (%" PRIu64 " ns)", after.busy_ns);
+    atomic_store(&parked.stop, true);
+    aio_notify(idle);
+    pthread_join(pt, NULL);
+    aio_context_unref(idle);
     return done_testing();
 }
