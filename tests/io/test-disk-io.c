@@ -232,8 +232,8 @@ static void test_batch_bound(int64_t max_batch, uint64_t dev_max)
        "mean batch %.2f <= bound (%" PRIu64 " requests, %" PRIu64 " calls)",
        (double)st.io_submitted / st.io_submit_calls, st.io_submitted,
        st.io_submit_calls);
-    ok(!aio_context_set_aio_params(ctx, -1, &err) && err,
-       "aio-max-batch=-1 refused: %s", err ? err->message : "-");
+    bool set = aio_context_set_aio_params(ctx, -1, &err);
+    ok(!set && err, "aio-max-batch=-1 refused: %s", err ? err->message : "-");
     g_clear_error(&err);
     is_int(aio_context_get_aio_max_batch(ctx), max_batch, "value unchanged");
     reqs_free(reqs, 64);

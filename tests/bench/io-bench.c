@@ -1,0 +1,519 @@
+/*
+ * io-bench: disk engines and thread pool, each next to its reference in the
+ * same run (issue 4).  One JSON object per line (DESIGN.md "Benchmarks").
+ *
+ *  - 4 KiB O_DIRECT random reads at QD 1 and 32 on a file filled with real
+ *    data (1 GiB, or 64 MiB with --quick), through an AioContext with the
+ *    linux-aio and the io_uring engine, then fio with the same ioengine,
+ *    file and parameters: IOPS, mean and p99 latency, CPU seconds per 100k
+ *    I/Os, and our IOPS as a ratio of fio's.
+ *  - Thread pool: null and 10 us jobs with 64 outstanding, at the default
+ *    size and with 4 workers, and libuv's uv_queue_work with 4 workers.
+ *
+ * Usage: io-bench [--quick] [--file PATH] [--seconds N]
+ */
+#include "aio.h"
+#include "disk-io.h"
+#include "thread-pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef HAVE_LIBUV
+#include <uv.h>
+#endif
+
+#define BS 4096
+
+static bool quick;
+static double seconds = 10;
+static double pool_seconds = 3;
+static const char *file_path;
+static uint64_t file_size;
+static const char *backend_name = "?";
+
+static double now_s(void)
+{
+    return aio_clock_get_ns(AIO_CLOCK_MONOTONIC) / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+           ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static void emit(const char *bench, const char *impl, const char *extra,
+                 const char *metric, double value)
+{
+    printf("{\"bench\": \"%s\", \"impl\": \"%s\"%s, \"metric\": \"%s\", "
+           "\"value\": %.6g}\n", bench, impl, extra, metric, value);
+    fflush(stdout);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Test file                                                               */
+
+static bool prepare_file(void)
+{
+    struct stat st;
+    if (stat(file_path, &st) == 0 && (uint64_t)st.st_size == file_size) {
+        return true;    /* reuse: already filled by an earlier run */
+    }
+    int fd = open(file_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "io-bench: cannot create %s: %s\n", file_path,
+                strerror(errno));
+        return false;
+    }
+    enum { CHUNK = 1 << 20 };
+    uint64_t *buf = g_malloc(CHUNK);
+    uint64_t x = 88172645463325252ull;
+    for (uint64_t off = 0; off < file_size; off += CHUNK) {
+        for (size_t i = 0; i < CHUNK / 8; i++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            buf[i] = x;
+        }
+        if (write(fd, buf, CHUNK) != CHUNK) {
+            fprintf(stderr, "io-bench: writing %s failed\n", file_path);
+            close(fd);
+            g_free(buf);
+            return false;
+        }
+    }
+    fsync(fd);
+    close(fd);
+    g_free(buf);
+    return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Engines through an AioContext                                          */
+
+typedef struct IoSlot {
+    struct iovec iov;
+    int64_t start_ns;
+    struct IoRun *run;
+} IoSlot;
+
+typedef struct IoRun {
+    const AioDiskEngine *engine;
+    void *eng;
+    int fd;
+    uint64_t rng;
+    uint64_t blocks;
+    bool stop;
+    int outstanding;
+    uint64_t done;
+    uint64_t errors;
+    uint32_t *lat_ns;
+    size_t nlat, cap;
+} IoRun;
+
+static void io_submit_slot(IoRun *r, IoSlot *s);
+
+static void io_done(void *opaque, int ret)
+{
+    IoSlot *s = opaque;
+    IoRun *r = s->run;
+    int64_t lat = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) - s->start_ns;
+    r->outstanding--;
+    r->done++;
+    if (ret < 0) {
+        r->errors++;
+    }
+    if (r->nlat == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 1 << 20;
+        r->lat_ns = g_renew(uint32_t, r->lat_ns, r->cap);
+    }
+    r->lat_ns[r->nlat++] = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
+    if (!r->stop) {
+        io_submit_slot(r, s);
+    }
+}
+
+static void io_submit_slot(IoRun *r, IoSlot *s)
+{
+    r->rng ^= r->rng << 13; r->rng ^= r->rng >> 7; r->rng ^= r->rng << 17;
+    uint64_t off = (r->rng % r->blocks) * BS;
+    s->start_ns = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
+    r->outstanding++;
+    if (r->engine->submit(r->eng, AIO_DISK_READ, r->fd, &s->iov, 1, off, 0,
+                          io_done, s) < 0) {
+        r->outstanding--;
+        r->errors++;
+    }
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Returns IOPS (0 on failure). */
+static double run_engine(const AioDiskEngine *engine, int qd)
+{
+    GError *err = NULL;
+    AioContext *ctx = aio_context_new(&err);
+    if (!ctx) {
+        fprintf(stderr, "io-bench: %s\n", err->message);
+        g_clear_error(&err);
+        return 0;
+    }
+    backend_name = aio_context_backend_name(ctx);
+    IoRun r = { .engine = engine, .rng = 0x9e3779b97f4a7c15ull,
+                .blocks = file_size / BS };
+    r.eng = engine->setup(ctx, &err);
+    r.fd = open(file_path, O_RDONLY | O_DIRECT);
+    if (!r.eng || r.fd < 0) {
+        fprintf(stderr, "io-bench: %s: %s\n", engine->name,
+                err ? err->message : strerror(errno));
+        g_clear_error(&err);
+        if (r.fd >= 0) {
+            close(r.fd);
+        }
+        aio_context_unref(ctx);
+        return 0;
+    }
+    IoSlot *slots = g_new0(IoSlot, qd);
+    void *bufs;
+    if (posix_memalign(&bufs, BS, (size_t)qd * BS)) {
+        abort();
+    }
+    double t0 = now_s(), c0 = cpu_s();
+    for (int i = 0; i < qd; i++) {
+        slots[i].run = &r;
+        slots[i].iov = (struct iovec){ (char *)bufs + (size_t)i * BS, BS };
+        io_submit_slot(&r, &slots[i]);
+    }
+    double end = t0 + seconds;
+    unsigned n = 0;
+    while (!r.stop) {
+        aio_poll(ctx, true);
+        if ((++n & 15) == 0 && now_s() >= end) {
+            r.stop = true;
+        }
+    }
+    while (r.outstanding > 0) {
+        aio_poll(ctx, true);
+    }
+    double elapsed = now_s() - t0, cpu = cpu_s() - c0;
+    AioStats st;
+    aio_context_get_stats(ctx, &st);
+
+    qsort(r.lat_ns, r.nlat, sizeof(uint32_t), cmp_u32);
+    double sum = 0;
+    for (size_t i = 0; i < r.nlat; i++) {
+        sum += r.lat_ns[i];
+    }
+    double iops = r.done / elapsed;
+    char extra[256];
+    snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", \"backend\": \"%s\","
+             " \"iodepth\": %d, \"bs\": %d", engine->name, backend_name, qd,
+             BS);
+    emit("io_randread", "aio", extra, "iops", iops);
+    emit("io_randread", "aio", extra, "mean_us", r.nlat ? sum / r.nlat / 1e3 : 0);
+    emit("io_randread", "aio", extra, "p99_us",
+         r.nlat ? r.lat_ns[(size_t)(r.nlat * 0.99)] / 1e3 : 0);
+    emit("io_randread", "aio", extra, "cpu_s_per_100k_io",
+         r.done ? cpu / r.done * 1e5 : 0);
+    emit("io_randread", "aio", extra, "mean_batch",
+         st.io_submit_calls ? (double)st.io_submitted / st.io_submit_calls : 0);
+    if (r.errors) {
+        emit("io_randread", "aio", extra, "errors", r.errors);
+    }
+    close(r.fd);
+    aio_context_unref(ctx);
+    free(bufs);
+    g_free(slots);
+    g_free(r.lat_ns);
+    return iops;
+}
+
+/* ---------------------------------------------------------------------- */
+/* fio reference                                                           */
+
+static double json_double(JsonObject *o, const char *member)
+{
+    return o && json_object_has_member(o, member)
+           ? json_object_get_double_member(o, member) : 0;
+}
+
+static double run_fio(const char *ioengine, const char *engine_name, int qd)
+{
+    char extra[256];
+    snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", \"iodepth\": %d, "
+             "\"bs\": %d", engine_name, qd, BS);
+    char *fio = g_find_program_in_path("fio");
+    if (!fio) {
+        printf("{\"bench\": \"io_randread\", \"impl\": \"fio\"%s, "
+               "\"skipped\": \"fio not found in PATH\"}\n", extra);
+        return 0;
+    }
+    char *argv[] = {
+        fio, "--name=io-bench", g_strdup_printf("--filename=%s", file_path),
+        g_strdup_printf("--ioengine=%s", ioengine), "--direct=1",
+        "--rw=randread", "--bs=4k", g_strdup_printf("--iodepth=%d", qd),
+        g_strdup_printf("--size=%" PRIu64, file_size),
+        g_strdup_printf("--runtime=%g", seconds), "--time_based=1",
+        "--numjobs=1", "--thread=0", "--output-format=json", NULL,
+    };
+    char *out = NULL, *errout = NULL;
+    int status = 0;
+    GError *err = NULL;
+    double iops = 0;
+    bool ran = g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                            &out, &errout, &status, &err);
+    JsonParser *parser = json_parser_new();
+    /* fio may print notes before the JSON document. */
+    const char *json = out ? strchr(out, '{') : NULL;
+    if (!ran || !g_spawn_check_wait_status(status, NULL) || !json ||
+        !json_parser_load_from_data(parser, json, -1, NULL)) {
+        printf("{\"bench\": \"io_randread\", \"impl\": \"fio\"%s, "
+               "\"skipped\": \"fio failed: %s\"}\n", extra,
+               err ? err->message : (errout ? g_strstrip(errout) : "?"));
+    } else {
+        JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+        JsonObject *job = json_array_get_object_element(
+            json_object_get_array_member(root, "jobs"), 0);
+        JsonObject *rd = json_object_get_object_member(job, "read");
+        JsonObject *lat = json_object_get_object_member(rd, "lat_ns");
+        JsonObject *clat = json_object_get_object_member(rd, "clat_ns");
+        JsonObject *pct = clat && json_object_has_member(clat, "percentile")
+                          ? json_object_get_object_member(clat, "percentile")
+                          : NULL;
+        double total = json_double(rd, "total_ios");
+        double runtime_s = json_double(rd, "runtime") / 1e3;
+        double cpu = (json_double(job, "usr_cpu") + json_double(job, "sys_cpu"))
+                     / 100 * runtime_s;
+        iops = json_double(rd, "iops");
+        emit("io_randread", "fio", extra, "iops", iops);
+        emit("io_randread", "fio", extra, "mean_us", json_double(lat, "mean") / 1e3);
+        emit("io_randread", "fio", extra, "p99_us",
+             json_double(pct, "99.000000") / 1e3);
+        emit("io_randread", "fio", extra, "cpu_s_per_100k_io",
+             total ? cpu / total * 1e5 : 0);
+    }
+    g_object_unref(parser);
+    g_clear_error(&err);
+    g_free(out);
+    g_free(errout);
+    for (int i = 2; i <= 3; i++) {
+        g_free(argv[i]);
+    }
+    for (int i = 7; i <= 9; i++) {
+        g_free(argv[i]);
+    }
+    g_free(fio);
+    return iops;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Thread pool                                                             */
+
+#define POOL_OUTSTANDING 64
+
+static void spin_us(int us)
+{
+    int64_t end = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + us * 1000LL;
+    while (aio_clock_get_ns(AIO_CLOCK_MONOTONIC) < end) {
+    }
+}
+
+static int job_us;
+
+static int pool_job(void *arg)
+{
+    if (job_us) {
+        spin_us(job_us);
+    }
+    return 0;
+}
+
+typedef struct PoolRun {
+    ThreadPool *pool;
+    bool stop;
+    int outstanding;
+    uint64_t done;
+} PoolRun;
+
+static void pool_done(void *opaque, int ret)
+{
+    PoolRun *r = opaque;
+    r->outstanding--;
+    r->done++;
+    if (!r->stop) {
+        r->outstanding++;
+        thread_pool_submit(r->pool, pool_job, NULL, pool_done, r);
+    }
+}
+
+static void run_pool(int workers, int us)
+{
+    AioContext *ctx = aio_context_new(NULL);
+    if (workers) {
+        aio_context_set_thread_pool_params(ctx, workers, workers, NULL);
+    }
+    job_us = us;
+    PoolRun r = { .pool = aio_get_thread_pool(ctx) };
+    double t0 = now_s(), c0 = cpu_s(), end = t0 + pool_seconds;
+    for (int i = 0; i < POOL_OUTSTANDING; i++) {
+        r.outstanding++;
+        thread_pool_submit(r.pool, pool_job, NULL, pool_done, &r);
+    }
+    unsigned n = 0;
+    while (!r.stop) {
+        aio_poll(ctx, true);
+        if ((++n & 15) == 0 && now_s() >= end) {
+            r.stop = true;
+        }
+    }
+    while (r.outstanding) {
+        aio_poll(ctx, true);
+    }
+    double elapsed = now_s() - t0, cpu = cpu_s() - c0;
+    AioStats st;
+    aio_context_get_stats(ctx, &st);
+    char extra[160];
+    snprintf(extra, sizeof(extra), ", \"threads\": \"%s\", \"job_us\": %d, "
+             "\"outstanding\": %d", workers ? "4" : "default", us,
+             POOL_OUTSTANDING);
+    emit("thread_pool", "aio", extra, "jobs_per_s", r.done / elapsed);
+    emit("thread_pool", "aio", extra, "cpu_us_per_job", cpu / r.done * 1e6);
+    emit("thread_pool", "aio", extra, "threads_at_end", st.pool_threads);
+    aio_context_unref(ctx);
+}
+
+#ifdef HAVE_LIBUV
+typedef struct UvRun {
+    uv_loop_t *loop;
+    bool stop;
+    int outstanding;
+    uint64_t done;
+    double end;
+} UvRun;
+
+static void uv_job(uv_work_t *w)
+{
+    if (job_us) {
+        spin_us(job_us);
+    }
+}
+
+static void uv_after(uv_work_t *w, int status)
+{
+    UvRun *r = w->data;
+    r->outstanding--;
+    r->done++;
+    if ((r->done & 15) == 0 && now_s() >= r->end) {
+        r->stop = true;
+    }
+    if (!r->stop) {
+        r->outstanding++;
+        uv_queue_work(r->loop, w, uv_job, uv_after);
+    }
+}
+
+static void run_libuv(int us)
+{
+    UvRun r = { .loop = uv_default_loop() };
+    uv_work_t *works = g_new0(uv_work_t, POOL_OUTSTANDING);
+    job_us = us;
+    double t0 = now_s(), c0 = cpu_s();
+    r.end = t0 + pool_seconds;
+    for (int i = 0; i < POOL_OUTSTANDING; i++) {
+        works[i].data = &r;
+        r.outstanding++;
+        uv_queue_work(r.loop, &works[i], uv_job, uv_after);
+    }
+    uv_run(r.loop, UV_RUN_DEFAULT);
+    double elapsed = now_s() - t0, cpu = cpu_s() - c0;
+    char extra[160];
+    snprintf(extra, sizeof(extra), ", \"threads\": \"4\", \"job_us\": %d, "
+             "\"outstanding\": %d", us, POOL_OUTSTANDING);
+    emit("thread_pool", "libuv", extra, "jobs_per_s", r.done / elapsed);
+    emit("thread_pool", "libuv", extra, "cpu_us_per_job", cpu / r.done * 1e6);
+    g_free(works);
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            quick = true;
+        } else if (!strcmp(argv[i], "--file") && i + 1 < argc) {
+            file_path = argv[++i];
+        } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
+            seconds = g_ascii_strtod(argv[++i], NULL);
+        } else {
+            fprintf(stderr, "usage: io-bench [--quick] [--file PATH] "
+                    "[--seconds N]\n");
+            return 2;
+        }
+    }
+    if (quick) {
+        seconds = 1;
+        pool_seconds = 0.5;
+    }
+    if (seconds <= 0) {
+        fprintf(stderr, "io-bench: --seconds must be positive\n");
+        return 2;
+    }
+    file_size = quick ? 64ull << 20 : 1ull << 30;
+    if (!file_path) {
+        file_path = quick ? "/var/tmp/iothreadd-io-bench-64M.dat"
+                          : "/var/tmp/iothreadd-io-bench-1G.dat";
+    }
+#ifdef HAVE_LIBUV
+    /* libuv reads it once, at its pool's first use. */
+    setenv("UV_THREADPOOL_SIZE", "4", 1);
+#endif
+    if (!prepare_file()) {
+        return 1;
+    }
+
+    static const struct { const AioDiskEngine *e; const char *fio; } engines[] = {
+        { &aio_disk_engine_linux_aio, "libaio" },
+        { &aio_disk_engine_io_uring, "io_uring" },
+    };
+    const int qds[] = { 1, 32 };
+    for (unsigned e = 0; e < G_N_ELEMENTS(engines); e++) {
+        for (unsigned q = 0; q < G_N_ELEMENTS(qds); q++) {
+            double ours = run_engine(engines[e].e, qds[q]);
+            double ref = run_fio(engines[e].fio, engines[e].e->name, qds[q]);
+            if (ours > 0 && ref > 0) {
+                char extra[200];
+                snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", "
+                         "\"backend\": \"%s\", \"iodepth\": %d, \"bs\": %d",
+                         engines[e].e->name, backend_name, qds[q], BS);
+                emit("io_randread", "aio", extra, "iops_ratio_to_fio",
+                     ours / ref);
+            }
+        }
+    }
+
+    const int job_lengths[] = { 0, 10 };
+    for (unsigned j = 0; j < G_N_ELEMENTS(job_lengths); j++) {
+        run_pool(0, job_lengths[j]);
+        run_pool(4, job_lengths[j]);
+#ifdef HAVE_LIBUV
+        run_libuv(job_lengths[j]);
+#else
+        printf("{\"bench\": \"thread_pool\", \"impl\": \"libuv\", \"job_us\": "
+               "%d, \"skipped\": \"libuv not found at build time\"}\n",
+               job_lengths[j]);
+#endif
+    }
+    return 0;
+}
