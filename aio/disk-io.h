@@ -19,8 +19,9 @@
  *    anything (then @cb is never called): -EINVAL for a bad argument,
  *    -ESHUTDOWN while the context is being finalized.
  *  - plug()/unplug() bracket a burst of submissions so they go in one batch
- *    (nestable).  Completion callbacks run plugged, so requests submitted
- *    from callbacks are batched too.
+ *    (nestable).  Completion callbacks are not plugged: a request submitted
+ *    from a callback goes to the kernel at once (keeps the device busy);
+ *    callers that want batching there plug themselves.
  *  - At context finalization, queued requests complete with -ECANCELED and
  *    in-flight ones are waited for and complete with their result (callbacks
  *    then run in the finalizing thread; they must not use the context).

@@ -12,7 +12,7 @@
  *  - own ring: elsewhere the engine owns a ring whose fd is registered with
  *    aio_set_fd_handler (io_poll peeks the completion queue, so adaptive
  *    polling covers it) and calls io_uring_submit once per batch.
- * Completion callbacks run plugged, so requests they submit are batched.
+ * Completion callbacks are not plugged (see own_process_cqes).
  *
  * Threads: home thread only; stats counters are written by the home thread
  * and read anywhere with relaxed loads.
@@ -155,8 +155,7 @@ static void prep_request(struct io_uring_sqe *sqe, void *opaque)
     }
 }
 
-/* One request left the kernel: account and run its callback plugged, then
- * submit what its callback (or anyone) queued. */
+/* One request left the kernel: account and run its callback. */
 static void request_finished(LuringState *s, LuringRequest *req, int res)
 {
     s->in_flight--;
@@ -169,9 +168,7 @@ static void fdmon_cqe_cb(CqeHandler *handler)
     LuringRequest *req = container_of(handler, LuringRequest, cqe);
     LuringState *s = req->s;
 
-    s->plugged++;
     request_finished(s, req, handler->cqe_res);
-    s->plugged--;
     if (!s->plugged && !STAILQ_EMPTY(&s->pending)) {
         ioq_submit(s);
     }
@@ -298,12 +295,12 @@ static void resume_bh(void *opaque)
     }
 }
 
-/* Own ring: reap every cqe; callbacks run plugged. */
+/* Own ring: reap every cqe.  Not plugged: requests submitted by callbacks
+ * go to the kernel at once, keeping the device queue full. */
 static void own_process_cqes(LuringState *s)
 {
     struct io_uring_cqe *cqe;
 
-    s->plugged++;
     while (io_uring_peek_cqe(&s->ring, &cqe) == 0) {
         LuringRequest *req = io_uring_cqe_get_data(cqe);
         int res = cqe->res;
@@ -312,7 +309,6 @@ static void own_process_cqes(LuringState *s)
         io_uring_cqe_seen(&s->ring, cqe);
         request_finished(s, req, res);
     }
-    s->plugged--;
     if (!s->plugged && (s->unsubmitted || !STAILQ_EMPTY(&s->pending))) {
         ioq_submit(s);
     }
