@@ -290,6 +290,11 @@ static void ioq_submit(LuringState *s)
 static void resume_bh(void *opaque)
 {
     LuringState *s = opaque;
+    /* Scheduled when a batch was full: we run in a later BH slice.  Under
+     * aio_poll() that is a later iteration anyway; under a GMainLoop the
+     * iteration counter does not move, and this reset is what keeps the
+     * queue going (at the price of a looser batch bound there). */
+    s->batch_count = 0;
     if (!s->plugged) {
         ioq_submit(s);
     }
