@@ -14,7 +14,11 @@
 #include <stdatomic.h>
 #include <sys/queue.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <time.h>
+
+#define container_of(ptr, type, member) \
+    ((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* ---------------------------------------------------------------------- */
 /* Handlers                                                                */

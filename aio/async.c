@@ -270,7 +270,7 @@ void aio_notify_accept(AioContext *ctx)
 
 static void aio_context_notifier_cb(EventNotifier *e)
 {
-    AioContext *ctx = (AioContext *)((char *)e - offsetof(AioContext, notifier));
+    AioContext *ctx = container_of(e, AioContext, notifier);
 
     if (event_notifier_test_and_clear(e)) {
         AIO_STAT_ADD(ctx, notify_wakeups, 1);
@@ -281,7 +281,7 @@ static void aio_context_notifier_cb(EventNotifier *e)
 static bool aio_context_notifier_poll(void *opaque)
 {
     EventNotifier *e = opaque;
-    AioContext *ctx = (AioContext *)((char *)e - offsetof(AioContext, notifier));
+    AioContext *ctx = container_of(e, AioContext, notifier);
 
     return atomic_load_explicit(&ctx->notified, memory_order_relaxed);
 }

@@ -19,16 +19,12 @@
  */
 #include "disk-io.h"
 #include "aio-internal.h"
+#include "disk-common.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <string.h>
-
-#ifndef container_of
-#define container_of(ptr, type, member) \
-    ((type *)((char *)(ptr) - offsetof(type, member)))
-#endif
 
 #define MAX_IN_FLIGHT AIO_DISK_MAX_IN_FLIGHT
 #define OWN_SQ_ENTRIES 256
@@ -48,11 +44,6 @@ typedef struct LuringRequest {
     void *opaque;
     STAILQ_ENTRY(LuringRequest) next;
 } LuringRequest;
-
-typedef struct EngineCounters {
-    _Atomic uint64_t submitted, submit_calls, in_flight, completed, errors,
-                     requeues, max_batch;
-} EngineCounters;
 
 struct LuringState {
     AioContext *ctx;
@@ -75,57 +66,23 @@ struct LuringState {
 
     LuringRequest *free_list;
     unsigned free_count;
-    EngineCounters stats;
+    AioDiskCounters stats;
 };
 
-#define RELAXED memory_order_relaxed
-#define STAT_ADD(s, f, n) atomic_store_explicit(&(s)->stats.f, \
-    atomic_load_explicit(&(s)->stats.f, RELAXED) + (n), RELAXED)
-#define STAT_SET(s, f, v) atomic_store_explicit(&(s)->stats.f, (v), RELAXED)
+#define STAT_ADD(s, f, n) DISK_STAT_ADD(&(s)->stats, f, n)
+#define STAT_SET(s, f, v) DISK_STAT_SET(&(s)->stats, f, v)
 
 static void ioq_submit(LuringState *s);
 
-static void iov_zero_from(const struct iovec *iov, int iovcnt, size_t from)
-{
-    for (int i = 0; i < iovcnt; i++) {
-        if (from >= iov[i].iov_len) {
-            from -= iov[i].iov_len;
-            continue;
-        }
-        memset((char *)iov[i].iov_base + from, 0, iov[i].iov_len - from);
-        from = 0;
-    }
-}
-
 static void note_batch(LuringState *s, unsigned n)
 {
-    if (n > atomic_load_explicit(&s->stats.max_batch, RELAXED)) {
-        STAT_SET(s, max_batch, n);
-    }
+    aio_disk_note_batch(&s->stats, n);
 }
 
 static void complete_request(LuringState *s, LuringRequest *req, int res)
 {
-    int ret;
-
-    if (req->op == AIO_DISK_FSYNC) {
-        ret = res < 0 ? res : 0;
-    } else if (res >= 0 && (size_t)res == req->nbytes) {
-        ret = 0;
-    } else if (res >= 0) {
-        if (req->op == AIO_DISK_READ) {
-            iov_zero_from(req->iov, req->iovcnt, res);
-            ret = 0;
-        } else {
-            ret = -ENOSPC;
-        }
-    } else {
-        ret = res;
-    }
-    if (ret < 0) {
-        STAT_ADD(s, errors, 1);
-    }
-    STAT_ADD(s, completed, 1);
+    int ret = aio_disk_complete_result(&s->stats, req->op, req->iov,
+                                       req->iovcnt, req->nbytes, res);
     AioIOCompletionFunc *cb = req->cb;
     void *opaque = req->opaque;
     if (s->free_count < FREE_LIST_MAX) {
@@ -190,7 +147,7 @@ static unsigned luring_max_batch(LuringState *s)
 static void fdmon_submit(LuringState *s)
 {
     uint64_t iteration = atomic_load_explicit(&s->ctx->stats.iterations,
-                                              RELAXED);
+                                              memory_order_relaxed);
     if (iteration != s->batch_iteration) {
         s->batch_iteration = iteration;
         s->batch_count = 0;
@@ -484,13 +441,7 @@ void luring_cleanup(LuringState *s)
 
 void luring_get_stats(LuringState *s, AioDiskStats *out)
 {
-    out->submitted = atomic_load_explicit(&s->stats.submitted, RELAXED);
-    out->submit_calls = atomic_load_explicit(&s->stats.submit_calls, RELAXED);
-    out->in_flight = atomic_load_explicit(&s->stats.in_flight, RELAXED);
-    out->completed = atomic_load_explicit(&s->stats.completed, RELAXED);
-    out->errors = atomic_load_explicit(&s->stats.errors, RELAXED);
-    out->requeues = atomic_load_explicit(&s->stats.requeues, RELAXED);
-    out->max_batch = atomic_load_explicit(&s->stats.max_batch, RELAXED);
+    aio_disk_counters_read(&s->stats, out);
 }
 
 static void *luring_setup_generic(AioContext *ctx, GError **error)

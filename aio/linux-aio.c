@@ -21,6 +21,7 @@
 #include "disk-io.h"
 #include "thread-pool.h"
 #include "aio-internal.h"
+#include "disk-common.h"
 
 #include <errno.h>
 #include <libaio.h>
@@ -28,11 +29,6 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
-
-#ifndef container_of
-#define container_of(ptr, type, member) \
-    ((type *)((char *)(ptr) - offsetof(type, member)))
-#endif
 
 #define MAX_EVENTS AIO_DISK_MAX_IN_FLIGHT
 #define FREE_LIST_MAX 256
@@ -65,11 +61,6 @@ struct aio_ring {
     struct io_event io_events[];
 };
 
-typedef struct EngineCounters {
-    _Atomic uint64_t submitted, submit_calls, in_flight, completed, errors,
-                     requeues, max_batch;
-} EngineCounters;
-
 struct LinuxAioState {
     AioContext *ctx;
     io_context_t io_ctx;
@@ -88,28 +79,13 @@ struct LinuxAioState {
 
     LaioRequest *free_list;
     unsigned free_count;
-    EngineCounters stats;
+    AioDiskCounters stats;
 };
 
-#define RELAXED memory_order_relaxed
-#define STAT_ADD(s, f, n) atomic_store_explicit(&(s)->stats.f, \
-    atomic_load_explicit(&(s)->stats.f, RELAXED) + (n), RELAXED)
-#define STAT_SET(s, f, v) atomic_store_explicit(&(s)->stats.f, (v), RELAXED)
+#define STAT_ADD(s, f, n) DISK_STAT_ADD(&(s)->stats, f, n)
+#define STAT_SET(s, f, v) DISK_STAT_SET(&(s)->stats, f, v)
 
 static void ioq_submit(LinuxAioState *s);
-
-/* Zero @iov from byte @from to its end (EOF padding of a short read). */
-static void iov_zero_from(const struct iovec *iov, int iovcnt, size_t from)
-{
-    for (int i = 0; i < iovcnt; i++) {
-        if (from >= iov[i].iov_len) {
-            from -= iov[i].iov_len;
-            continue;
-        }
-        memset((char *)iov[i].iov_base + from, 0, iov[i].iov_len - from);
-        from = 0;
-    }
-}
 
 static void release_request(LinuxAioState *s, LaioRequest *req)
 {
@@ -125,24 +101,9 @@ static void release_request(LinuxAioState *s, LaioRequest *req)
 /* @res: the kernel's result (bytes or -errno).  Runs the callback. */
 static void complete_request(LinuxAioState *s, LaioRequest *req, ssize_t res)
 {
-    int ret;
-
-    if (res >= 0 && (size_t)res == req->nbytes) {
-        ret = 0;
-    } else if (res >= 0) {
-        if (req->is_read) {
-            iov_zero_from(req->iov, req->iovcnt, res);
-            ret = 0;
-        } else {
-            ret = -ENOSPC;
-        }
-    } else {
-        ret = (int)res;
-    }
-    if (ret < 0) {
-        STAT_ADD(s, errors, 1);
-    }
-    STAT_ADD(s, completed, 1);
+    int ret = aio_disk_complete_result(&s->stats,
+                                       req->is_read ? AIO_DISK_READ : AIO_DISK_WRITE,
+                                       req->iov, req->iovcnt, req->nbytes, res);
     AioIOCompletionFunc *cb = req->cb;
     void *opaque = req->opaque;
     release_request(s, req);
@@ -292,9 +253,7 @@ static void ioq_submit(LinuxAioState *s)
         s->in_flight += ret;
         STAT_ADD(s, submitted, ret);
         STAT_SET(s, in_flight, s->in_flight);
-        if ((uint64_t)ret > atomic_load_explicit(&s->stats.max_batch, RELAXED)) {
-            STAT_SET(s, max_batch, ret);
-        }
+        aio_disk_note_batch(&s->stats, (uint64_t)ret);
         if ((unsigned)ret < len) {
             /* The kernel took fewer: the rest waits for completions. */
             s->blocked = true;
@@ -495,13 +454,7 @@ void laio_cleanup(LinuxAioState *s)
 
 void laio_get_stats(LinuxAioState *s, AioDiskStats *out)
 {
-    out->submitted = atomic_load_explicit(&s->stats.submitted, RELAXED);
-    out->submit_calls = atomic_load_explicit(&s->stats.submit_calls, RELAXED);
-    out->in_flight = atomic_load_explicit(&s->stats.in_flight, RELAXED);
-    out->completed = atomic_load_explicit(&s->stats.completed, RELAXED);
-    out->errors = atomic_load_explicit(&s->stats.errors, RELAXED);
-    out->requeues = atomic_load_explicit(&s->stats.requeues, RELAXED);
-    out->max_batch = atomic_load_explicit(&s->stats.max_batch, RELAXED);
+    aio_disk_counters_read(&s->stats, out);
 }
 
 static void *laio_setup_generic(AioContext *ctx, GError **error)
