@@ -40,6 +40,19 @@ static void append_json(GString *s, JsonNode *node)
     g_string_append(s, text);
 }
 
+/* Close the reply object in @s with the request's id (if any), send it and
+ * free @s. */
+static void send_closed_with_id(QmpConn *conn, GString *s, JsonNode *id)
+{
+    if (id) {
+        g_string_append(s, ", \"id\": ");
+        append_json(s, id);
+    }
+    g_string_append_c(s, '}');
+    qmp_conn_send(conn, s->str, s->len);
+    g_string_free(s, TRUE);
+}
+
 static void send_reply(QmpConn *conn, JsonNode *ret, JsonNode *id)
 {
     GString *s = g_string_sized_new(128);
@@ -49,13 +62,7 @@ static void send_reply(QmpConn *conn, JsonNode *ret, JsonNode *id)
     } else {
         g_string_append(s, "{}");
     }
-    if (id) {
-        g_string_append(s, ", \"id\": ");
-        append_json(s, id);
-    }
-    g_string_append_c(s, '}');
-    qmp_conn_send(conn, s->str, s->len);
-    g_string_free(s, TRUE);
+    send_closed_with_id(conn, s, id);
 }
 
 static void send_error(QmpConn *conn, QmpErrorClass cls, const char *desc,
@@ -67,13 +74,7 @@ static void send_error(QmpConn *conn, QmpErrorClass cls, const char *desc,
                            qmp_error_class_name(cls));
     append_json(s, d);
     g_string_append_c(s, '}');
-    if (id) {
-        g_string_append(s, ", \"id\": ");
-        append_json(s, id);
-    }
-    g_string_append_c(s, '}');
-    qmp_conn_send(conn, s->str, s->len);
-    g_string_free(s, TRUE);
+    send_closed_with_id(conn, s, id);
 }
 
 static void send_gerror(QmpConn *conn, const GError *err, JsonNode *id)
