@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,12 +42,14 @@ typedef struct Notifier {
 /* A loop thread parked in a blocking aio_poll until 'stop'. */
 typedef struct Parked {
     AioContext *ctx;
+    atomic_bool started;
     atomic_bool stop;
 } Parked;
 
 static void *parked_thread(void *opaque)
 {
     Parked *p = opaque;
+    atomic_store(&p->started, true);
     while (!atomic_load(&p->stop)) {
         aio_poll(p->ctx, true);
     }
@@ -188,6 +191,9 @@ int main(void)
     pthread_t pt;
     aio_poll(idle, false);
     pthread_create(&pt, NULL, parked_thread, &parked);
+    while (!atomic_load(&parked.started)) {
+        sched_yield();
+    }
     struct timespec ms200 = { 0, 200 * 1000 * 1000 };
     nanosleep(&ms200, NULL);
     aio_context_get_stats(idle, &after);
