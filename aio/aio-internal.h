@@ -127,6 +127,10 @@ extern const FDMonOps fdmon_poll_ops;
 extern const FDMonOps fdmon_epoll_ops;
 extern const FDMonOps fdmon_io_uring_ops;
 
+/* Whether @ctx uses io_uring with multishot polls (false on another
+ * backend, or after the kernel refused multishot).  For white-box tests. */
+bool fdmon_io_uring_uses_multishot(AioContext *ctx);
+
 /* Past this many handlers a poll context switches itself to epoll. */
 #define FDMON_POLL_UPGRADE_THRESHOLD 64
 

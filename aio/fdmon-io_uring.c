@@ -3,27 +3,51 @@
  * plus the aio_add_sqe() passthrough that lets other code (the io_uring
  * disk engine) submit arbitrary requests through the context's own ring.
  *
- * Behaviour follows QEMU's util/fdmon-io_uring.c (seed 001):
- *  - every handler has one one-shot IORING_OP_POLL_ADD in flight, re-armed
- *    after each completion;
- *  - a removed handler gets an IORING_OP_POLL_REMOVE, and the node is only
- *    freed once its POLL_ADD completion was reaped (the kernel still holds
- *    the node pointer as user_data until then): ->update() sets
- *    node->backend_owns and we call aio_free_deleted_handler() later;
- *  - a removed handler is never dispatched, even when its POLL_ADD
- *    completed with events before the removal reached the kernel;
- *  - blocking waits with a timeout add an IORING_OP_TIMEOUT sqe with
- *    count 1, so it cancels itself as soon as anything else completes.
+ * Handlers are watched with multishot polls (IORING_POLL_ADD_MULTI): one
+ * IORING_OP_POLL_ADD per handler, armed once, posting a cqe (with
+ * IORING_CQE_F_MORE) on every wake-up of the file.  No syscall per event,
+ * so a busy-polling loop can run without re-arming anything, and
+ * ->need_wait() is a user-space look at the cq ring.  A cqe without F_MORE
+ * means the kernel ended the poll (cq overflow, cancellation): re-armed.
+ * Kernels that refuse multishot (-EINVAL on the first cqe) switch the
+ * context to one-shot polls, re-armed after every completion (QEMU's seed
+ * 001 behaviour).
  *
- * The sq ring is only filled from ->wait() and ->gsource_prepare() (pending
- * handler changes sit on st->submit_list until then) and from add_sqe().
- * Re-arming after a completion also goes through the submit list, so no
- * sqe is ever taken while the cq ring is being walked.
+ * Level-triggered semantics, as poll/epoll give: multishot poll is
+ * edge-like (no new cqe for an fd that stays readable because its handler
+ * did not drain it), so every handler reported from an event is put on the
+ * "attention" list and its fd is re-checked with one non-blocking poll(2)
+ * (all such fds in one call) before the next wait; still ready, it is
+ * reported again.  Events of handlers in the busy-poll set are likewise
+ * re-checked rather than trusted: their io_poll callback has usually
+ * consumed the work already (poll/epoll would not report a drained fd).
+ *
+ * Removal: a removed handler gets an IORING_OP_POLL_REMOVE and the node is
+ * only freed once no cqe can name it any more (the kernel holds the node
+ * pointer as user_data): the final cqe, without F_MORE (-ECANCELED after
+ * the remove).  ->update() sets node->backend_owns and we call
+ * aio_free_deleted_handler() then.  A removed handler is never dispatched.
+ * A changed handler (new events) is a remove of the old node plus an add
+ * of the new one.
+ *
+ * Blocking waits with a timeout add an IORING_OP_TIMEOUT sqe with count 1,
+ * so it cancels itself as soon as anything else completes.
+ *
+ * The sq ring is filled from ->need_wait(), ->wait() and
+ * ->gsource_prepare() (pending handler changes sit on st->submit_list
+ * until then) and from add_sqe().  No sqe is ever taken while the cq ring
+ * is being walked.
  *
  * user_data encodes what a cqe is for in its two low bits (every pointer
  * stored is at least 4-byte aligned): a handler's POLL_ADD (the node
- * itself, tag 0, which is also what POLL_REMOVE names), a CqeHandler, a
- * POLL_REMOVE, or a timeout (with a sequence number above the tag).
+ * itself, tag 0, which is also what POLL_REMOVE names), a CqeHandler, an
+ * internal request whose cqe is ignored (POLL_REMOVE, NOP), or a timeout
+ * (with a sequence number above the tag).
+ *
+ * Test hook: AIO_IO_URING_TEST_REFUSE_MULTISHOT=1 in the environment when
+ * a context is created makes its multishot POLL_ADDs carry an invalid
+ * flag, so the kernel answers -EINVAL exactly as an old kernel does and
+ * the one-shot fallback runs.  Only tests set it.
  *
  * Threads: home thread only, like every FDMonOps.
  */
@@ -40,18 +64,27 @@ enum {
     /* AioHandler::uring_flags */
     UF_PENDING = 1 << 0,            /* on st->submit_list */
     UF_ADD = 1 << 1,                /* needs a POLL_ADD sqe */
-    UF_INFLIGHT = 1 << 2,           /* POLL_ADD queued, cqe not reaped yet */
+    UF_INFLIGHT = 1 << 2,           /* POLL_ADD queued, final cqe not reaped */
     UF_REMOVE = 1 << 3,             /* removed by ->update(); sticky */
     UF_REMOVE_SENT = 1 << 4,        /* POLL_REMOVE queued */
+    UF_MULTI = 1 << 5,              /* the POLL_ADD in flight is multishot */
+    UF_ATTN = 1 << 6,               /* on st->attention */
+    UF_RECHECK = 1 << 7,            /* reported: re-check before trusting */
+    /* poll(2) events of cqes not yet reported, above this shift */
+    UF_REVENTS_SHIFT = 16,
+    UF_REVENTS_MASK = 0xffff << UF_REVENTS_SHIFT,
 };
 
 enum {
     UD_POLL_ADD = 0,
     UD_CQE_HANDLER = 1,
-    UD_POLL_REMOVE = 2,
+    UD_INTERNAL = 2,                /* POLL_REMOVE, NOP: cqe ignored */
     UD_TIMEOUT = 3,
     UD_TAG_MASK = 3,
 };
+
+/* An sqe->len bit no kernel accepts for POLL_ADD (test hook, see above). */
+#define POLL_ADD_INVALID_FLAG (1u << 31)
 
 /* A cqe copied out of the ring when the sq ring had to be flushed while the
  * kernel refused submissions because of a cq overflow backlog. */
@@ -67,6 +100,16 @@ typedef struct UringState {
     AioHandlerSList submit_list;    /* nodes with UF_PENDING */
     GHashTable *owned;              /* removed nodes we still hold */
     GArray *stash;                  /* StashedCqe, processed first */
+
+    /* Live nodes with UF_ATTN: events not yet reported (revents in
+     * uring_flags) or reported and to be re-checked (UF_RECHECK). */
+    GPtrArray *attention;
+    GArray *pollfds;                /* struct pollfd scratch for re-checks */
+
+    bool multishot;                 /* false once the kernel refused it */
+    bool coop_taskrun;              /* IORING_SETUP_COOP_TASKRUN in use */
+    unsigned cqe_inflight;          /* add_sqe() requests without final cqe */
+    bool test_refuse_multishot;     /* test hook, see the header comment */
 
     /* Completed CqeHandlers waiting for ->dispatch(), FIFO via ->next. */
     CqeHandler *cqe_ready_head;
@@ -179,6 +222,157 @@ static void dequeue_one(UringState *st, AioHandler *node)
     node->uring_flags &= ~UF_PENDING;
 }
 
+/* ---------------------------------------------------------------------- */
+/* The attention list                                                      */
+
+static void attention_add(UringState *st, AioHandler *node, int poll_revents)
+{
+    if (!(node->uring_flags & UF_ATTN)) {
+        node->uring_flags |= UF_ATTN;
+        g_ptr_array_add(st->attention, node);
+    }
+    node->uring_flags |= ((unsigned)poll_revents << UF_REVENTS_SHIFT) &
+                         UF_REVENTS_MASK;
+}
+
+/* Forget @node's attention state (index @i in st->attention).  Order of
+ * the list does not matter: swap-remove. */
+static void attention_drop_index(UringState *st, guint i)
+{
+    AioHandler *node = g_ptr_array_index(st->attention, i);
+
+    node->uring_flags &= ~(UF_ATTN | UF_RECHECK | UF_REVENTS_MASK);
+    g_ptr_array_remove_index_fast(st->attention, i);
+}
+
+/* O(n), for a node being removed: the list holds only nodes that had an
+ * event since the last wait, so it is short. */
+static void attention_forget(UringState *st, AioHandler *node)
+{
+    if (node->uring_flags & UF_ATTN) {
+        for (guint i = 0; i < st->attention->len; i++) {
+            if (g_ptr_array_index(st->attention, i) == node) {
+                attention_drop_index(st, i);
+                break;
+            }
+        }
+    }
+}
+
+/* Whether @node's unreported events may be reported without asking the
+ * fd again.  Not for a node already reported (level re-check), nor for one
+ * in the busy-poll set unless @trust_poll_set: its io_poll callback has
+ * probably consumed what the cqe announced. */
+static bool attention_trusted(AioHandler *node, bool trust_poll_set)
+{
+    return (node->uring_flags & UF_REVENTS_MASK) &&
+           !(node->uring_flags & UF_RECHECK) &&
+           (trust_poll_set || !node->on_poll_list);
+}
+
+/* Ask the fds of the attention nodes that cannot be trusted whether they
+ * are ready, in one non-blocking poll(2).  Ready ones get the answer as
+ * their unreported events (now trusted); the others leave the list: the
+ * multishot poll still armed reports their next wake-up. */
+static void attention_recheck(UringState *st, bool trust_poll_set)
+{
+    GArray *pfds = st->pollfds;
+    guint i, j;
+    int ret;
+
+    g_array_set_size(pfds, 0);
+    for (i = 0; i < st->attention->len; i++) {
+        AioHandler *node = g_ptr_array_index(st->attention, i);
+        if (!attention_trusted(node, trust_poll_set)) {
+            struct pollfd p = { node->pfd.fd,
+                                poll_events_from_pfd(node->pfd.events), 0 };
+            g_array_append_val(pfds, p);
+        }
+    }
+    if (pfds->len == 0) {
+        return;
+    }
+    do {
+        ret = poll((struct pollfd *)pfds->data, pfds->len, 0);
+    } while (ret < 0 && errno == EINTR);
+    /* Same order as the loop above; dropping swaps the last element in,
+     * so walk both arrays from the end. */
+    j = pfds->len;
+    for (i = st->attention->len; i-- > 0;) {
+        AioHandler *node = g_ptr_array_index(st->attention, i);
+        struct pollfd *p;
+        int revents;
+
+        if (attention_trusted(node, trust_poll_set)) {
+            continue;
+        }
+        p = &g_array_index(pfds, struct pollfd, --j);
+        if (G_UNLIKELY(ret < 0)) {
+            /* Only ENOMEM is possible: keep what the cqes said, if any,
+             * rather than lose an event. */
+            revents = (node->uring_flags & UF_REVENTS_MASK) >> UF_REVENTS_SHIFT;
+        } else {
+            revents = p->revents & (p->events | POLLERR | POLLHUP);
+        }
+        if (revents) {
+            node->uring_flags &= ~(UF_RECHECK | UF_REVENTS_MASK);
+            node->uring_flags |= (unsigned)revents << UF_REVENTS_SHIFT;
+        } else {
+            attention_drop_index(st, i);    /* swaps in an already seen one */
+        }
+    }
+}
+
+/* Re-check what needs it, then put every node with events on @ready_list.
+ * A reported node stays on the list, marked for re-checking, while its
+ * multishot poll is armed (level-triggered emulation); a one-shot poll is
+ * re-armed instead, and the re-arm looks at the fd itself.  Returns the
+ * number of handlers put on @ready_list. */
+static int attention_collect(UringState *st, AioHandlerList *ready_list,
+                             bool trust_poll_set)
+{
+    int ready = 0;
+
+    if (st->attention->len == 0) {
+        return 0;
+    }
+    attention_recheck(st, trust_poll_set);
+    for (guint i = st->attention->len; i-- > 0;) {
+        AioHandler *node = g_ptr_array_index(st->attention, i);
+        int revents = (node->uring_flags & UF_REVENTS_MASK) >> UF_REVENTS_SHIFT;
+
+        if (!revents) {
+            continue;
+        }
+        aio_add_ready_handler(ready_list, node, pfd_events_from_poll(revents));
+        ready++;
+        if ((node->uring_flags & (UF_INFLIGHT | UF_MULTI)) ==
+            (UF_INFLIGHT | UF_MULTI)) {
+            node->uring_flags &= ~UF_REVENTS_MASK;
+            node->uring_flags |= UF_RECHECK;
+        } else {
+            attention_drop_index(st, i);
+        }
+    }
+    return ready;
+}
+
+/* Whether an attention node needs the loop to stop busy-polling: one that
+ * polling cannot find (not in the poll set). */
+static bool attention_needs_wait(UringState *st)
+{
+    for (guint i = 0; i < st->attention->len; i++) {
+        AioHandler *node = g_ptr_array_index(st->attention, i);
+        if (!node->on_poll_list) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Handler changes and sqes                                                */
+
 /* The kernel holds no reference to @node any more: hand it back. */
 static void release_node(AioContext *ctx, UringState *st, AioHandler *node)
 {
@@ -199,8 +393,9 @@ static void fdmon_io_uring_update(AioContext *ctx, AioHandler *old_node,
     if (!old_node) {
         return;
     }
+    attention_forget(st, old_node);     /* never reported again */
     if (!(old_node->uring_flags & UF_INFLIGHT)) {
-        /* The kernel never saw it (or its poll failed): the core can free
+        /* The kernel never saw it (or its poll ended): the core can free
          * it right away.  O(n) unlink, but only for a node added and
          * removed between two waits. */
         if (old_node->uring_flags & UF_PENDING) {
@@ -209,8 +404,8 @@ static void fdmon_io_uring_update(AioContext *ctx, AioHandler *old_node,
         old_node->uring_flags = 0;
         return;
     }
-    /* Its POLL_ADD may complete at any time, even with events before the
-     * POLL_REMOVE is seen: keep the node until that cqe is reaped. */
+    /* Its poll may post cqes at any time, even with events before the
+     * POLL_REMOVE is seen: keep the node until the final cqe is reaped. */
     old_node->uring_flags &= ~UF_ADD;
     enqueue(st, old_node, UF_REMOVE);
     old_node->backend_owns = true;
@@ -220,12 +415,21 @@ static void fdmon_io_uring_update(AioContext *ctx, AioHandler *old_node,
 static bool queue_poll_add(UringState *st, AioHandler *node)
 {
     struct io_uring_sqe *sqe = get_sqe(st);
+    int events = poll_events_from_pfd(node->pfd.events);
 
     if (!sqe) {
         return false;
     }
-    io_uring_prep_poll_add(sqe, node->pfd.fd,
-                           poll_events_from_pfd(node->pfd.events));
+    if (st->multishot) {
+        io_uring_prep_poll_multishot(sqe, node->pfd.fd, events);
+        if (st->test_refuse_multishot) {
+            sqe->len |= POLL_ADD_INVALID_FLAG;
+        }
+        node->uring_flags |= UF_MULTI;
+    } else {
+        io_uring_prep_poll_add(sqe, node->pfd.fd, events);
+        node->uring_flags &= ~UF_MULTI;
+    }
     io_uring_sqe_set_data64(sqe, (uintptr_t)node | UD_POLL_ADD);
     node->uring_flags |= UF_INFLIGHT;
     return true;
@@ -239,7 +443,7 @@ static bool queue_poll_remove(UringState *st, AioHandler *node)
         return false;
     }
     io_uring_prep_poll_remove(sqe, (uintptr_t)node | UD_POLL_ADD);
-    io_uring_sqe_set_data64(sqe, UD_POLL_REMOVE);
+    io_uring_sqe_set_data64(sqe, UD_INTERNAL);
     node->uring_flags |= UF_REMOVE_SENT;
     return true;
 }
@@ -259,13 +463,14 @@ static void fill_sq_ring(AioContext *ctx, UringState *st)
 
         if (node->uring_flags & UF_REMOVE) {
             if (!(node->uring_flags & UF_INFLIGHT)) {
-                release_node(ctx, st, node);    /* its cqe came meanwhile */
+                release_node(ctx, st, node);    /* final cqe came meanwhile */
                 continue;
             }
             if (!(node->uring_flags & UF_REMOVE_SENT)) {
                 ok = queue_poll_remove(st, node);
             }
-        } else if (node->uring_flags & UF_ADD) {
+        } else if ((node->uring_flags & UF_ADD) &&
+                   !(node->uring_flags & UF_INFLIGHT)) {
             ok = queue_poll_add(st, node);
             if (ok) {
                 node->uring_flags &= ~UF_ADD;
@@ -279,6 +484,20 @@ static void fill_sq_ring(AioContext *ctx, UringState *st)
     st->submit_list = retry;
 }
 
+/* Flush the submit list and the sq ring without waiting. */
+static void submit_changes(AioContext *ctx, UringState *st)
+{
+    if (!SLIST_EMPTY(&st->submit_list)) {
+        fill_sq_ring(ctx, st);
+    }
+    if (io_uring_sq_ready(&st->ring)) {
+        submit_pending(st);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Completions                                                             */
+
 static void cqe_handler_complete(UringState *st, CqeHandler *handler,
                                  int32_t res, uint32_t flags)
 {
@@ -289,12 +508,41 @@ static void cqe_handler_complete(UringState *st, CqeHandler *handler,
     st->cqe_ready_tail = &handler->next;
 }
 
-/* Returns whether a handler was put on @ready_list. */
-static bool process_cqe(AioContext *ctx, UringState *st,
-                        AioHandlerList *ready_list,
+/* A cqe of @node's poll that is not a removed node's. */
+static void process_poll_cqe(UringState *st, AioHandler *node, int32_t res,
+                             bool final)
+{
+    if (res >= 0) {
+        attention_add(st, node, res);
+        if (final) {
+            enqueue(st, node, UF_ADD);  /* one-shot, or the kernel ended it */
+        }
+        return;
+    }
+    if (res == -EINVAL && (node->uring_flags & UF_MULTI)) {
+        if (st->multishot) {
+            g_info("io_uring: the kernel refuses multishot poll; "
+                   "using one-shot polls");
+            st->multishot = false;
+        }
+        enqueue(st, node, UF_ADD);
+    } else if (res == -ECANCELED) {
+        /* Not our POLL_REMOVE (the node would be UF_REMOVE): the kernel
+         * dropped the poll, e.g. its submitter thread exited. */
+        enqueue(st, node, UF_ADD);
+    } else {
+        /* -EBADF: the fd was closed while registered.  Re-arming would spin
+         * on the same error; the handler stays silent until re-set. */
+        g_warning("io_uring poll of fd %d failed: %s; not re-armed",
+                  node->pfd.fd, g_strerror(-res));
+    }
+}
+
+static void process_cqe(AioContext *ctx, UringState *st,
                         uint64_t user_data, int32_t res, uint32_t flags)
 {
     AioHandler *node;
+    bool final;
 
     switch (user_data & UD_TAG_MASK) {
     case UD_TIMEOUT:
@@ -302,55 +550,51 @@ static bool process_cqe(AioContext *ctx, UringState *st,
             st->timeout_armed = false;
             st->timeout_expired = res == -ETIME;
         }
-        return false;
-    case UD_POLL_REMOVE:
-        return false;           /* -ENOENT when the POLL_ADD won the race */
+        return;
+    case UD_INTERNAL:
+        return;                 /* POLL_REMOVE: -ENOENT if the poll ended */
     case UD_CQE_HANDLER:
+        if (!(flags & IORING_CQE_F_MORE)) {
+            st->cqe_inflight--;
+        }
         cqe_handler_complete(st, (CqeHandler *)(uintptr_t)
                              (user_data & ~(uint64_t)UD_TAG_MASK), res, flags);
-        return false;
+        return;
     }
 
     node = (AioHandler *)(uintptr_t)user_data;
-    node->uring_flags &= ~UF_INFLIGHT;
-
+    final = !(flags & IORING_CQE_F_MORE);
+    if (final) {
+        node->uring_flags &= ~UF_INFLIGHT;
+    }
     if (node->uring_flags & UF_REMOVE) {
-        if (node->uring_flags & UF_PENDING) {
-            dequeue_one(st, node);
+        if (final) {
+            if (node->uring_flags & UF_PENDING) {
+                dequeue_one(st, node);
+            }
+            release_node(ctx, st, node);
         }
-        release_node(ctx, st, node);
-        return false;
+        return;
     }
-    if (res < 0) {
-        /* -EBADF: the fd was closed while registered.  Re-arming would spin
-         * on the same error; the handler stays silent until re-set. */
-        g_warning("io_uring poll of fd %d failed: %s; not re-armed",
-                  node->pfd.fd, g_strerror(-res));
-        return false;
-    }
-    aio_add_ready_handler(ready_list, node, pfd_events_from_poll(res));
-    enqueue(st, node, UF_ADD);  /* one-shot: re-arm */
-    return true;
+    process_poll_cqe(st, node, res, final);
 }
 
-/* Reap every cqe (stashed ones first, then the ring and its overflow).
- * Returns the number of handlers made ready. */
-static int process_cq_ring(AioContext *ctx, UringState *st,
-                           AioHandlerList *ready_list)
+/* Reap every cqe (stashed ones first, then the ring and its overflow) into
+ * the attention list and the CqeHandler queue.  User space only, unless
+ * the kernel has an overflow backlog to flush. */
+static void process_cq_ring(AioContext *ctx, UringState *st)
 {
     struct io_uring_cqe *cqe;
     unsigned head, n;
-    int ready = 0;
 
     if (st->stash->len) {
-        /* Swap the array out: processing cannot stash again (no sqes are
-         * taken here), but keep it simple to reason about. */
+        /* Swap the array out: processing takes no sqes so cannot stash
+         * again, but keep it simple to reason about. */
         GArray *stash = st->stash;
         st->stash = g_array_new(FALSE, FALSE, sizeof(StashedCqe));
         for (unsigned i = 0; i < stash->len; i++) {
             StashedCqe *s = &g_array_index(stash, StashedCqe, i);
-            ready += process_cqe(ctx, st, ready_list, s->user_data, s->res,
-                                 s->flags);
+            process_cqe(ctx, st, s->user_data, s->res, s->flags);
         }
         g_array_free(stash, TRUE);
     }
@@ -359,8 +603,7 @@ static int process_cq_ring(AioContext *ctx, UringState *st,
     for (int round = 0; round < 16; round++) {
         n = 0;
         io_uring_for_each_cqe(&st->ring, head, cqe) {
-            ready += process_cqe(ctx, st, ready_list, cqe->user_data,
-                                 cqe->res, cqe->flags);
+            process_cqe(ctx, st, cqe->user_data, cqe->res, cqe->flags);
             n++;
         }
         io_uring_cq_advance(&st->ring, n);
@@ -371,7 +614,41 @@ static int process_cq_ring(AioContext *ctx, UringState *st,
             break;
         }
     }
-    return ready;
+}
+
+static bool cq_has_work(UringState *st)
+{
+    return io_uring_cq_ready(&st->ring) || io_uring_cq_has_overflow(&st->ring);
+}
+
+/* With IORING_SETUP_COOP_TASKRUN, completions wait as task work until this
+ * thread enters the kernel; IORING_SQ_TASKRUN says some are waiting. */
+static bool taskrun_pending(UringState *st)
+{
+    return st->coop_taskrun &&
+           (IO_URING_READ_ONCE(*st->ring.sq.kflags) & IORING_SQ_TASKRUN);
+}
+
+/* ---------------------------------------------------------------------- */
+/* FDMonOps                                                                */
+
+/* Arm the wait's IORING_OP_TIMEOUT for what is left until @deadline.
+ * Returns false when the deadline passed (or no sqe could be had: better
+ * return early than hang). */
+static bool arm_timeout(UringState *st, int64_t deadline)
+{
+    int64_t left = deadline - monotonic_ns();
+    struct io_uring_sqe *sqe = left > 0 ? get_sqe(st) : NULL;
+
+    if (!sqe) {
+        return false;
+    }
+    st->timeout_ts.tv_sec = left / 1000000000;
+    st->timeout_ts.tv_nsec = left % 1000000000;
+    io_uring_prep_timeout(sqe, &st->timeout_ts, 1, 0);
+    io_uring_sqe_set_data64(sqe, (++st->timeout_seq << 2) | UD_TIMEOUT);
+    st->timeout_armed = true;
+    return true;
 }
 
 static int fdmon_io_uring_wait(AioContext *ctx, AioHandlerList *ready_list,
@@ -385,52 +662,40 @@ static int fdmon_io_uring_wait(AioContext *ctx, AioHandlerList *ready_list,
     st->timeout_expired = false;
 
     for (;;) {
-        unsigned wait_nr = timeout != 0 ? 1 : 0;
         int ret;
 
         fill_sq_ring(ctx, st);
+        process_cq_ring(ctx, st);
+        ready += attention_collect(st, ready_list, false);
 
-        if (ready > 0 || st->cqe_ready_head || st->stash->len) {
-            wait_nr = 0;        /* already have something to report */
-        }
-        if (wait_nr && timeout > 0 && !st->timeout_armed) {
-            int64_t left = deadline - monotonic_ns();
-            struct io_uring_sqe *sqe = left > 0 ? get_sqe(st) : NULL;
-
-            if (sqe) {
-                st->timeout_ts.tv_sec = left / 1000000000;
-                st->timeout_ts.tv_nsec = left % 1000000000;
-                io_uring_prep_timeout(sqe, &st->timeout_ts, 1, 0);
-                io_uring_sqe_set_data64(sqe,
-                                        (++st->timeout_seq << 2) | UD_TIMEOUT);
-                st->timeout_armed = true;
-            } else {
-                wait_nr = 0;    /* deadline passed (or no sqe: do not hang) */
+        if (ready > 0 || st->cqe_ready_head || st->stash->len ||
+            timeout == 0 || st->timeout_expired ||
+            (timeout > 0 && !st->timeout_armed && !arm_timeout(st, deadline))) {
+            /* Something to report, or no waiting: flush changes (and, in
+             * a non-blocking wait, completions still in task work). */
+            if (io_uring_sq_ready(&st->ring) ||
+                (!ready && timeout == 0 && taskrun_pending(st))) {
+                submit_pending(st);     /* also runs pending task work */
+                process_cq_ring(ctx, st);
+                ready += attention_collect(st, ready_list, false);
             }
+            break;
         }
 
         /* EINTR comes back as -EINTR only when nothing was submitted; the
-         * loop below re-checks the cq ring in every case. */
-        ret = io_uring_submit_and_wait(&st->ring, wait_nr);
+         * loop re-checks the cq ring in every case. */
+        ret = io_uring_submit_and_wait(&st->ring, 1);
         if (ret == -EBUSY || ret == -EAGAIN) {
             stash_cqes(st);
         } else if (ret < 0 && ret != -EINTR && ret != -ETIME) {
             g_warning("io_uring_submit_and_wait failed: %s", g_strerror(-ret));
-            ready += process_cq_ring(ctx, st, ready_list);
+            process_cq_ring(ctx, st);
+            ready += attention_collect(st, ready_list, false);
             return ready ? ready : ret;
         }
-
-        ready += process_cq_ring(ctx, st, ready_list);
-
-        if (!wait_nr || ready > 0 || st->cqe_ready_head ||
-            st->timeout_expired) {
-            break;
-        }
-        if (timeout > 0 && monotonic_ns() >= deadline) {
-            break;
-        }
-        /* Only internal completions (POLL_REMOVE, a stale timeout, our own
-         * timeout cancelled by one of them): keep waiting. */
+        /* Loop: reap and report.  Only internal completions (POLL_REMOVE,
+         * a stale timeout, our own timeout cancelled by one of them) make
+         * it wait again. */
     }
     return ready;
 }
@@ -439,21 +704,29 @@ static bool fdmon_io_uring_need_wait(AioContext *ctx)
 {
     UringState *st = uring_state(ctx);
 
-    /* Pending POLL_ADDs (every fd dispatch re-arms one) would make aio_poll
-     * skip busy-polling on the iteration right after each fd event, so the
-     * polling time could never be learnt.  Submit them now, without
-     * waiting: the syscall is due before any blocking wait anyway. */
-    if (!SLIST_EMPTY(&st->submit_list) || io_uring_sq_ready(&st->ring)) {
-        fill_sq_ring(ctx, st);
-        if (io_uring_sq_ready(&st->ring) && submit_pending(st) < 0) {
-            return true;        /* let ->wait() retry and report */
-        }
+    /* Handler changes (rare: adds, removals, re-arms after the kernel
+     * ended a poll) and disk-engine sqes go to the kernel now: the syscall
+     * is due before any blocking wait anyway. */
+    if (G_UNLIKELY(!SLIST_EMPTY(&st->submit_list) ||
+                   io_uring_sq_ready(&st->ring))) {
+        submit_changes(ctx, st);
         if (!SLIST_EMPTY(&st->submit_list)) {
-            return true;        /* no sqe could be had */
+            return true;        /* no sqe could be had: let ->wait() retry */
         }
     }
-    return io_uring_cq_ready(&st->ring) || st->cqe_ready_head ||
-           st->stash->len;
+    /* Completions still in task work only become visible with a syscall.
+     * Worth one only for what busy-polling cannot find: disk-engine
+     * requests, handlers without io_poll.  Handler events otherwise show
+     * up at the next syscall or wait, as epoll's do. */
+    if (taskrun_pending(st) &&
+        (st->cqe_inflight || ctx->poll_disable_cnt > 0)) {
+        io_uring_get_events(&st->ring);
+    }
+    /* The common case: a look at the cq ring tail, no syscall. */
+    if (cq_has_work(st)) {
+        process_cq_ring(ctx, st);
+    }
+    return st->cqe_ready_head || st->stash->len || attention_needs_wait(st);
 }
 
 static bool fdmon_io_uring_dispatch(AioContext *ctx)
@@ -481,6 +754,19 @@ static void fdmon_io_uring_gsource_prepare(AioContext *ctx)
     UringState *st = uring_state(ctx);
 
     fill_sq_ring(ctx, st);
+    if (st->attention->len) {
+        /* g_poll() only watches the ring fd, which a still-ready fd does
+         * not make readable: ask the fds now and, if one is ready, make
+         * the ring readable with a NOP so g_poll() returns at once. */
+        attention_recheck(st, true);
+        if (st->attention->len) {
+            struct io_uring_sqe *sqe = get_sqe(st);
+            if (sqe) {
+                io_uring_prep_nop(sqe);
+                io_uring_sqe_set_data64(sqe, UD_INTERNAL);
+            }
+        }
+    }
     if (io_uring_sq_ready(&st->ring)) {
         submit_pending(st);
     }
@@ -491,14 +777,18 @@ static bool fdmon_io_uring_gsource_check(AioContext *ctx)
     UringState *st = uring_state(ctx);
 
     return (g_source_query_unix_fd(&ctx->source, st->gsource_tag) & G_IO_IN) ||
-           io_uring_cq_ready(&st->ring) || st->cqe_ready_head ||
-           st->stash->len;
+           cq_has_work(st) || st->cqe_ready_head || st->stash->len ||
+           st->attention->len;
 }
 
 static void fdmon_io_uring_gsource_dispatch(AioContext *ctx,
                                             AioHandlerList *ready_list)
 {
-    process_cq_ring(ctx, uring_state(ctx), ready_list);
+    UringState *st = uring_state(ctx);
+
+    process_cq_ring(ctx, st);
+    /* No busy-polling on this path: what the cqes say is current. */
+    attention_collect(st, ready_list, true);
 }
 
 static void fdmon_io_uring_add_sqe(AioContext *ctx,
@@ -519,13 +809,24 @@ static void fdmon_io_uring_add_sqe(AioContext *ctx,
     }
     prep_sqe(sqe, opaque);
     io_uring_sqe_set_data64(sqe, (uintptr_t)cqe_handler | UD_CQE_HANDLER);
+    st->cqe_inflight++;
 }
 
 static bool fdmon_io_uring_init(AioContext *ctx, GError **error)
 {
     UringState *st = g_new0(UringState, 1);
-    int ret = io_uring_queue_init(URING_ENTRIES, &st->ring, 0);
+    const char *refuse = g_getenv("AIO_IO_URING_TEST_REFUSE_MULTISHOT");
+    /* COOP_TASKRUN: an event does not interrupt this thread with an IPI
+     * (costly, in a VM especially) to post its cqe; the cqe is posted when
+     * the thread next enters the kernel, or wakes it if it sleeps. */
+    int ret = io_uring_queue_init(URING_ENTRIES, &st->ring,
+                                  IORING_SETUP_COOP_TASKRUN |
+                                  IORING_SETUP_TASKRUN_FLAG);
 
+    st->coop_taskrun = ret == 0;
+    if (ret == -EINVAL) {       /* before Linux 5.19 */
+        ret = io_uring_queue_init(URING_ENTRIES, &st->ring, 0);
+    }
     if (ret < 0) {
         g_set_error(error, AIO_ERROR, AIO_ERROR_UNSUPPORTED,
                     "io_uring_queue_init failed: %s", g_strerror(-ret));
@@ -535,6 +836,10 @@ static bool fdmon_io_uring_init(AioContext *ctx, GError **error)
     SLIST_INIT(&st->submit_list);
     st->owned = g_hash_table_new(NULL, NULL);
     st->stash = g_array_new(FALSE, FALSE, sizeof(StashedCqe));
+    st->attention = g_ptr_array_new();
+    st->pollfds = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
+    st->multishot = true;
+    st->test_refuse_multishot = refuse && *refuse && strcmp(refuse, "0") != 0;
     st->cqe_ready_tail = &st->cqe_ready_head;
     st->gsource_tag = g_source_add_unix_fd(&ctx->source, st->ring.ring_fd,
                                            G_IO_IN);
@@ -557,6 +862,9 @@ static void fdmon_io_uring_destroy(AioContext *ctx)
     /* Cancels everything in flight: no cqe will name a node again. */
     io_uring_queue_exit(&st->ring);
 
+    while (st->attention->len) {
+        attention_drop_index(st, st->attention->len - 1);
+    }
     while (!SLIST_EMPTY(&st->submit_list)) {
         AioHandler *node = SLIST_FIRST(&st->submit_list);
         SLIST_REMOVE_HEAD(&st->submit_list, node_submitted);
@@ -571,6 +879,8 @@ static void fdmon_io_uring_destroy(AioContext *ctx)
         aio_free_deleted_handler(ctx, node);
     }
     g_hash_table_unref(st->owned);
+    g_ptr_array_free(st->attention, TRUE);
+    g_array_free(st->pollfds, TRUE);
     g_array_free(st->stash, TRUE);
     g_free(st);
     ctx->fdmon_data = NULL;
@@ -589,6 +899,12 @@ const FDMonOps fdmon_io_uring_ops = {
     .gsource_dispatch = fdmon_io_uring_gsource_dispatch,
     .add_sqe = fdmon_io_uring_add_sqe,
 };
+
+bool fdmon_io_uring_uses_multishot(AioContext *ctx)
+{
+    return ctx->fdmon_ops == &fdmon_io_uring_ops &&
+           uring_state(ctx)->multishot;
+}
 
 /* ---------------------------------------------------------------------- */
 /* Public passthrough (aio.h)                                              */
