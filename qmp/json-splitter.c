@@ -201,7 +201,16 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
         }
 
         if (s->in_string) {
-            if (s->escape) {
+            if (c < 0x20) {
+                /* Checked before the escape state: "\<LF>" is not an
+                 * escape, and JSON forbids raw control bytes in strings. */
+                snprintf(msg, sizeof(msg),
+                         "JSON parse error, control character 0x%02x in a "
+                         "string", c);
+                if (!splitter_fail(s, emit, opaque, msg)) {
+                    return i + 1;
+                }
+            } else if (s->escape) {
                 s->escape = false;
                 splitter_append(s, c);
             } else if (c == '\\') {
@@ -211,13 +220,6 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
                 s->in_string = false;
                 splitter_append(s, c);
                 if (s->top == TOP_STRING && !splitter_finish(s, emit, opaque)) {
-                    return i + 1;
-                }
-            } else if (c < 0x20) {
-                snprintf(msg, sizeof(msg),
-                         "JSON parse error, control character 0x%02x in a "
-                         "string", c);
-                if (!splitter_fail(s, emit, opaque, msg)) {
                     return i + 1;
                 }
             } else {
