@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -69,7 +70,10 @@ static void send_error(QmpConn *conn, QmpErrorClass cls, const char *desc,
                        JsonNode *id)
 {
     GString *s = g_string_sized_new(128);
-    g_autoptr(JsonNode) d = json_node_init_string(json_node_alloc(), desc);
+    /* Descs quote client text (member and command names, json-glib's parse
+     * errors), which may be invalid UTF-8: the reply must stay JSON. */
+    g_autofree char *valid = g_utf8_make_valid(desc, -1);
+    g_autoptr(JsonNode) d = json_node_init_string(json_node_alloc(), valid);
     g_string_append_printf(s, "{\"error\": {\"class\": \"%s\", \"desc\": ",
                            qmp_error_class_name(cls));
     append_json(s, d);
@@ -168,6 +172,56 @@ static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
     }
 }
 
+/* What json-glib accepts but no reply could echo as JSON: strings that
+ * are not UTF-8 (raw bytes, or lone surrogate escapes such as "\ud800",
+ * which json-glib decodes into invalid UTF-8) and numbers beyond double
+ * range (1e400 parses as inf and would be written back as "inf.0").
+ * Returns a desc for the error, or NULL when @node is clean. */
+static const char *json_tree_problem(JsonNode *node)
+{
+    switch (JSON_NODE_TYPE(node)) {
+    case JSON_NODE_OBJECT: {
+        JsonObjectIter iter;
+        const char *key;
+        JsonNode *member;
+        json_object_iter_init(&iter, json_node_get_object(node));
+        while (json_object_iter_next(&iter, &key, &member)) {
+            if (!g_utf8_validate(key, -1, NULL)) {
+                return "JSON parse error, a member name is not valid UTF-8";
+            }
+            const char *problem = json_tree_problem(member);
+            if (problem) {
+                return problem;
+            }
+        }
+        return NULL;
+    }
+    case JSON_NODE_ARRAY: {
+        JsonArray *arr = json_node_get_array(node);
+        for (guint i = 0; i < json_array_get_length(arr); i++) {
+            const char *problem =
+                json_tree_problem(json_array_get_element(arr, i));
+            if (problem) {
+                return problem;
+            }
+        }
+        return NULL;
+    }
+    case JSON_NODE_VALUE:
+        if (json_node_get_value_type(node) == G_TYPE_STRING &&
+            !g_utf8_validate(json_node_get_string(node), -1, NULL)) {
+            return "JSON parse error, a string is not valid UTF-8";
+        }
+        if (json_node_get_value_type(node) == G_TYPE_DOUBLE &&
+            !isfinite(json_node_get_double(node))) {
+            return "JSON parse error, a number is out of range";
+        }
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
 void qmp_server_handle_message(QmpConn *conn, const char *text, size_t len,
                                const char *split_error)
 {
@@ -190,7 +244,14 @@ void qmp_server_handle_message(QmpConn *conn, const char *text, size_t len,
         return;
     }
     JsonObject *req = json_node_get_object(root);
-    dispatch(conn, req, json_object_get_member(req, "id"));
+    JsonNode *id = json_object_get_member(req, "id");
+    const char *problem = json_tree_problem(root);
+    if (problem) {
+        send_error(conn, QMP_ERROR_GENERIC, problem,
+                   id && !json_tree_problem(id) ? id : NULL);
+        return;
+    }
+    dispatch(conn, req, id);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -78,6 +78,7 @@ static const char *const corpus[] = {
     "{\"execute\": \"no-such-command\", \"id\": null}",
     "{\"execute\": \"query-version\", \"arguments\": {\"unexpected\": 1}}",
     "{\"execute\": \"query-qmp-schema\"}",
+    "{\"execute\": \"quit\"}",
     NULL,
 };
 
