@@ -4,6 +4,7 @@
  */
 #include "shell-parse.h"
 
+#include <math.h>
 #include <string.h>
 
 G_DEFINE_QUARK(iothreadctl-shell-parse-error-quark, shell_parse_error)
@@ -105,6 +106,36 @@ static bool looks_like_json(const char *text)
            !strcmp(text, "null");
 }
 
+/* Whether json-glib's @node can be written back as JSON: a number beyond
+ * double range parses as inf (written "inf.0") and a lone surrogate escape
+ * ("\ud800x") decodes into invalid UTF-8; such texts stay strings. */
+static bool json_writable(JsonNode *node)
+{
+    if (JSON_NODE_HOLDS_OBJECT(node)) {
+        JsonObjectIter iter;
+        const char *key;
+        JsonNode *member;
+        json_object_iter_init(&iter, json_node_get_object(node));
+        while (json_object_iter_next(&iter, &key, &member)) {
+            if (!g_utf8_validate(key, -1, NULL) || !json_writable(member)) {
+                return false;
+            }
+        }
+    } else if (JSON_NODE_HOLDS_ARRAY(node)) {
+        JsonArray *arr = json_node_get_array(node);
+        for (guint i = 0; i < json_array_get_length(arr); i++) {
+            if (!json_writable(json_array_get_element(arr, i))) {
+                return false;
+            }
+        }
+    } else if (json_node_get_value_type(node) == G_TYPE_STRING) {
+        return g_utf8_validate(json_node_get_string(node), -1, NULL);
+    } else if (json_node_get_value_type(node) == G_TYPE_DOUBLE) {
+        return isfinite(json_node_get_double(node));
+    }
+    return true;
+}
+
 JsonNode *shell_parse_value(const char *text)
 {
     size_t len = strlen(text);
@@ -120,7 +151,8 @@ JsonNode *shell_parse_value(const char *text)
         JsonParser *parser = json_parser_new_immutable();
         if (json_parser_load_from_data(parser, text, -1, NULL) &&
             !json_parser_has_assignment(parser, NULL) &&
-            json_parser_get_root(parser)) {
+            json_parser_get_root(parser) &&
+            json_writable(json_parser_get_root(parser))) {
             JsonNode *node = json_node_copy(json_parser_get_root(parser));
             g_object_unref(parser);
             return node;
