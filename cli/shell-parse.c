@@ -106,6 +106,41 @@ static bool looks_like_json(const char *text)
            !strcmp(text, "null");
 }
 
+/* json-glib 1.6 leaks memory when a high surrogate escape is followed by
+ * a \u escape that is not a low surrogate ("\ud800\u0041"); such text is
+ * refused before json-glib sees it, so no client can grow our memory. */
+static int hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = g_ascii_xdigit_value(p[i]);
+        if (d < 0) {
+            return -1;
+        }
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static bool has_broken_surrogate_pair(const char *text, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '\\') {
+            continue;
+        }
+        if (text[i + 1] == 'u' && i + 12 <= len && text[i + 6] == '\\' &&
+            text[i + 7] == 'u') {
+            int hi = hex4(text + i + 2), lo = hex4(text + i + 8);
+            if (hi >= 0xd800 && hi <= 0xdbff &&
+                !(lo >= 0xdc00 && lo <= 0xdfff)) {
+                return true;
+            }
+        }
+        i++;    /* the escaped character */
+    }
+    return false;
+}
+
 /* Whether json-glib's @node can be written back as JSON: a number beyond
  * double range parses as inf (written "inf.0") and a lone surrogate escape
  * ("\ud800x") decodes into invalid UTF-8; such texts stay strings. */
@@ -147,7 +182,8 @@ JsonNode *shell_parse_value(const char *text)
         g_free(inner);
         return node;
     }
-    if (looks_like_json(text)) {
+    if (looks_like_json(text) &&
+        !has_broken_surrogate_pair(text, strlen(text))) {
         JsonParser *parser = json_parser_new_immutable();
         if (json_parser_load_from_data(parser, text, -1, NULL) &&
             !json_parser_has_assignment(parser, NULL) &&
