@@ -22,10 +22,10 @@
  * re-checked rather than trusted: their io_poll callback has usually
  * consumed the work already (poll/epoll would not report a drained fd).
  *
- * Removal: a removed handler gets an IORING_OP_POLL_REMOVE and the node is
- * only freed once no cqe can name it any more (the kernel holds the node
- * pointer as user_data): the final cqe, without F_MORE (-ECANCELED after
- * the remove).  ->update() sets node->backend_owns and we call
+ * Removal: a removed handler's poll is cancelled (IORING_OP_ASYNC_CANCEL,
+ * see queue_poll_remove()) and the node is only freed once no cqe can name
+ * it any more (the kernel holds the node pointer as user_data): the final
+ * cqe, without F_MORE (-ECANCELED after the cancel).  ->update() sets node->backend_owns and we call
  * aio_free_deleted_handler() then.  A removed handler is never dispatched.
  * A changed handler (new events) is a remove of the old node plus an add
  * of the new one.
@@ -40,8 +40,8 @@
  *
  * user_data encodes what a cqe is for in its two low bits (every pointer
  * stored is at least 4-byte aligned): a handler's POLL_ADD (the node
- * itself, tag 0, which is also what POLL_REMOVE names), a CqeHandler, an
- * internal request whose cqe is ignored (POLL_REMOVE, NOP), or a timeout
+ * itself, tag 0, which is also what a cancel names), a CqeHandler, an
+ * internal request whose cqe is ignored (cancel, NOP), or a timeout
  * (with a sequence number above the tag).
  *
  * Test hook: AIO_IO_URING_TEST_REFUSE_MULTISHOT=1 in the environment when
@@ -66,7 +66,7 @@ enum {
     UF_ADD = 1 << 1,                /* needs a POLL_ADD sqe */
     UF_INFLIGHT = 1 << 2,           /* POLL_ADD queued, final cqe not reaped */
     UF_REMOVE = 1 << 3,             /* removed by ->update(); sticky */
-    UF_REMOVE_SENT = 1 << 4,        /* POLL_REMOVE queued */
+    UF_REMOVE_SENT = 1 << 4,        /* its cancel queued */
     UF_MULTI = 1 << 5,              /* the POLL_ADD in flight is multishot */
     UF_ATTN = 1 << 6,               /* on st->attention */
     UF_RECHECK = 1 << 7,            /* reported: re-check before trusting */
@@ -78,7 +78,7 @@ enum {
 enum {
     UD_POLL_ADD = 0,
     UD_CQE_HANDLER = 1,
-    UD_INTERNAL = 2,                /* POLL_REMOVE, NOP: cqe ignored */
+    UD_INTERNAL = 2,                /* cancel, NOP: cqe ignored */
     UD_TIMEOUT = 3,
     UD_TAG_MASK = 3,
 };
@@ -405,7 +405,7 @@ static void fdmon_io_uring_update(AioContext *ctx, AioHandler *old_node,
         return;
     }
     /* Its poll may post cqes at any time, even with events before the
-     * POLL_REMOVE is seen: keep the node until the final cqe is reaped. */
+     * cancel is seen: keep the node until the final cqe is reaped. */
     old_node->uring_flags &= ~UF_ADD;
     enqueue(st, old_node, UF_REMOVE);
     old_node->backend_owns = true;
@@ -442,7 +442,12 @@ static bool queue_poll_remove(UringState *st, AioHandler *node)
     if (!sqe) {
         return false;
     }
-    io_uring_prep_poll_remove(sqe, (uintptr_t)node | UD_POLL_ADD);
+    /* IORING_OP_ASYNC_CANCEL, not POLL_REMOVE: POLL_REMOVE fails with
+     * -EALREADY while a wake-up's task work owns the poll, which ends a
+     * one-shot poll anyway but leaves a multishot one armed for ever
+     * (holding the file open).  A cancel marks the poll and its owner
+     * ends it with -ECANCELED. */
+    io_uring_prep_cancel64(sqe, (uintptr_t)node | UD_POLL_ADD, 0);
     io_uring_sqe_set_data64(sqe, UD_INTERNAL);
     node->uring_flags |= UF_REMOVE_SENT;
     return true;
@@ -527,7 +532,7 @@ static void process_poll_cqe(UringState *st, AioHandler *node, int32_t res,
         }
         enqueue(st, node, UF_ADD);
     } else if (res == -ECANCELED) {
-        /* Not our POLL_REMOVE (the node would be UF_REMOVE): the kernel
+        /* Not our cancel (the node would be UF_REMOVE): the kernel
          * dropped the poll, e.g. its submitter thread exited. */
         enqueue(st, node, UF_ADD);
     } else {
@@ -552,7 +557,7 @@ static void process_cqe(AioContext *ctx, UringState *st,
         }
         return;
     case UD_INTERNAL:
-        return;                 /* POLL_REMOVE: -ENOENT if the poll ended */
+        return;                 /* cancel: -ENOENT if the poll had ended */
     case UD_CQE_HANDLER:
         if (!(flags & IORING_CQE_F_MORE)) {
             st->cqe_inflight--;
@@ -693,7 +698,7 @@ static int fdmon_io_uring_wait(AioContext *ctx, AioHandlerList *ready_list,
             ready += attention_collect(st, ready_list, false);
             return ready ? ready : ret;
         }
-        /* Loop: reap and report.  Only internal completions (POLL_REMOVE,
+        /* Loop: reap and report.  Only internal completions (a cancel,
          * a stale timeout, our own timeout cancelled by one of them) make
          * it wait again. */
     }
