@@ -3,6 +3,7 @@
  * quotes and JSON nesting, KEY=VALUE arguments with JSON-or-string values.
  */
 #include "shell-parse.h"
+#include "json-check.h"
 
 #include <math.h>
 #include <string.h>
@@ -92,58 +93,9 @@ fail:
     return NULL;
 }
 
-/* json-glib accepts a few non-JSON forms (e.g. "var x = 1" assignments and
- * bare identifiers in some versions); only texts that start like a JSON
- * value are offered to it, so "io2" or "abc def" always stay strings. */
-static bool looks_like_json(const char *text)
-{
-    char c = text[0];
-
-    if (c == '{' || c == '[' || c == '"' || c == '-' || g_ascii_isdigit(c)) {
-        return true;
-    }
-    return !strcmp(text, "true") || !strcmp(text, "false") ||
-           !strcmp(text, "null");
-}
-
-/* json-glib 1.6 leaks memory when a high surrogate escape is followed by
- * a \u escape that is not a low surrogate ("\ud800\u0041"); such text is
- * refused before json-glib sees it, so no client can grow our memory. */
-static int hex4(const char *p)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        int d = g_ascii_xdigit_value(p[i]);
-        if (d < 0) {
-            return -1;
-        }
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-static bool has_broken_surrogate_pair(const char *text, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (text[i] != '\\') {
-            continue;
-        }
-        if (text[i + 1] == 'u' && i + 12 <= len && text[i + 6] == '\\' &&
-            text[i + 7] == 'u') {
-            int hi = hex4(text + i + 2), lo = hex4(text + i + 8);
-            if (hi >= 0xd800 && hi <= 0xdbff &&
-                !(lo >= 0xdc00 && lo <= 0xdfff)) {
-                return true;
-            }
-        }
-        i++;    /* the escaped character */
-    }
-    return false;
-}
-
 /* Whether json-glib's @node can be written back as JSON: a number beyond
- * double range parses as inf (written "inf.0") and a lone surrogate escape
- * ("\ud800x") decodes into invalid UTF-8; such texts stay strings. */
+ * double range parses as inf (written "inf.0"); such texts stay strings.
+ * (Strings are UTF-8 after json_check; checked anyway, it is cheap.) */
 static bool json_writable(JsonNode *node)
 {
     if (JSON_NODE_HOLDS_OBJECT(node)) {
@@ -182,8 +134,12 @@ JsonNode *shell_parse_value(const char *text)
         g_free(inner);
         return node;
     }
-    if (looks_like_json(text) &&
-        !has_broken_surrogate_pair(text, strlen(text))) {
+    /* json-glib accepts some texts that are not JSON (assignments, tokens
+     * after the value, lone surrogate escapes) and leaks memory on some of
+     * them and on some it refuses ("id"[]a, "\ud800\u0041"), so only
+     * strict JSON (json-check.h) is offered to it; "io2" or "abc def"
+     * always stay strings. */
+    if (json_check(text, len, NULL, 0)) {
         JsonParser *parser = json_parser_new_immutable();
         if (json_parser_load_from_data(parser, text, -1, NULL) &&
             !json_parser_has_assignment(parser, NULL) &&

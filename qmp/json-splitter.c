@@ -1,10 +1,12 @@
 /*
  * Incremental JSON stream splitter (see json-splitter.h for the rules).
  * A byte-at-a-time state machine: it tracks only string/escape state and
- * bracket depth, never the grammar; json-glib checks the grammar of each
- * complete message afterwards.
+ * bracket depth for framing; each complete message then goes through
+ * json_check (json-check.h) before it is handed out, so the JSON parser
+ * behind the emit callback only ever sees well-formed JSON.
  */
 #include "json-splitter.h"
+#include "json-check.h"
 
 #include <stdio.h>
 
@@ -26,7 +28,7 @@ struct JsonSplitter {
     /* Non-NULL while the current message is being skipped (too large or
      * too deep): the error to emit when it closes. */
     const char *skip_error;
-    char errbuf[128];
+    char errbuf[JSON_CHECK_ERROR_SIZE];
     /* The number being read outside strings: json-glib silently wraps
      * integers beyond 64 bits, so the splitter refuses them itself. */
     bool in_number;
@@ -102,6 +104,9 @@ static bool splitter_finish(JsonSplitter *s, JsonSplitterEmit *emit,
     if (s->skip_error) {
         /* errbuf may be overwritten by a later message only after emit */
         go_on = emit(opaque, NULL, 0, s->skip_error);
+    } else if (!json_check(s->buf->str, s->buf->len, s->errbuf,
+                           sizeof(s->errbuf))) {
+        go_on = emit(opaque, NULL, 0, s->errbuf);
     } else {
         go_on = emit(opaque, s->buf->str, s->buf->len, NULL);
     }

@@ -1,7 +1,9 @@
 /*
  * Incremental JSON stream splitter: cuts a byte stream (QMP input, or a
  * server's output on the client side) into complete top-level JSON texts
- * without parsing them, so json-glib only ever sees whole, bounded messages.
+ * and checks each against the JSON grammar (json-check.h), so json-glib
+ * only ever sees whole, bounded, well-formed messages (it leaks memory on
+ * some malformed ones, which a peer could repeat without end).
  *
  * Rules (QEMU's json-streamer behaviour, qmp-spec 2.6):
  *  - A message ends where its top-level value closes: the bracket matching
@@ -18,6 +20,10 @@
  *  - A message longer than @max_bytes or nested deeper than @max_depth is
  *    not buffered: its bytes are skipped until it closes, then one error is
  *    emitted.  Memory stays bounded by @max_bytes.
+ *  - A complete message that is not exactly one well-formed JSON value
+ *    (json_check: grammar, escapes, paired surrogates, UTF-8) is emitted
+ *    as an error with json_check's message instead of as text.  Framing is
+ *    unchanged: the message still ends where its brackets close.
  *
  * Thread rules: a splitter belongs to one thread at a time.
  */

@@ -1,8 +1,8 @@
 /*
  * Unit tests of the JSON stream splitter (qmp/json-splitter.c): framing by
  * value closure, pipelining, partial input, strings with brackets and
- * escapes, resynchronisation on control bytes and 0xFF, and the size,
- * depth and integer-range bounds.  Every case is fed whole and byte by
+ * escapes, resynchronisation on control bytes and 0xFF, the size, depth
+ * and integer-range bounds, and refusal of malformed complete messages.  Every case is fed whole and byte by
  * byte; both must give the same messages.
  */
 #include <string.h>
@@ -92,8 +92,21 @@ int main(void)
           "123 \"str\"true{}", "M123|M\"str\"|Mtrue|M{}|");
     check("valid UTF-8 in strings passes through",
           "{\"s\":\"\xc3\xa9\xe2\x82\xac\"}", "M{\"s\":\"\xc3\xa9\xe2\x82\xac\"}|");
-    check("invalid UTF-8 is left for the parser", "{\"s\":\"\xc3\x28\"}",
-          "M{\"s\":\"\xc3\x28\"}|");
+    /* Each complete message goes through json_check (test-json-check.c
+     * covers its grammar); here: a refused message is one error, framing
+     * and the next message are unaffected. */
+    check("invalid UTF-8 in a string refused, then the next message",
+          "{\"s\":\"\xc3\x28\"}{}", "E|M{}|");
+    check("missing ':' refused at the closing brace",
+          "{\"a\" 1}{\"b\":1}", "E|M{\"b\":1}|");
+    check("lone and broken surrogate escapes refused",
+          "[\"\\ud800x\"][\"\\uD800\\u0041\"][\"\\udc00\\ud800\"]"
+          "[\"\\ud83d\\ude00\"]",
+          "E|E|E|M[\"\\ud83d\\ude00\"]|");
+    check("top-level scalars are checked one by one",
+          "\"id\"[]a tru 01 -1.5e3 ", "M\"id\"|M[]|E|E|E|M-1.5e3|");
+    check("trailing comma and bare word refused",
+          "[1,]{\"a\":1,}{a:1}[1]", "E|E|E|M[1]|");
     check("int64 limits accepted",
           "{\"a\": -9223372036854775808, \"b\": 9223372036854775807}",
           "M{\"a\": -9223372036854775808, \"b\": 9223372036854775807}|");
