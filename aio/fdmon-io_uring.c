@@ -22,6 +22,15 @@
  * re-checked rather than trusted: their io_poll callback has usually
  * consumed the work already (poll/epoll would not report a drained fd).
  *
+ * Parking: while a handler is in the busy-poll set, its io_poll callback
+ * finds its work, and an armed poll only costs: every write to the fd runs
+ * the poll's wake-up and task work (in the writer, then in this thread's
+ * next syscall).  So a handler of the poll set whose poll fires is
+ * "parked": its poll is cancelled and it stays on the attention list, its
+ * fd checked by poll(2) whenever the loop looks at fds without blocking.
+ * Before any blocking wait (and when it leaves the poll set) it is
+ * re-armed; the arming itself reports an fd that is already ready.
+ *
  * Removal: a removed handler's poll is cancelled (IORING_OP_ASYNC_CANCEL,
  * see queue_poll_remove()) and the node is only freed once no cqe can name
  * it any more (the kernel holds the node pointer as user_data): the final
@@ -70,6 +79,8 @@ enum {
     UF_MULTI = 1 << 5,              /* the POLL_ADD in flight is multishot */
     UF_ATTN = 1 << 6,               /* on st->attention */
     UF_RECHECK = 1 << 7,            /* reported: re-check before trusting */
+    UF_PARKED = 1 << 8,             /* busy-polled: poll cancelled, see below */
+    UF_PARK = 1 << 9,               /* needs its poll cancelled (parking) */
     /* poll(2) events of cqes not yet reported, above this shift */
     UF_REVENTS_SHIFT = 16,
     UF_REVENTS_MASK = 0xffff << UF_REVENTS_SHIFT,
@@ -273,8 +284,20 @@ static bool attention_trusted(AioHandler *node, bool trust_poll_set)
 /* Ask the fds of the attention nodes that cannot be trusted whether they
  * are ready, in one non-blocking poll(2).  Ready ones get the answer as
  * their unreported events (now trusted); the others leave the list: the
- * multishot poll still armed reports their next wake-up. */
-static void attention_recheck(UringState *st, bool trust_poll_set)
+ * multishot poll still armed reports their next wake-up.  A parked node
+ * stays parked on the list while it is in the poll set, unless the loop is
+ * @about_to_block: then it is re-armed. */
+static void unpark(UringState *st, AioHandler *node)
+{
+    node->uring_flags &= ~(UF_PARKED | UF_PARK);
+    if (!(node->uring_flags & UF_INFLIGHT)) {
+        enqueue(st, node, UF_ADD);
+    }
+    /* else the parking cancel is in flight: its final cqe re-arms */
+}
+
+static void attention_recheck(UringState *st, bool trust_poll_set,
+                              bool about_to_block)
 {
     GArray *pfds = st->pollfds;
     guint i, j;
@@ -317,7 +340,14 @@ static void attention_recheck(UringState *st, bool trust_poll_set)
         if (revents) {
             node->uring_flags &= ~(UF_RECHECK | UF_REVENTS_MASK);
             node->uring_flags |= (unsigned)revents << UF_REVENTS_SHIFT;
+        } else if ((node->uring_flags & UF_PARKED) && node->on_poll_list &&
+                   !about_to_block) {
+            node->uring_flags &= ~UF_REVENTS_MASK;
+            node->uring_flags |= UF_RECHECK;
         } else {
+            if (node->uring_flags & UF_PARKED) {
+                unpark(st, node);
+            }
             attention_drop_index(st, i);    /* swaps in an already seen one */
         }
     }
@@ -329,14 +359,14 @@ static void attention_recheck(UringState *st, bool trust_poll_set)
  * re-armed instead, and the re-arm looks at the fd itself.  Returns the
  * number of handlers put on @ready_list. */
 static int attention_collect(UringState *st, AioHandlerList *ready_list,
-                             bool trust_poll_set)
+                             bool trust_poll_set, bool about_to_block)
 {
     int ready = 0;
 
     if (st->attention->len == 0) {
         return 0;
     }
-    attention_recheck(st, trust_poll_set);
+    attention_recheck(st, trust_poll_set, about_to_block);
     for (guint i = st->attention->len; i-- > 0;) {
         AioHandler *node = g_ptr_array_index(st->attention, i);
         int revents = (node->uring_flags & UF_REVENTS_MASK) >> UF_REVENTS_SHIFT;
@@ -346,7 +376,8 @@ static int attention_collect(UringState *st, AioHandlerList *ready_list,
         }
         aio_add_ready_handler(ready_list, node, pfd_events_from_poll(revents));
         ready++;
-        if ((node->uring_flags & (UF_INFLIGHT | UF_MULTI)) ==
+        if ((node->uring_flags & UF_PARKED) ||
+            (node->uring_flags & (UF_INFLIGHT | UF_MULTI)) ==
             (UF_INFLIGHT | UF_MULTI)) {
             node->uring_flags &= ~UF_REVENTS_MASK;
             node->uring_flags |= UF_RECHECK;
@@ -474,6 +505,14 @@ static void fill_sq_ring(AioContext *ctx, UringState *st)
             if (!(node->uring_flags & UF_REMOVE_SENT)) {
                 ok = queue_poll_remove(st, node);
             }
+        } else if (node->uring_flags & UF_PARK) {
+            if ((node->uring_flags & (UF_PARKED | UF_INFLIGHT)) ==
+                (UF_PARKED | UF_INFLIGHT)) {
+                ok = queue_poll_remove(st, node);
+            }
+            if (ok) {
+                node->uring_flags &= ~UF_PARK;
+            }
         } else if ((node->uring_flags & UF_ADD) &&
                    !(node->uring_flags & UF_INFLIGHT)) {
             ok = queue_poll_add(st, node);
@@ -517,10 +556,21 @@ static void cqe_handler_complete(UringState *st, CqeHandler *handler,
 static void process_poll_cqe(UringState *st, AioHandler *node, int32_t res,
                              bool final)
 {
+    if (final && (node->uring_flags & UF_PARKED)) {
+        /* Our parking cancel (or the poll ended meanwhile): stay unarmed,
+         * on the attention list, which checks the fd. */
+        attention_add(st, node, res > 0 ? res : 0);
+        return;
+    }
     if (res >= 0) {
         attention_add(st, node, res);
         if (final) {
             enqueue(st, node, UF_ADD);  /* one-shot, or the kernel ended it */
+        } else if (node->on_poll_list && !(node->uring_flags & UF_PARKED)) {
+            /* Busy-polling finds this handler's work: stop paying for
+             * wake-ups (see "Parking" above). */
+            node->uring_flags |= UF_PARKED;
+            enqueue(st, node, UF_PARK);
         }
         return;
     }
@@ -669,9 +719,9 @@ static int fdmon_io_uring_wait(AioContext *ctx, AioHandlerList *ready_list,
     for (;;) {
         int ret;
 
-        fill_sq_ring(ctx, st);
         process_cq_ring(ctx, st);
-        ready += attention_collect(st, ready_list, false);
+        ready += attention_collect(st, ready_list, false, timeout != 0);
+        fill_sq_ring(ctx, st);
 
         if (ready > 0 || st->cqe_ready_head || st->stash->len ||
             timeout == 0 || st->timeout_expired ||
@@ -682,7 +732,7 @@ static int fdmon_io_uring_wait(AioContext *ctx, AioHandlerList *ready_list,
                 (!ready && timeout == 0 && taskrun_pending(st))) {
                 submit_pending(st);     /* also runs pending task work */
                 process_cq_ring(ctx, st);
-                ready += attention_collect(st, ready_list, false);
+                ready += attention_collect(st, ready_list, false, false);
             }
             break;
         }
@@ -695,7 +745,7 @@ static int fdmon_io_uring_wait(AioContext *ctx, AioHandlerList *ready_list,
         } else if (ret < 0 && ret != -EINTR && ret != -ETIME) {
             g_warning("io_uring_submit_and_wait failed: %s", g_strerror(-ret));
             process_cq_ring(ctx, st);
-            ready += attention_collect(st, ready_list, false);
+            ready += attention_collect(st, ready_list, false, false);
             return ready ? ready : ret;
         }
         /* Loop: reap and report.  Only internal completions (a cancel,
@@ -758,12 +808,12 @@ static void fdmon_io_uring_gsource_prepare(AioContext *ctx)
 {
     UringState *st = uring_state(ctx);
 
-    fill_sq_ring(ctx, st);
     if (st->attention->len) {
         /* g_poll() only watches the ring fd, which a still-ready fd does
-         * not make readable: ask the fds now and, if one is ready, make
-         * the ring readable with a NOP so g_poll() returns at once. */
-        attention_recheck(st, true);
+         * not make readable: ask the fds now (re-arming parked ones) and,
+         * if one is ready, make the ring readable with a NOP so g_poll()
+         * returns at once. */
+        attention_recheck(st, true, true);
         if (st->attention->len) {
             struct io_uring_sqe *sqe = get_sqe(st);
             if (sqe) {
@@ -772,6 +822,7 @@ static void fdmon_io_uring_gsource_prepare(AioContext *ctx)
             }
         }
     }
+    fill_sq_ring(ctx, st);
     if (io_uring_sq_ready(&st->ring)) {
         submit_pending(st);
     }
@@ -793,7 +844,7 @@ static void fdmon_io_uring_gsource_dispatch(AioContext *ctx,
 
     process_cq_ring(ctx, st);
     /* No busy-polling on this path: what the cqes say is current. */
-    attention_collect(st, ready_list, true);
+    attention_collect(st, ready_list, true, false);
 }
 
 static void fdmon_io_uring_add_sqe(AioContext *ctx,

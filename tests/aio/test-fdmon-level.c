@@ -16,6 +16,7 @@
 #include "aio-test.h"
 #include "aio-internal.h"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -135,6 +136,46 @@ static void test_blocking(AioContext *ctx, bool with_io_poll)
     close(p.fd);
 }
 
+static void *late_writer(void *opaque)
+{
+    g_usleep(30000);            /* the loop is blocked by then */
+    signal_efd(*(int *)opaque);
+    return NULL;
+}
+
+/* A handler in the busy-poll set whose io_poll finds its work: on io_uring
+ * its poll gets parked (cancelled) once polling has found the work; a
+ * blocking wait must re-arm it so a write from another thread still wakes
+ * the loop. */
+static void test_parked_wakes(AioContext *ctx)
+{
+    Probe p = probe_new();
+    pthread_t thr;
+    unsigned before;
+
+    p.drain = true;
+    aio_set_fd_handler(ctx, p.fd, probe_read, NULL, probe_poll, probe_read,
+                       &p);
+    for (int i = 0; i < 20; i++) {      /* fd path, then found by polling */
+        before = p.calls;
+        p.poll_ready = true;
+        signal_efd(p.fd);
+        if (!POLL_UNTIL(ctx, p.calls > before, 2000)) {
+            break;
+        }
+        p.poll_ready = false;
+    }
+    ok(p.calls >= 20, "parked: 20 events handled (%u calls)", p.calls);
+    spin(ctx, 3);
+    before = p.calls;
+    pthread_create(&thr, NULL, late_writer, &p.fd);
+    ok(POLL_UNTIL(ctx, p.calls > before, 2000),
+       "parked: a write from another thread wakes the blocked loop");
+    pthread_join(thr, NULL);
+    aio_set_fd_handler(ctx, p.fd, NULL, NULL, NULL, NULL, NULL);
+    close(p.fd);
+}
+
 /* An always-writable fd: its write handler runs on every iteration. */
 static void test_writable(AioContext *ctx)
 {
@@ -249,6 +290,7 @@ int main(void)
        "poll-max-ns 32768");
     test_blocking(ctx, true);
     test_blocking(ctx, true);   /* now in the poll set from the start */
+    test_parked_wakes(ctx);
     ok(aio_context_set_poll_params(ctx, 0, 0, 0, &err), "poll-max-ns 0");
 
     test_writable(ctx);
