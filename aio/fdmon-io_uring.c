@@ -34,10 +34,10 @@
  * Removal: a removed handler's poll is cancelled (IORING_OP_ASYNC_CANCEL,
  * see queue_poll_remove()) and the node is only freed once no cqe can name
  * it any more (the kernel holds the node pointer as user_data): the final
- * cqe, without F_MORE (-ECANCELED after the cancel).  ->update() sets node->backend_owns and we call
- * aio_free_deleted_handler() then.  A removed handler is never dispatched.
- * A changed handler (new events) is a remove of the old node plus an add
- * of the new one.
+ * cqe, without F_MORE (-ECANCELED after the cancel).  ->update() sets
+ * node->backend_owns and we call aio_free_deleted_handler() then.  A
+ * removed handler is never dispatched.  A changed handler (new events) is
+ * a remove of the old node plus an add of the new one.
  *
  * Blocking waits with a timeout add an IORING_OP_TIMEOUT sqe with count 1,
  * so it cancels itself as soon as anything else completes.
@@ -60,97 +60,11 @@
  *
  * Threads: home thread only, like every FDMonOps.
  */
-#include "aio-internal.h"
+#include "fdmon-io_uring-internal.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <time.h>
-
-enum {
-    URING_ENTRIES = 128,            /* sq ring; the cq ring is twice that */
-
-    /* AioHandler::uring_flags */
-    UF_PENDING = 1 << 0,            /* on st->submit_list */
-    UF_ADD = 1 << 1,                /* needs a POLL_ADD sqe */
-    UF_INFLIGHT = 1 << 2,           /* POLL_ADD queued, final cqe not reaped */
-    UF_REMOVE = 1 << 3,             /* removed by ->update(); sticky */
-    UF_REMOVE_SENT = 1 << 4,        /* its cancel queued */
-    UF_MULTI = 1 << 5,              /* the POLL_ADD in flight is multishot */
-    UF_ATTN = 1 << 6,               /* on st->attention */
-    UF_RECHECK = 1 << 7,            /* reported: re-check before trusting */
-    UF_PARKED = 1 << 8,             /* busy-polled: poll cancelled, see below */
-    UF_PARK = 1 << 9,               /* needs its poll cancelled (parking) */
-    /* poll(2) events of cqes not yet reported, above this shift */
-    UF_REVENTS_SHIFT = 16,
-    UF_REVENTS_MASK = 0xffff << UF_REVENTS_SHIFT,
-};
-
-enum {
-    UD_POLL_ADD = 0,
-    UD_CQE_HANDLER = 1,
-    UD_INTERNAL = 2,                /* cancel, NOP: cqe ignored */
-    UD_TIMEOUT = 3,
-    UD_TAG_MASK = 3,
-};
-
-/* An sqe->len bit no kernel accepts for POLL_ADD (test hook, see above). */
-#define POLL_ADD_INVALID_FLAG (1u << 31)
-
-/* A cqe copied out of the ring when the sq ring had to be flushed while the
- * kernel refused submissions because of a cq overflow backlog. */
-typedef struct StashedCqe {
-    uint64_t user_data;
-    int32_t res;
-    uint32_t flags;
-} StashedCqe;
-
-typedef struct UringState {
-    struct io_uring ring;
-    gpointer gsource_tag;           /* g_source_add_unix_fd() of ring_fd */
-    AioHandlerSList submit_list;    /* nodes with UF_PENDING */
-    GHashTable *owned;              /* removed nodes we still hold */
-    GArray *stash;                  /* StashedCqe, processed first */
-
-    /* Live nodes with UF_ATTN: events not yet reported (revents in
-     * uring_flags) or reported and to be re-checked (UF_RECHECK). */
-    GPtrArray *attention;
-    GArray *pollfds;                /* struct pollfd scratch for re-checks */
-
-    bool multishot;                 /* false once the kernel refused it */
-    bool coop_taskrun;              /* IORING_SETUP_COOP_TASKRUN in use */
-    unsigned cqe_inflight;          /* add_sqe() requests without final cqe */
-    bool test_refuse_multishot;     /* test hook, see the header comment */
-
-    /* Completed CqeHandlers waiting for ->dispatch(), FIFO via ->next. */
-    CqeHandler *cqe_ready_head;
-    CqeHandler **cqe_ready_tail;
-
-    /* The timeout of the wait in progress: its sequence number and whether
-     * it expired (-ETIME) or was cancelled by another completion. */
-    uint64_t timeout_seq;
-    bool timeout_armed;
-    bool timeout_expired;
-    struct __kernel_timespec timeout_ts;
-} UringState;
-
-static inline int poll_events_from_pfd(int pfd_events)
-{
-    return (pfd_events & G_IO_IN ? POLLIN : 0) |
-           (pfd_events & G_IO_OUT ? POLLOUT : 0) |
-           (pfd_events & G_IO_PRI ? POLLPRI : 0) |
-           (pfd_events & G_IO_HUP ? POLLHUP : 0) |
-           (pfd_events & G_IO_ERR ? POLLERR : 0);
-}
-
-static inline int pfd_events_from_poll(int poll_events)
-{
-    return (poll_events & POLLIN ? G_IO_IN : 0) |
-           (poll_events & POLLOUT ? G_IO_OUT : 0) |
-           (poll_events & POLLPRI ? G_IO_PRI : 0) |
-           (poll_events & POLLHUP ? G_IO_HUP : 0) |
-           (poll_events & POLLERR ? G_IO_ERR : 0);
-}
 
 static int64_t monotonic_ns(void)
 {
@@ -158,11 +72,6 @@ static int64_t monotonic_ns(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static inline UringState *uring_state(AioContext *ctx)
-{
-    return ctx->fdmon_data;
 }
 
 /* Copy every cqe out of the ring (and the kernel's overflow list) so the
@@ -219,188 +128,6 @@ static struct io_uring_sqe *get_sqe(UringState *st)
     return io_uring_get_sqe(&st->ring);
 }
 
-static void enqueue(UringState *st, AioHandler *node, unsigned flags)
-{
-    if (!(node->uring_flags & UF_PENDING)) {
-        SLIST_INSERT_HEAD(&st->submit_list, node, node_submitted);
-    }
-    node->uring_flags |= UF_PENDING | flags;
-}
-
-static void dequeue_one(UringState *st, AioHandler *node)
-{
-    SLIST_REMOVE(&st->submit_list, node, AioHandler, node_submitted);
-    node->uring_flags &= ~UF_PENDING;
-}
-
-/* ---------------------------------------------------------------------- */
-/* The attention list                                                      */
-
-static void attention_add(UringState *st, AioHandler *node, int poll_revents)
-{
-    if (!(node->uring_flags & UF_ATTN)) {
-        node->uring_flags |= UF_ATTN;
-        g_ptr_array_add(st->attention, node);
-    }
-    node->uring_flags |= ((unsigned)poll_revents << UF_REVENTS_SHIFT) &
-                         UF_REVENTS_MASK;
-}
-
-/* Forget @node's attention state (index @i in st->attention).  Order of
- * the list does not matter: swap-remove. */
-static void attention_drop_index(UringState *st, guint i)
-{
-    AioHandler *node = g_ptr_array_index(st->attention, i);
-
-    node->uring_flags &= ~(UF_ATTN | UF_RECHECK | UF_REVENTS_MASK);
-    g_ptr_array_remove_index_fast(st->attention, i);
-}
-
-/* O(n), for a node being removed: the list holds only nodes that had an
- * event since the last wait, so it is short. */
-static void attention_forget(UringState *st, AioHandler *node)
-{
-    if (node->uring_flags & UF_ATTN) {
-        for (guint i = 0; i < st->attention->len; i++) {
-            if (g_ptr_array_index(st->attention, i) == node) {
-                attention_drop_index(st, i);
-                break;
-            }
-        }
-    }
-}
-
-/* Whether @node's unreported events may be reported without asking the
- * fd again.  Not for a node already reported (level re-check), nor for one
- * in the busy-poll set unless @trust_poll_set: its io_poll callback has
- * probably consumed what the cqe announced. */
-static bool attention_trusted(AioHandler *node, bool trust_poll_set)
-{
-    return (node->uring_flags & UF_REVENTS_MASK) &&
-           !(node->uring_flags & UF_RECHECK) &&
-           (trust_poll_set || !node->on_poll_list);
-}
-
-/* Ask the fds of the attention nodes that cannot be trusted whether they
- * are ready, in one non-blocking poll(2).  Ready ones get the answer as
- * their unreported events (now trusted); the others leave the list: the
- * multishot poll still armed reports their next wake-up.  A parked node
- * stays parked on the list while it is in the poll set, unless the loop is
- * @about_to_block: then it is re-armed. */
-static void unpark(UringState *st, AioHandler *node)
-{
-    node->uring_flags &= ~(UF_PARKED | UF_PARK);
-    if (!(node->uring_flags & UF_INFLIGHT)) {
-        enqueue(st, node, UF_ADD);
-    }
-    /* else the parking cancel is in flight: its final cqe re-arms */
-}
-
-static void attention_recheck(UringState *st, bool trust_poll_set,
-                              bool about_to_block)
-{
-    GArray *pfds = st->pollfds;
-    guint i, j;
-    int ret;
-
-    g_array_set_size(pfds, 0);
-    for (i = 0; i < st->attention->len; i++) {
-        AioHandler *node = g_ptr_array_index(st->attention, i);
-        if (!attention_trusted(node, trust_poll_set)) {
-            struct pollfd p = { node->pfd.fd,
-                                poll_events_from_pfd(node->pfd.events), 0 };
-            g_array_append_val(pfds, p);
-        }
-    }
-    if (pfds->len == 0) {
-        return;
-    }
-    do {
-        ret = poll((struct pollfd *)pfds->data, pfds->len, 0);
-    } while (ret < 0 && errno == EINTR);
-    /* Same order as the loop above; dropping swaps the last element in,
-     * so walk both arrays from the end. */
-    j = pfds->len;
-    for (i = st->attention->len; i-- > 0;) {
-        AioHandler *node = g_ptr_array_index(st->attention, i);
-        struct pollfd *p;
-        int revents;
-
-        if (attention_trusted(node, trust_poll_set)) {
-            continue;
-        }
-        p = &g_array_index(pfds, struct pollfd, --j);
-        if (G_UNLIKELY(ret < 0)) {
-            /* Only ENOMEM is possible: keep what the cqes said, if any,
-             * rather than lose an event. */
-            revents = (node->uring_flags & UF_REVENTS_MASK) >> UF_REVENTS_SHIFT;
-        } else {
-            revents = p->revents & (p->events | POLLERR | POLLHUP);
-        }
-        if (revents) {
-            node->uring_flags &= ~(UF_RECHECK | UF_REVENTS_MASK);
-            node->uring_flags |= (unsigned)revents << UF_REVENTS_SHIFT;
-        } else if ((node->uring_flags & UF_PARKED) && node->on_poll_list &&
-                   !about_to_block) {
-            node->uring_flags &= ~UF_REVENTS_MASK;
-            node->uring_flags |= UF_RECHECK;
-        } else {
-            if (node->uring_flags & UF_PARKED) {
-                unpark(st, node);
-            }
-            attention_drop_index(st, i);    /* swaps in an already seen one */
-        }
-    }
-}
-
-/* Re-check what needs it, then put every node with events on @ready_list.
- * A reported node stays on the list, marked for re-checking, while its
- * multishot poll is armed (level-triggered emulation); a one-shot poll is
- * re-armed instead, and the re-arm looks at the fd itself.  Returns the
- * number of handlers put on @ready_list. */
-static int attention_collect(UringState *st, AioHandlerList *ready_list,
-                             bool trust_poll_set, bool about_to_block)
-{
-    int ready = 0;
-
-    if (st->attention->len == 0) {
-        return 0;
-    }
-    attention_recheck(st, trust_poll_set, about_to_block);
-    for (guint i = st->attention->len; i-- > 0;) {
-        AioHandler *node = g_ptr_array_index(st->attention, i);
-        int revents = (node->uring_flags & UF_REVENTS_MASK) >> UF_REVENTS_SHIFT;
-
-        if (!revents) {
-            continue;
-        }
-        aio_add_ready_handler(ready_list, node, pfd_events_from_poll(revents));
-        ready++;
-        if ((node->uring_flags & UF_PARKED) ||
-            (node->uring_flags & (UF_INFLIGHT | UF_MULTI)) ==
-            (UF_INFLIGHT | UF_MULTI)) {
-            node->uring_flags &= ~UF_REVENTS_MASK;
-            node->uring_flags |= UF_RECHECK;
-        } else {
-            attention_drop_index(st, i);
-        }
-    }
-    return ready;
-}
-
-/* Whether an attention node needs the loop to stop busy-polling: one that
- * polling cannot find (not in the poll set). */
-static bool attention_needs_wait(UringState *st)
-{
-    for (guint i = 0; i < st->attention->len; i++) {
-        AioHandler *node = g_ptr_array_index(st->attention, i);
-        if (!node->on_poll_list) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Handler changes and sqes                                                */
 
@@ -419,18 +146,18 @@ static void fdmon_io_uring_update(AioContext *ctx, AioHandler *old_node,
 
     if (new_node) {
         new_node->uring_flags = 0;
-        enqueue(st, new_node, UF_ADD);
+        uring_enqueue(st, new_node, UF_ADD);
     }
     if (!old_node) {
         return;
     }
-    attention_forget(st, old_node);     /* never reported again */
+    uring_attention_forget(st, old_node);     /* never reported again */
     if (!(old_node->uring_flags & UF_INFLIGHT)) {
         /* The kernel never saw it (or its poll ended): the core can free
          * it right away.  O(n) unlink, but only for a node added and
          * removed between two waits. */
         if (old_node->uring_flags & UF_PENDING) {
-            dequeue_one(st, old_node);
+            uring_dequeue_one(st, old_node);
         }
         old_node->uring_flags = 0;
         return;
@@ -438,7 +165,7 @@ static void fdmon_io_uring_update(AioContext *ctx, AioHandler *old_node,
     /* Its poll may post cqes at any time, even with events before the
      * cancel is seen: keep the node until the final cqe is reaped. */
     old_node->uring_flags &= ~UF_ADD;
-    enqueue(st, old_node, UF_REMOVE);
+    uring_enqueue(st, old_node, UF_REMOVE);
     old_node->backend_owns = true;
     g_hash_table_add(st->owned, old_node);
 }
@@ -559,18 +286,19 @@ static void process_poll_cqe(UringState *st, AioHandler *node, int32_t res,
     if (final && (node->uring_flags & UF_PARKED)) {
         /* Our parking cancel (or the poll ended meanwhile): stay unarmed,
          * on the attention list, which checks the fd. */
-        attention_add(st, node, res > 0 ? res : 0);
+        uring_attention_add(st, node, res > 0 ? res : 0);
         return;
     }
     if (res >= 0) {
-        attention_add(st, node, res);
+        uring_attention_add(st, node, res);
         if (final) {
-            enqueue(st, node, UF_ADD);  /* one-shot, or the kernel ended it */
+            /* one-shot, or the kernel ended it */
+            uring_enqueue(st, node, UF_ADD);
         } else if (node->on_poll_list && !(node->uring_flags & UF_PARKED)) {
             /* Busy-polling finds this handler's work: stop paying for
              * wake-ups (see "Parking" above). */
             node->uring_flags |= UF_PARKED;
-            enqueue(st, node, UF_PARK);
+            uring_enqueue(st, node, UF_PARK);
         }
         return;
     }
@@ -580,11 +308,11 @@ static void process_poll_cqe(UringState *st, AioHandler *node, int32_t res,
                    "using one-shot polls");
             st->multishot = false;
         }
-        enqueue(st, node, UF_ADD);
+        uring_enqueue(st, node, UF_ADD);
     } else if (res == -ECANCELED) {
         /* Not our cancel (the node would be UF_REMOVE): the kernel
          * dropped the poll, e.g. its submitter thread exited. */
-        enqueue(st, node, UF_ADD);
+        uring_enqueue(st, node, UF_ADD);
     } else {
         /* -EBADF: the fd was closed while registered.  Re-arming would spin
          * on the same error; the handler stays silent until re-set. */
@@ -625,7 +353,7 @@ static void process_cqe(AioContext *ctx, UringState *st,
     if (node->uring_flags & UF_REMOVE) {
         if (final) {
             if (node->uring_flags & UF_PENDING) {
-                dequeue_one(st, node);
+                uring_dequeue_one(st, node);
             }
             release_node(ctx, st, node);
         }
@@ -720,7 +448,7 @@ static int fdmon_io_uring_wait(AioContext *ctx, AioHandlerList *ready_list,
         int ret;
 
         process_cq_ring(ctx, st);
-        ready += attention_collect(st, ready_list, false, timeout != 0);
+        ready += uring_attention_collect(st, ready_list, false, timeout != 0);
         fill_sq_ring(ctx, st);
 
         if (ready > 0 || st->cqe_ready_head || st->stash->len ||
@@ -732,7 +460,7 @@ static int fdmon_io_uring_wait(AioContext *ctx, AioHandlerList *ready_list,
                 (!ready && timeout == 0 && taskrun_pending(st))) {
                 submit_pending(st);     /* also runs pending task work */
                 process_cq_ring(ctx, st);
-                ready += attention_collect(st, ready_list, false, false);
+                ready += uring_attention_collect(st, ready_list, false, false);
             }
             break;
         }
@@ -745,7 +473,7 @@ static int fdmon_io_uring_wait(AioContext *ctx, AioHandlerList *ready_list,
         } else if (ret < 0 && ret != -EINTR && ret != -ETIME) {
             g_warning("io_uring_submit_and_wait failed: %s", g_strerror(-ret));
             process_cq_ring(ctx, st);
-            ready += attention_collect(st, ready_list, false, false);
+            ready += uring_attention_collect(st, ready_list, false, false);
             return ready ? ready : ret;
         }
         /* Loop: reap and report.  Only internal completions (a cancel,
@@ -781,7 +509,8 @@ static bool fdmon_io_uring_need_wait(AioContext *ctx)
     if (cq_has_work(st)) {
         process_cq_ring(ctx, st);
     }
-    return st->cqe_ready_head || st->stash->len || attention_needs_wait(st);
+    return st->cqe_ready_head || st->stash->len ||
+           uring_attention_needs_wait(st);
 }
 
 static bool fdmon_io_uring_dispatch(AioContext *ctx)
@@ -813,7 +542,7 @@ static void fdmon_io_uring_gsource_prepare(AioContext *ctx)
          * not make readable: ask the fds now (re-arming parked ones) and,
          * if one is ready, make the ring readable with a NOP so g_poll()
          * returns at once. */
-        attention_recheck(st, true, true);
+        uring_attention_recheck(st, true, true);
         if (st->attention->len) {
             struct io_uring_sqe *sqe = get_sqe(st);
             if (sqe) {
@@ -844,7 +573,7 @@ static void fdmon_io_uring_gsource_dispatch(AioContext *ctx,
 
     process_cq_ring(ctx, st);
     /* No busy-polling on this path: what the cqes say is current. */
-    attention_collect(st, ready_list, true, false);
+    uring_attention_collect(st, ready_list, true, false);
 }
 
 static void fdmon_io_uring_add_sqe(AioContext *ctx,
@@ -919,7 +648,7 @@ static void fdmon_io_uring_destroy(AioContext *ctx)
     io_uring_queue_exit(&st->ring);
 
     while (st->attention->len) {
-        attention_drop_index(st, st->attention->len - 1);
+        uring_attention_drop_index(st, st->attention->len - 1);
     }
     while (!SLIST_EMPTY(&st->submit_list)) {
         AioHandler *node = SLIST_FIRST(&st->submit_list);
