@@ -4,6 +4,7 @@
  * queue for events that arrive while a reply is awaited.
  */
 #include "client.h"
+#include "json-check.h"
 #include "json-splitter.h"
 
 #include <errno.h>
@@ -332,12 +333,13 @@ JsonNode *qmp_client_execute_raw(QmpClient *c, const char *json,
                                  GError **error)
 {
     /* Checked locally: an incomplete text would leave the server waiting
-     * for its end and swallow the next command. */
-    g_autoptr(JsonParser) p = json_parser_new_immutable();
-    g_autoptr(GError) perr = NULL;
-    if (!json_parser_load_from_data(p, json, -1, &perr)) {
+     * for its end and swallow the next command, a second value would get
+     * a reply of its own.  json_check, not json-glib: json-glib accepts
+     * trailing values and leaks on some malformed text. */
+    char perr[JSON_CHECK_ERROR_SIZE];
+    if (!json_check(json, strlen(json), perr, sizeof(perr))) {
         g_set_error(error, QMP_CLIENT_ERROR, QMP_CLIENT_ERROR_PROTOCOL,
-                    "not valid JSON: %s", perr->message);
+                    "not valid JSON: %s", perr);
         return NULL;
     }
     g_clear_pointer(&c->last_error_class, g_free);
