@@ -250,6 +250,10 @@ CmdStatus session_execute_raw(Session *s, const char *json)
                             QMP_CLIENT_ERROR_COMMAND)) {
             session_print_error(s, qmp_client_last_error_class(s->client),
                                 "%s", err->message);
+        } else if (g_error_matches(err, QMP_CLIENT_ERROR,
+                                   QMP_CLIENT_ERROR_INVALID)) {
+            /* Refused before sending: the connection is intact. */
+            session_print_error(s, "GenericError", "%s", err->message);
         } else {
             connection_lost(s, err);
         }

@@ -338,7 +338,7 @@ JsonNode *qmp_client_execute_raw(QmpClient *c, const char *json,
      * trailing values and leaks on some malformed text. */
     char perr[JSON_CHECK_ERROR_SIZE];
     if (!json_check(json, strlen(json), perr, sizeof(perr))) {
-        g_set_error(error, QMP_CLIENT_ERROR, QMP_CLIENT_ERROR_PROTOCOL,
+        g_set_error(error, QMP_CLIENT_ERROR, QMP_CLIENT_ERROR_INVALID,
                     "not valid JSON: %s", perr);
         return NULL;
     }

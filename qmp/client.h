@@ -22,6 +22,8 @@ typedef enum {
     QMP_CLIENT_ERROR_PROTOCOL,  /* the peer sent something that is not QMP */
     QMP_CLIENT_ERROR_COMMAND,   /* the command answered an error */
     QMP_CLIENT_ERROR_TIMEOUT,
+    QMP_CLIENT_ERROR_INVALID,   /* the caller's input was refused locally;
+                                   nothing was sent, the connection is fine */
 } QmpClientErrorCode;
 
 typedef struct QmpClient QmpClient;

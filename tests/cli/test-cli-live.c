@@ -205,6 +205,11 @@ static void test_raw_and_errors(void)
     ok(strstr(out, "\"CommandNotFound\""), "class CommandNotFound in --json");
     rc = RUN(NULL, "-c", "qom-get path=/objects/nosuch property=x");
     ok(rc == 1 && strstr(err, "error: "), "daemon error shown as error:");
+    rc = RUN(NULL, "--keep-going", "-c", "{\"execute\": ", "-c",
+             "query-version");
+    ok(rc == 1 && strstr(err, "not valid JSON") && !strstr(err, "lost") &&
+       strstr(out, "package"),
+       "a broken raw JSON line is refused locally; the connection stays");
     rc = RUN(NULL, "-c", "object-add id=\"unterminated");
     ok(rc == 1 && strstr(err, "unterminated"), "parse error reported");
 

@@ -127,7 +127,7 @@ static void test_client(TestServer *ts)
     }
     ret = qmp_client_execute_raw(c, "{\"execute\": ", &err);
     ok(!ret && g_error_matches(err, QMP_CLIENT_ERROR,
-                               QMP_CLIENT_ERROR_PROTOCOL),
+                               QMP_CLIENT_ERROR_INVALID),
        "execute_raw refuses incomplete JSON without sending it");
     g_clear_error(&err);
     ret = qmp_client_execute(c, "echo", NULL, &err);
