@@ -9,7 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
-#define PLAN 70
+#define PLAN 71
 
 static Daemon daemon_;
 
