@@ -66,7 +66,8 @@ typedef struct UringState {
     bool multishot;                 /* false once the kernel refused it */
     bool coop_taskrun;              /* IORING_SETUP_COOP_TASKRUN in use */
     unsigned cqe_inflight;          /* add_sqe() requests without final cqe */
-    bool test_refuse_multishot;     /* test hook, see the header comment */
+    bool test_refuse_multishot;     /* test hook, see fdmon-io_uring.c */
+    bool busy_polling;              /* reaping from ->need_wait() */
 
     /* Completed CqeHandlers waiting for ->dispatch(), FIFO via ->next. */
     CqeHandler *cqe_ready_head;

@@ -294,9 +294,12 @@ static void process_poll_cqe(UringState *st, AioHandler *node, int32_t res,
         if (final) {
             /* one-shot, or the kernel ended it */
             uring_enqueue(st, node, UF_ADD);
-        } else if (node->on_poll_list && !(node->uring_flags & UF_PARKED)) {
+        } else if (st->busy_polling && node->on_poll_list &&
+                   !(node->uring_flags & UF_PARKED)) {
             /* Busy-polling finds this handler's work: stop paying for
-             * wake-ups (see "Parking" above). */
+             * wake-ups (see "Parking" above).  Only when reaped by
+             * ->need_wait(), i.e. by a loop that busy-polls: a GLib-driven
+             * context would re-arm before every g_poll(). */
             node->uring_flags |= UF_PARKED;
             uring_enqueue(st, node, UF_PARK);
         }
@@ -507,7 +510,9 @@ static bool fdmon_io_uring_need_wait(AioContext *ctx)
     }
     /* The common case: a look at the cq ring tail, no syscall. */
     if (cq_has_work(st)) {
+        st->busy_polling = true;
         process_cq_ring(ctx, st);
+        st->busy_polling = false;
     }
     return st->cqe_ready_head || st->stash->len ||
            uring_attention_needs_wait(st);
