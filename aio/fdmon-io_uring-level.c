@@ -151,9 +151,12 @@ int uring_attention_collect(UringState *st, AioHandlerList *ready_list,
         }
         aio_add_ready_handler(ready_list, node, pfd_events_from_poll(revents));
         ready++;
+        /* The context's own notifier is always drained by its handler
+         * (event_notifier_test_and_clear): no re-check, which keeps the
+         * cross-thread wake-up (aio_notify) path at one syscall. */
         if ((node->uring_flags & UF_PARKED) ||
-            (node->uring_flags & (UF_INFLIGHT | UF_MULTI)) ==
-            (UF_INFLIGHT | UF_MULTI)) {
+            ((node->uring_flags & (UF_INFLIGHT | UF_MULTI)) ==
+             (UF_INFLIGHT | UF_MULTI) && node->opaque != st->own_notifier)) {
             node->uring_flags &= ~UF_REVENTS_MASK;
             node->uring_flags |= UF_RECHECK;
         } else {

@@ -629,6 +629,7 @@ static bool fdmon_io_uring_init(AioContext *ctx, GError **error)
     st->attention = g_ptr_array_new();
     st->pollfds = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
     st->multishot = true;
+    st->own_notifier = &ctx->notifier;
     st->test_refuse_multishot = refuse && *refuse && strcmp(refuse, "0") != 0;
     st->cqe_ready_tail = &st->cqe_ready_head;
     st->gsource_tag = g_source_add_unix_fd(&ctx->source, st->ring.ring_fd,
