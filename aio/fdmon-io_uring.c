@@ -21,6 +21,7 @@
  * reported again.  Events of handlers in the busy-poll set are likewise
  * re-checked rather than trusted: their io_poll callback has usually
  * consumed the work already (poll/epoll would not report a drained fd).
+ * The context's own notifier is not re-checked: its handler always drains.
  *
  * Parking: while a handler is in the busy-poll set, its io_poll callback
  * finds its work, and an armed poll only costs: every write to the fd runs
@@ -29,7 +30,20 @@
  * "parked": its poll is cancelled and it stays on the attention list, its
  * fd checked by poll(2) whenever the loop looks at fds without blocking.
  * Before any blocking wait (and when it leaves the poll set) it is
- * re-armed; the arming itself reports an fd that is already ready.
+ * re-armed; the arming itself reports an fd that is already ready.  Only
+ * cqes reaped by ->need_wait() (an aio_poll() loop that busy-polls) park:
+ * the GLib path re-arms before every g_poll() anyway.
+ *
+ * The ring is set up with IORING_SETUP_COOP_TASKRUN: a wake-up does not
+ * interrupt the loop thread with an IPI (several µs in a VM) to post its
+ * cqe; the cqe is posted when the thread next enters the kernel, or wakes
+ * it if it sleeps.  IORING_SQ_TASKRUN shows such pending completions; a
+ * busy-polling ->need_wait() flushes them (one syscall) only for what
+ * polling cannot find: disk-engine requests in flight, handlers without
+ * io_poll.  Caveat: the cqes of a poll are posted through the thread that
+ * submitted it; polls are armed by the thread running the loop, so a
+ * context that changes home thread keeps working as long as the old
+ * thread enters the kernel now and then, or has exited.
  *
  * Removal: a removed handler's poll is cancelled (IORING_OP_ASYNC_CANCEL,
  * see queue_poll_remove()) and the node is only freed once no cqe can name
@@ -313,8 +327,9 @@ static void process_poll_cqe(UringState *st, AioHandler *node, int32_t res,
         }
         uring_enqueue(st, node, UF_ADD);
     } else if (res == -ECANCELED) {
-        /* Not our cancel (the node would be UF_REMOVE): the kernel
-         * dropped the poll, e.g. its submitter thread exited. */
+        /* A parking cancel of a handler unparked meanwhile, or the
+         * kernel dropped the poll (not a removal: UF_REMOVE is handled
+         * before): arm it again. */
         uring_enqueue(st, node, UF_ADD);
     } else {
         /* -EBADF: the fd was closed while registered.  Re-arming would spin
