@@ -143,7 +143,6 @@ int aio_bh_poll(AioContext *ctx)
     BHListSlice slice;
     BHListSlice *s;
     int ret = 0;
-    uint64_t calls = 0;
 
     slice.bh_list = atomic_exchange(&ctx->bh_list, NULL);
     STAILQ_INSERT_TAIL(&ctx->bh_slice_list, &slice, next);
@@ -161,15 +160,14 @@ int aio_bh_poll(AioContext *ctx)
             if (!(flags & BH_IDLE)) {
                 ret++;
             }
-            calls++;
+            /* Counted before the call: a callback that answers someone
+             * (e.g. a QMP reply) must not be seen ahead of its count. */
+            AIO_STAT_ADD(ctx, bh_calls, 1);
             bh->cb(bh->opaque);
         }
         if (flags & (BH_DELETED | BH_ONESHOT)) {
             g_free(bh);
         }
-    }
-    if (calls) {
-        AIO_STAT_ADD(ctx, bh_calls, calls);
     }
     return ret;
 }
