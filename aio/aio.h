@@ -323,6 +323,13 @@ bool aio_has_io_uring(AioContext *ctx);
 void aio_add_sqe(AioContext *ctx,
                  void (*prep_sqe)(struct io_uring_sqe *sqe, void *opaque),
                  void *opaque, CqeHandler *cqe_handler);
+/* Home thread.  Hand the sqes added so far to the kernel now (one
+ * io_uring_enter) rather than at the loop's next wait, for a request that
+ * must start at once (a disk engine resubmitting from a completion
+ * callback keeps the device busy).  Reaps nothing, runs no callback.
+ * Returns 0 when the kernel took them all, else a negative errno; what it
+ * did not take goes at the next wait.  0 on a context without io_uring. */
+int aio_submit_sqes(AioContext *ctx);
 
 G_END_DECLS
 

@@ -58,7 +58,12 @@
  *
  * The sq ring is filled from ->need_wait(), ->wait() and
  * ->gsource_prepare() (pending handler changes sit on st->submit_list
- * until then) and from add_sqe().  No sqe is ever taken while the cq ring
+ * until then) and from add_sqe().  It goes to the kernel with the next
+ * wait (io_uring_submit_and_wait: one syscall for both), or at once when
+ * a caller of aio_add_sqe() asks with aio_submit_sqes(): a disk engine
+ * whose completion callbacks resubmit must not leave its new requests in
+ * the sq ring while the loop runs the other callbacks (the device would
+ * idle; see io_uring-engine.c).  No sqe is ever taken while the cq ring
  * is being walked.
  *
  * user_data encodes what a cqe is for in its two low bits (every pointer
@@ -743,4 +748,25 @@ void aio_add_sqe(AioContext *ctx,
         return;
     }
     ctx->fdmon_ops->add_sqe(ctx, prep_sqe, opaque, cqe_handler);
+}
+
+int aio_submit_sqes(AioContext *ctx)
+{
+    UringState *st;
+    int ret;
+
+    if (ctx->fdmon_ops != &fdmon_io_uring_ops) {
+        return 0;               /* aio_add_sqe() queued nothing here */
+    }
+    st = uring_state(ctx);
+    if (!io_uring_sq_ready(&st->ring)) {
+        return 0;
+    }
+    ret = submit_pending(st);
+    if (!io_uring_sq_ready(&st->ring)) {
+        return 0;
+    }
+    /* The kernel stopped early (a refused sqe ends the batch, or the cq
+     * backlog would not drain): the rest stays queued for the wait. */
+    return ret < 0 ? ret : -EAGAIN;
 }

@@ -10,7 +10,15 @@
  *  - Thread pool: null and 10 us jobs with 64 outstanding, at the default
  *    size and with 4 workers, and libuv's uv_queue_work with 4 workers.
  *
- * Usage: io-bench [--quick] [--file PATH] [--seconds N]
+ * The engines' context is configured like an iothread's (adaptive polling
+ * with poll-max-ns 32768, the iothread default): that is how the engines
+ * run in the daemon, and a QD 1 completion is then found by polling the
+ * completion ring rather than by a blocking wait and a wake-up.
+ *
+ * Usage: io-bench [--quick] [--file PATH] [--seconds N] [--engine NAME]
+ *                 [--qd N] [--poll-max-ns N] [--no-pool] [--no-fio]
+ * (--engine/--qd/--no-pool/--no-fio narrow a run down while investigating;
+ * the figures to compare come from a full run.)
  */
 #include "aio.h"
 #include "disk-io.h"
@@ -31,6 +39,9 @@
 #endif
 
 #define BS 4096
+/* IOTHREAD_DEFAULT_POLL_MAX_NS (iothread/iothread.h), which this benchmark
+ * does not link against. */
+#define IOTHREAD_POLL_MAX_NS 32768
 
 static bool quick;
 static double seconds = 10;
@@ -38,6 +49,11 @@ static double pool_seconds = 3;
 static const char *file_path;
 static uint64_t file_size;
 static const char *backend_name = "?";
+static const char *only_engine;     /* --engine: run just this one */
+static int only_qd;                 /* --qd: just this queue depth */
+static bool skip_pool;              /* --no-pool */
+static bool skip_fio;               /* --no-fio (investigation only) */
+static int64_t poll_max_ns = -1;    /* --poll-max-ns; -1: iothread default */
 
 static double now_s(void)
 {
@@ -171,6 +187,12 @@ static double run_engine(const AioDiskEngine *engine, int qd)
         return 0;
     }
     backend_name = aio_context_backend_name(ctx);
+    if (!aio_context_set_poll_params(ctx, poll_max_ns, 0, 0, &err)) {
+        fprintf(stderr, "io-bench: %s\n", err->message);
+        g_clear_error(&err);
+        aio_context_unref(ctx);
+        return 0;
+    }
     IoRun r = { .engine = engine, .rng = 0x9e3779b97f4a7c15ull,
                 .blocks = file_size / BS };
     r.eng = engine->setup(ctx, &err);
@@ -219,8 +241,8 @@ static double run_engine(const AioDiskEngine *engine, int qd)
     double iops = r.done / elapsed;
     char extra[256];
     snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", \"backend\": \"%s\","
-             " \"iodepth\": %d, \"bs\": %d", engine->name, backend_name, qd,
-             BS);
+             " \"iodepth\": %d, \"bs\": %d, \"poll_max_ns\": %" PRId64,
+             engine->name, backend_name, qd, BS, poll_max_ns);
     emit("io_randread", "aio", extra, "iops", iops);
     emit("io_randread", "aio", extra, "mean_us", r.nlat ? sum / r.nlat / 1e3 : 0);
     emit("io_randread", "aio", extra, "p99_us",
@@ -229,6 +251,15 @@ static double run_engine(const AioDiskEngine *engine, int qd)
          r.done ? cpu / r.done * 1e5 : 0);
     emit("io_randread", "aio", extra, "mean_batch",
          st.io_submit_calls ? (double)st.io_submitted / st.io_submit_calls : 0);
+    /* Where the loop's time goes: how often it blocked per I/O. */
+    emit("io_randread", "aio", extra, "blocking_waits_per_io",
+         r.done ? (double)st.blocking_waits / r.done : 0);
+    emit("io_randread", "aio", extra, "iterations_per_io",
+         r.done ? (double)st.iterations / r.done : 0);
+    emit("io_randread", "aio", extra, "polling_us_per_io",
+         r.done ? st.polling_ns / 1e3 / r.done : 0);
+    emit("io_randread", "aio", extra, "poll_hit_ratio",
+         st.poll_attempts ? (double)st.poll_hits / st.poll_attempts : 0);
     if (r.errors) {
         emit("io_randread", "aio", extra, "errors", r.errors);
     }
@@ -456,11 +487,31 @@ int main(int argc, char **argv)
             file_path = argv[++i];
         } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             seconds = g_ascii_strtod(argv[++i], NULL);
+        } else if (!strcmp(argv[i], "--engine") && i + 1 < argc) {
+            only_engine = argv[++i];
+        } else if (!strcmp(argv[i], "--qd") && i + 1 < argc) {
+            only_qd = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--poll-max-ns") && i + 1 < argc) {
+            poll_max_ns = g_ascii_strtoll(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--no-pool")) {
+            skip_pool = true;
+        } else if (!strcmp(argv[i], "--no-fio")) {
+            skip_fio = true;
         } else {
             fprintf(stderr, "usage: io-bench [--quick] [--file PATH] "
-                    "[--seconds N]\n");
+                    "[--seconds N] [--engine linux-aio|io_uring] [--qd N] "
+                    "[--poll-max-ns N] [--no-pool] [--no-fio]\n");
             return 2;
         }
+    }
+    if (poll_max_ns < 0) {
+        poll_max_ns = IOTHREAD_POLL_MAX_NS;
+    }
+    if (only_engine && strcmp(only_engine, "linux-aio") &&
+        strcmp(only_engine, "io_uring")) {
+        fprintf(stderr, "io-bench: --engine must be linux-aio or io_uring, "
+                "not '%s'\n", only_engine);
+        return 2;
     }
     if (quick) {
         seconds = 1;
@@ -489,9 +540,16 @@ int main(int argc, char **argv)
     };
     const int qds[] = { 1, 32 };
     for (unsigned e = 0; e < G_N_ELEMENTS(engines); e++) {
+        if (only_engine && strcmp(only_engine, engines[e].e->name)) {
+            continue;
+        }
         for (unsigned q = 0; q < G_N_ELEMENTS(qds); q++) {
+            if (only_qd && only_qd != qds[q]) {
+                continue;
+            }
             double ours = run_engine(engines[e].e, qds[q]);
-            double ref = run_fio(engines[e].fio, engines[e].e->name, qds[q]);
+            double ref = skip_fio ? 0 : run_fio(engines[e].fio,
+                                                engines[e].e->name, qds[q]);
             if (ours > 0 && ref > 0) {
                 char extra[200];
                 snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", "
@@ -504,7 +562,7 @@ int main(int argc, char **argv)
     }
 
     const int job_lengths[] = { 0, 10 };
-    for (unsigned j = 0; j < G_N_ELEMENTS(job_lengths); j++) {
+    for (unsigned j = 0; !skip_pool && j < G_N_ELEMENTS(job_lengths); j++) {
         run_pool(0, job_lengths[j]);
         run_pool(4, job_lengths[j]);
 #ifdef HAVE_LIBUV
