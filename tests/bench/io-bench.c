@@ -15,8 +15,14 @@
  * run in the daemon, and a QD 1 completion is then found by polling the
  * completion ring rather than by a blocking wait and a wake-up.
  *
- * Usage: io-bench [--quick] [--file PATH] [--seconds N] [--engine NAME]
- *                 [--qd N] [--poll-max-ns N] [--no-pool] [--no-fio]
+ * The engine and fio each run for --seconds in total, alternately in
+ * --slices slices (5 by default, 1 with --quick): the device's throughput
+ * drifts by several percent over tens of seconds, which two back-to-back
+ * 10 s runs would put into the ratio.
+ *
+ * Usage: io-bench [--quick] [--file PATH] [--seconds N] [--slices N]
+ *                 [--engine NAME] [--qd N] [--poll-max-ns N] [--no-pool]
+ *                 [--no-fio]
  * (--engine/--qd/--no-pool/--no-fio narrow a run down while investigating;
  * the figures to compare come from a full run.)
  */
@@ -53,6 +59,7 @@ static const char *only_engine;     /* --engine: run just this one */
 static int only_qd;                 /* --qd: just this queue depth */
 static bool skip_pool;              /* --no-pool */
 static bool skip_fio;               /* --no-fio (investigation only) */
+static int slices;                  /* --slices; 0: 5, or 1 with --quick */
 static int64_t poll_max_ns = -1;    /* --poll-max-ns; -1: iothread default */
 
 static double now_s(void)
@@ -176,25 +183,41 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Returns IOPS (0 on failure). */
-static double run_engine(const AioDiskEngine *engine, int qd)
+/* One implementation's figures, summed over its slices (see main()). */
+typedef struct Acc {
+    bool failed;
+    double elapsed_s, cpu_s;
+    uint64_t ios, errors;
+    GArray *lat_ns;             /* ours: every latency (uint32_t ns) */
+    double lat_mean_x_ios;      /* fio: per-slice mean latency x I/Os */
+    double p99_x_ios;           /* fio: per-slice p99 x I/Os */
+    /* ours: loop counters */
+    uint64_t iterations, blocking_waits, polling_ns, poll_attempts, poll_hits;
+    uint64_t submitted, submit_calls;
+} Acc;
+
+/* One slice of @secs through a fresh AioContext; false on a set-up
+ * failure (reported). */
+static bool run_engine_slice(const AioDiskEngine *engine, int qd, double secs,
+                             Acc *acc)
 {
     GError *err = NULL;
     AioContext *ctx = aio_context_new(&err);
     if (!ctx) {
         fprintf(stderr, "io-bench: %s\n", err->message);
         g_clear_error(&err);
-        return 0;
+        return false;
     }
     backend_name = aio_context_backend_name(ctx);
     if (!aio_context_set_poll_params(ctx, poll_max_ns, 0, 0, &err)) {
         fprintf(stderr, "io-bench: %s\n", err->message);
         g_clear_error(&err);
         aio_context_unref(ctx);
-        return 0;
+        return false;
     }
-    IoRun r = { .engine = engine, .rng = 0x9e3779b97f4a7c15ull,
-                .blocks = file_size / BS };
+    IoRun r = { .engine = engine, .blocks = file_size / BS };
+    /* A different offset sequence per slice, same for every build. */
+    r.rng = 0x9e3779b97f4a7c15ull + acc->ios;
     r.eng = engine->setup(ctx, &err);
     r.fd = open(file_path, O_RDONLY | O_DIRECT);
     if (!r.eng || r.fd < 0) {
@@ -205,7 +228,7 @@ static double run_engine(const AioDiskEngine *engine, int qd)
             close(r.fd);
         }
         aio_context_unref(ctx);
-        return 0;
+        return false;
     }
     IoSlot *slots = g_new0(IoSlot, qd);
     void *bufs;
@@ -218,7 +241,7 @@ static double run_engine(const AioDiskEngine *engine, int qd)
         slots[i].iov = (struct iovec){ (char *)bufs + (size_t)i * BS, BS };
         io_submit_slot(&r, &slots[i]);
     }
-    double end = t0 + seconds;
+    double end = t0 + secs;
     unsigned n = 0;
     while (!r.stop) {
         aio_poll(ctx, true);
@@ -229,46 +252,64 @@ static double run_engine(const AioDiskEngine *engine, int qd)
     while (r.outstanding > 0) {
         aio_poll(ctx, true);
     }
-    double elapsed = now_s() - t0, cpu = cpu_s() - c0;
+    acc->elapsed_s += now_s() - t0;
+    acc->cpu_s += cpu_s() - c0;
     AioStats st;
     aio_context_get_stats(ctx, &st);
-
-    qsort(r.lat_ns, r.nlat, sizeof(uint32_t), cmp_u32);
-    double sum = 0;
-    for (size_t i = 0; i < r.nlat; i++) {
-        sum += r.lat_ns[i];
-    }
-    double iops = r.done / elapsed;
-    char extra[256];
-    snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", \"backend\": \"%s\","
-             " \"iodepth\": %d, \"bs\": %d, \"poll_max_ns\": %" PRId64,
-             engine->name, backend_name, qd, BS, poll_max_ns);
-    emit("io_randread", "aio", extra, "iops", iops);
-    emit("io_randread", "aio", extra, "mean_us", r.nlat ? sum / r.nlat / 1e3 : 0);
-    emit("io_randread", "aio", extra, "p99_us",
-         r.nlat ? r.lat_ns[(size_t)(r.nlat * 0.99)] / 1e3 : 0);
-    emit("io_randread", "aio", extra, "cpu_s_per_100k_io",
-         r.done ? cpu / r.done * 1e5 : 0);
-    emit("io_randread", "aio", extra, "mean_batch",
-         st.io_submit_calls ? (double)st.io_submitted / st.io_submit_calls : 0);
-    /* Where the loop's time goes: how often it blocked per I/O. */
-    emit("io_randread", "aio", extra, "blocking_waits_per_io",
-         r.done ? (double)st.blocking_waits / r.done : 0);
-    emit("io_randread", "aio", extra, "iterations_per_io",
-         r.done ? (double)st.iterations / r.done : 0);
-    emit("io_randread", "aio", extra, "polling_us_per_io",
-         r.done ? st.polling_ns / 1e3 / r.done : 0);
-    emit("io_randread", "aio", extra, "poll_hit_ratio",
-         st.poll_attempts ? (double)st.poll_hits / st.poll_attempts : 0);
-    if (r.errors) {
-        emit("io_randread", "aio", extra, "errors", r.errors);
-    }
+    acc->ios += r.done;
+    acc->errors += r.errors;
+    acc->iterations += st.iterations;
+    acc->blocking_waits += st.blocking_waits;
+    acc->polling_ns += st.polling_ns;
+    acc->poll_attempts += st.poll_attempts;
+    acc->poll_hits += st.poll_hits;
+    acc->submitted += st.io_submitted;
+    acc->submit_calls += st.io_submit_calls;
+    g_array_append_vals(acc->lat_ns, r.lat_ns, r.nlat);
     close(r.fd);
     aio_context_unref(ctx);
     free(bufs);
     g_free(slots);
     g_free(r.lat_ns);
-    return iops;
+    return true;
+}
+
+static void emit_engine(const AioDiskEngine *engine, int qd, Acc *acc)
+{
+    GArray *lat = acc->lat_ns;
+    g_array_sort(lat, cmp_u32);
+    double sum = 0;
+    for (guint i = 0; i < lat->len; i++) {
+        sum += g_array_index(lat, uint32_t, i);
+    }
+    double per_io = acc->ios ? 1.0 / acc->ios : 0;
+    char extra[256];
+    snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", \"backend\": \"%s\","
+             " \"iodepth\": %d, \"bs\": %d, \"poll_max_ns\": %" PRId64,
+             engine->name, backend_name, qd, BS, poll_max_ns);
+    emit("io_randread", "aio", extra, "iops", acc->ios / acc->elapsed_s);
+    emit("io_randread", "aio", extra, "mean_us",
+         lat->len ? sum / lat->len / 1e3 : 0);
+    emit("io_randread", "aio", extra, "p99_us",
+         lat->len ? g_array_index(lat, uint32_t, (guint)(lat->len * 0.99))
+                    / 1e3 : 0);
+    emit("io_randread", "aio", extra, "cpu_s_per_100k_io",
+         acc->cpu_s * per_io * 1e5);
+    emit("io_randread", "aio", extra, "mean_batch",
+         acc->submit_calls ? (double)acc->submitted / acc->submit_calls : 0);
+    /* Where the loop's time goes: iterations and waits per I/O, and the
+     * busy-polling it did. */
+    emit("io_randread", "aio", extra, "blocking_waits_per_io",
+         acc->blocking_waits * per_io);
+    emit("io_randread", "aio", extra, "iterations_per_io",
+         acc->iterations * per_io);
+    emit("io_randread", "aio", extra, "polling_us_per_io",
+         acc->polling_ns / 1e3 * per_io);
+    emit("io_randread", "aio", extra, "poll_hit_ratio",
+         acc->poll_attempts ? (double)acc->poll_hits / acc->poll_attempts : 0);
+    if (acc->errors) {
+        emit("io_randread", "aio", extra, "errors", acc->errors);
+    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -280,29 +321,37 @@ static double json_double(JsonObject *o, const char *member)
            ? json_object_get_double_member(o, member) : 0;
 }
 
-static double run_fio(const char *ioengine, const char *engine_name, int qd)
+static void fio_extra(char *buf, size_t size, const char *engine_name, int qd)
+{
+    snprintf(buf, size, ", \"engine\": \"%s\", \"iodepth\": %d, \"bs\": %d",
+             engine_name, qd, BS);
+}
+
+/* One fio slice of @secs; false (and a "skipped" line) when fio is absent
+ * or fails. */
+static bool run_fio_slice(const char *ioengine, const char *engine_name,
+                          int qd, double secs, Acc *acc)
 {
     char extra[256];
-    snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", \"iodepth\": %d, "
-             "\"bs\": %d", engine_name, qd, BS);
+    fio_extra(extra, sizeof(extra), engine_name, qd);
     char *fio = g_find_program_in_path("fio");
     if (!fio) {
         printf("{\"bench\": \"io_randread\", \"impl\": \"fio\"%s, "
                "\"skipped\": \"fio not found in PATH\"}\n", extra);
-        return 0;
+        return false;
     }
     char *argv[] = {
         fio, "--name=io-bench", g_strdup_printf("--filename=%s", file_path),
         g_strdup_printf("--ioengine=%s", ioengine), "--direct=1",
         "--rw=randread", "--bs=4k", g_strdup_printf("--iodepth=%d", qd),
         g_strdup_printf("--size=%" PRIu64, file_size),
-        g_strdup_printf("--runtime=%g", seconds), "--time_based=1",
+        g_strdup_printf("--runtime=%g", secs), "--time_based=1",
         "--numjobs=1", "--thread=0", "--output-format=json", NULL,
     };
     char *out = NULL, *errout = NULL;
     int status = 0;
     GError *err = NULL;
-    double iops = 0;
+    bool ok = false;
     bool ran = g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
                             &out, &errout, &status, &err);
     JsonParser *parser = json_parser_new();
@@ -325,15 +374,13 @@ static double run_fio(const char *ioengine, const char *engine_name, int qd)
                           : NULL;
         double total = json_double(rd, "total_ios");
         double runtime_s = json_double(rd, "runtime") / 1e3;
-        double cpu = (json_double(job, "usr_cpu") + json_double(job, "sys_cpu"))
-                     / 100 * runtime_s;
-        iops = json_double(rd, "iops");
-        emit("io_randread", "fio", extra, "iops", iops);
-        emit("io_randread", "fio", extra, "mean_us", json_double(lat, "mean") / 1e3);
-        emit("io_randread", "fio", extra, "p99_us",
-             json_double(pct, "99.000000") / 1e3);
-        emit("io_randread", "fio", extra, "cpu_s_per_100k_io",
-             total ? cpu / total * 1e5 : 0);
+        acc->ios += (uint64_t)total;
+        acc->elapsed_s += runtime_s;
+        acc->cpu_s += (json_double(job, "usr_cpu") +
+                       json_double(job, "sys_cpu")) / 100 * runtime_s;
+        acc->lat_mean_x_ios += json_double(lat, "mean") * total;
+        acc->p99_x_ios += json_double(pct, "99.000000") * total;
+        ok = total > 0 && runtime_s > 0;
     }
     g_object_unref(parser);
     g_clear_error(&err);
@@ -346,7 +393,55 @@ static double run_fio(const char *ioengine, const char *engine_name, int qd)
         g_free(argv[i]);
     }
     g_free(fio);
-    return iops;
+    return ok;
+}
+
+/* fio's p99 is the I/O-weighted mean of its slices' p99 (fio reports
+ * percentiles per run only); with one slice it is fio's own figure. */
+static void emit_fio(const char *engine_name, int qd, Acc *acc)
+{
+    char extra[256];
+    fio_extra(extra, sizeof(extra), engine_name, qd);
+    emit("io_randread", "fio", extra, "iops", acc->ios / acc->elapsed_s);
+    emit("io_randread", "fio", extra, "mean_us",
+         acc->lat_mean_x_ios / acc->ios / 1e3);
+    emit("io_randread", "fio", extra, "p99_us", acc->p99_x_ios / acc->ios / 1e3);
+    emit("io_randread", "fio", extra, "cpu_s_per_100k_io",
+         acc->cpu_s / acc->ios * 1e5);
+}
+
+/* Ours and fio alternately, @slices times each: the device's throughput
+ * drifts by several percent over tens of seconds here, and alternating
+ * keeps that drift out of the ratio. */
+static void bench_engine(const AioDiskEngine *engine, const char *fio_engine,
+                         int qd)
+{
+    Acc ours = { .lat_ns = g_array_new(FALSE, FALSE, sizeof(uint32_t)) };
+    Acc ref = { .failed = skip_fio };
+    double secs = seconds / slices;
+
+    for (int i = 0; i < slices && !ours.failed; i++) {
+        ours.failed = !run_engine_slice(engine, qd, secs, &ours);
+        if (!ref.failed) {
+            ref.failed = !run_fio_slice(fio_engine, engine->name, qd, secs,
+                                        &ref);
+        }
+    }
+    if (!ours.failed && ours.ios) {
+        emit_engine(engine, qd, &ours);
+    }
+    if (!ref.failed && ref.ios) {
+        emit_fio(engine->name, qd, &ref);
+    }
+    if (!ours.failed && ours.ios && !ref.failed && ref.ios) {
+        char extra[200];
+        snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", \"backend\": "
+                 "\"%s\", \"iodepth\": %d, \"bs\": %d, \"slices\": %d",
+                 engine->name, backend_name, qd, BS, slices);
+        emit("io_randread", "aio", extra, "iops_ratio_to_fio",
+             (ours.ios / ours.elapsed_s) / (ref.ios / ref.elapsed_s));
+    }
+    g_array_free(ours.lat_ns, TRUE);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -492,7 +587,19 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--qd") && i + 1 < argc) {
             only_qd = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--poll-max-ns") && i + 1 < argc) {
-            poll_max_ns = g_ascii_strtoll(argv[++i], NULL, 10);
+            char *end;
+            poll_max_ns = g_ascii_strtoll(argv[++i], &end, 10);
+            if (*end || end == argv[i] || poll_max_ns < 0) {
+                fprintf(stderr, "io-bench: --poll-max-ns wants a number "
+                        ">= 0, not '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--slices") && i + 1 < argc) {
+            slices = atoi(argv[++i]);
+            if (slices <= 0) {
+                fprintf(stderr, "io-bench: --slices must be positive\n");
+                return 2;
+            }
         } else if (!strcmp(argv[i], "--no-pool")) {
             skip_pool = true;
         } else if (!strcmp(argv[i], "--no-fio")) {
@@ -500,12 +607,15 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: io-bench [--quick] [--file PATH] "
                     "[--seconds N] [--engine linux-aio|io_uring] [--qd N] "
-                    "[--poll-max-ns N] [--no-pool] [--no-fio]\n");
+                    "[--poll-max-ns N] [--slices N] [--no-pool] [--no-fio]\n");
             return 2;
         }
     }
     if (poll_max_ns < 0) {
         poll_max_ns = IOTHREAD_POLL_MAX_NS;
+    }
+    if (!slices) {
+        slices = quick ? 1 : 5;
     }
     if (only_engine && strcmp(only_engine, "linux-aio") &&
         strcmp(only_engine, "io_uring")) {
@@ -547,17 +657,7 @@ int main(int argc, char **argv)
             if (only_qd && only_qd != qds[q]) {
                 continue;
             }
-            double ours = run_engine(engines[e].e, qds[q]);
-            double ref = skip_fio ? 0 : run_fio(engines[e].fio,
-                                                engines[e].e->name, qds[q]);
-            if (ours > 0 && ref > 0) {
-                char extra[200];
-                snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", "
-                         "\"backend\": \"%s\", \"iodepth\": %d, \"bs\": %d",
-                         engines[e].e->name, backend_name, qds[q], BS);
-                emit("io_randread", "aio", extra, "iops_ratio_to_fio",
-                     ours / ref);
-            }
+            bench_engine(engines[e].e, engines[e].fio, qds[q]);
         }
     }
 
