@@ -186,7 +186,7 @@ void qmp_conn_start(QmpServer *server, int fd)
     json_builder_add_string_value(b, server->package);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "capabilities");
-    json_builder_begin_array(b);    /* no "oob": exec-oob not implemented */
+    json_builder_begin_array(b);    /* no "oob": we do not offer exec-oob */
     json_builder_end_array(b);
     json_builder_end_object(b);
     json_builder_end_object(b);
