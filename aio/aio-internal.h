@@ -266,8 +266,15 @@ struct AioContext {
     clockid_t home_cpu_clock;
 };
 
-/* Dispatch the handlers on @ready_list (fd path).  Returns progress. */
-bool aio_dispatch_ready_handlers(AioContext *ctx, AioHandlerList *ready_list);
+/* The dispatch half of a loop iteration, shared by aio_poll() and the
+ * GSource: runs BHs, the handlers on @ready_list and the backend's own
+ * completions, ends the handler walk the caller began (walking_handlers++
+ * before collecting @ready_list), freeing handlers removed meanwhile, then
+ * runs expired timers.  Returns whether progress was made. */
+bool aio_dispatch_ready(AioContext *ctx, AioHandlerList *ready_list);
+
+/* Free the handlers on ctx->deleted_aio_handlers; nobody may be walking. */
+void aio_free_deleted_handlers(AioContext *ctx);
 
 /* Called from finalize / stats: the attached services (thread pool, disk
  * engines).  Defined in aio/services.c so each service's owner keeps its

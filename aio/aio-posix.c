@@ -81,7 +81,7 @@ void aio_free_deleted_handler(AioContext *ctx, AioHandler *node)
     }
 }
 
-static void free_deleted_handlers(AioContext *ctx)
+void aio_free_deleted_handlers(AioContext *ctx)
 {
     AioHandler *node;
 
@@ -280,7 +280,7 @@ static bool dispatch_handler(AioContext *ctx, AioHandler *node)
     return progress;
 }
 
-bool aio_dispatch_ready_handlers(AioContext *ctx, AioHandlerList *ready_list)
+static bool dispatch_ready_handlers(AioContext *ctx, AioHandlerList *ready_list)
 {
     bool progress = false;
     AioHandler *node;
@@ -290,6 +290,22 @@ bool aio_dispatch_ready_handlers(AioContext *ctx, AioHandlerList *ready_list)
         node->on_ready_list = false;
         progress |= dispatch_handler(ctx, node);
     }
+    return progress;
+}
+
+
+bool aio_dispatch_ready(AioContext *ctx, AioHandlerList *ready_list)
+{
+    bool progress = aio_bh_poll(ctx) > 0;
+
+    progress |= dispatch_ready_handlers(ctx, ready_list);
+    if (ctx->fdmon_ops->dispatch) {
+        progress |= ctx->fdmon_ops->dispatch(ctx);
+    }
+    if (--ctx->walking_handlers == 0) {
+        aio_free_deleted_handlers(ctx);
+    }
+    progress |= aio_timerlists_run_expired(ctx);
     return progress;
 }
 
@@ -414,7 +430,6 @@ static bool try_poll_mode(AioContext *ctx, AioHandlerList *ready_list,
 bool aio_poll(AioContext *ctx, bool blocking)
 {
     AioHandlerList ready_list = LIST_HEAD_INITIALIZER(ready_list);
-    bool progress = false;
     bool use_notify_me;
     int64_t timeout, start = 0;
 
@@ -471,16 +486,5 @@ bool aio_poll(AioContext *ctx, bool blocking)
     }
     aio_notify_accept(ctx);
 
-    progress |= aio_bh_poll(ctx) > 0;
-    progress |= aio_dispatch_ready_handlers(ctx, &ready_list);
-    if (ctx->fdmon_ops->dispatch) {
-        progress |= ctx->fdmon_ops->dispatch(ctx);
-    }
-
-    if (--ctx->walking_handlers == 0) {
-        free_deleted_handlers(ctx);
-    }
-
-    progress |= aio_timerlists_run_expired(ctx);
-    return progress;
+    return aio_dispatch_ready(ctx, &ready_list);
 }

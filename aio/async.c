@@ -328,23 +328,9 @@ static gboolean aio_ctx_dispatch(GSource *source, GSourceFunc callback,
     AioContext *ctx = (AioContext *)source;
     AioHandlerList ready_list = LIST_HEAD_INITIALIZER(ready_list);
 
-    aio_bh_poll(ctx);
     ctx->walking_handlers++;
     ctx->fdmon_ops->gsource_dispatch(ctx, &ready_list);
-    aio_dispatch_ready_handlers(ctx, &ready_list);
-    if (ctx->fdmon_ops->dispatch) {
-        ctx->fdmon_ops->dispatch(ctx);
-    }
-    ctx->walking_handlers--;
-    if (ctx->walking_handlers == 0) {
-        AioHandler *node;
-
-        while ((node = LIST_FIRST(&ctx->deleted_aio_handlers))) {
-            LIST_REMOVE(node, node_deleted);
-            g_free(node);
-        }
-    }
-    aio_timerlists_run_expired(ctx);
+    aio_dispatch_ready(ctx, &ready_list);
     return G_SOURCE_CONTINUE;
 }
 
@@ -387,14 +373,7 @@ static void aio_ctx_finalize(GSource *source)
                            NULL, NULL, NULL, NULL, NULL);
     }
     ctx->fdmon_ops->destroy(ctx);
-    {
-        AioHandler *node;
-
-        while ((node = LIST_FIRST(&ctx->deleted_aio_handlers))) {
-            LIST_REMOVE(node, node_deleted);
-            g_free(node);
-        }
-    }
+    aio_free_deleted_handlers(ctx);
     event_notifier_cleanup(&ctx->notifier);
     pthread_mutex_destroy(&ctx->bh_registry_lock);
     if (current_context == ctx) {
