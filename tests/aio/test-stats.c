@@ -3,7 +3,10 @@
  * exactly what the loop did: iterations per aio_poll() call, bh_calls,
  * timer_calls, fd_dispatches, fd_handlers, blocking_waits (only for waits
  * with a timeout), notify_wakeups (a cross-thread aio_notify during a
- * blocking wait), and no polling counters when polling is off.
+ * blocking wait), and no polling counters when polling is off; blocked_ns
+ * and busy_ns while a wait is in progress.  Cross-thread checks wait for
+ * the loop to be inside a wait (seen in the stats) instead of giving it a
+ * head start, so no result depends on how fast a thread is scheduled.
  */
 #include "aio-test.h"
 
@@ -36,34 +39,86 @@ static void notifier_cb(EventNotifier *e)
 
 typedef struct Notifier {
     AioContext *ctx;
-    atomic_bool done;
+    atomic_bool stop;
 } Notifier;
 
 /* A loop thread parked in a blocking aio_poll until 'stop'. */
 typedef struct Parked {
     AioContext *ctx;
-    atomic_bool started;
     atomic_bool stop;
 } Parked;
 
 static void *parked_thread(void *opaque)
 {
     Parked *p = opaque;
-    atomic_store(&p->started, true);
     while (!atomic_load(&p->stop)) {
         aio_poll(p->ctx, true);
     }
     return NULL;
 }
 
+/* Whether @ctx's loop is inside a blocking wait now, as any thread can
+ * tell from the stats: a wait in progress counts as blocked time, so
+ * blocked_ns grows between two reads while no iteration starts and no wait
+ * is counted as ended (the loop counts a wait before adding its time).
+ * With @same, also whether it is still the wait in progress when @same was
+ * read (same iteration, no wait ended since). */
+static bool loop_is_waiting(AioContext *ctx, const AioStats *same)
+{
+    AioStats a, b;
+    aio_context_get_stats(ctx, &a);
+    sched_yield();
+    aio_context_get_stats(ctx, &b);
+    if (same && (a.iterations != same->iterations ||
+                 a.blocking_waits != same->blocking_waits)) {
+        return false;
+    }
+    return b.iterations == a.iterations && b.blocking_waits == a.blocking_waits &&
+           b.blocked_ns > a.blocked_ns;
+}
+
+/* Notifies the context each time its loop is seen waiting, until told to
+ * stop: a notify that lands outside a wait only makes the next iteration
+ * non-blocking, and the loop then waits again. */
 static void *notify_thread(void *opaque)
 {
     Notifier *n = opaque;
-    struct timespec ts = { 0, 20 * 1000 * 1000 };
-    nanosleep(&ts, NULL);
-    atomic_store(&n->done, true);
-    aio_notify(n->ctx);
+    while (!atomic_load(&n->stop)) {
+        if (loop_is_waiting(n->ctx, NULL)) {
+            aio_notify(n->ctx);
+        }
+        g_usleep(100);
+    }
     return NULL;
+}
+
+static uint64_t notify_wakeups(AioContext *ctx)
+{
+    AioStats s;
+    aio_context_get_stats(ctx, &s);
+    return s.notify_wakeups;
+}
+
+/* Reads @ctx's stats twice, 1 ms apart, within one blocking wait of its
+ * (otherwise idle) loop thread; retried until both reads fall within the
+ * same wait, for 10 s at most (a hang guard). */
+static bool read_during_one_wait(AioContext *ctx, AioStats *a, AioStats *b)
+{
+    int64_t end = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 10000LL * AIO_SCALE_MS;
+    while (aio_clock_get_ns(AIO_CLOCK_MONOTONIC) < end) {
+        if (!loop_is_waiting(ctx, NULL)) {
+            g_usleep(100);
+            continue;
+        }
+        /* In a wait before @a and still in it after @b: both within it. */
+        aio_context_get_stats(ctx, a);
+        g_usleep(1000);
+        aio_context_get_stats(ctx, b);
+        if (loop_is_waiting(ctx, a)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 int main(void)
@@ -121,16 +176,31 @@ int main(void)
     is_int(DELTA(timer_calls), 3, "timer_calls: +3");
     is_int(DELTA(bh_calls), 0, "bh_calls: unchanged by timers");
 
-    /* A blocking wait ended by a timer. */
+    /* A timer that expires during blocking polls. */
     aio_context_get_stats(ctx, &before);
     aio_timer_mod_ns(t[0], aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 2 * AIO_SCALE_MS);
     bool fired = POLL_UNTIL(ctx, tn == 4, 5000);
     aio_context_get_stats(ctx, &after);
     ok(fired, "2 ms timer fired in a blocking poll");
-    ok(DELTA(blocking_waits) >= 1, "blocking_waits: counted (+%" PRId64 ")",
-       DELTA(blocking_waits));
-    ok(after.blocked_ns > before.blocked_ns, "blocked_ns: grew");
     is_int(DELTA(timer_calls), 1, "timer_calls: +1");
+
+    /* A blocking aio_poll (a pending timer gives it a timeout) counts one
+     * wait even when a ready notifier ends it at once.  Arming the timer
+     * notifies the context: a non-blocking poll consumes that first, or
+     * the next iteration would not wait at all. */
+    EventNotifier ready;
+    event_notifier_init(&ready, false);
+    aio_set_event_notifier(ctx, &ready, notifier_cb, NULL, NULL);
+    aio_timer_mod_ns(t[0], aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 60000LL * AIO_SCALE_MS);
+    aio_poll(ctx, false);
+    event_notifier_set(&ready);
+    aio_context_get_stats(ctx, &before);
+    aio_poll(ctx, true);
+    aio_context_get_stats(ctx, &after);
+    is_int(DELTA(blocking_waits), 1, "blocking_waits: +1 for one blocking aio_poll");
+    ok(after.blocked_ns > before.blocked_ns, "blocked_ns: grew");
+    aio_set_event_notifier(ctx, &ready, NULL, NULL, NULL);
+    event_notifier_cleanup(&ready);
     for (int i = 0; i < 3; i++) {
         aio_timer_free(t[i]);
     }
@@ -172,12 +242,13 @@ int main(void)
     pthread_t th;
     aio_context_get_stats(ctx, &before);
     pthread_create(&th, NULL, notify_thread, &nt);
-    bool woke = POLL_UNTIL(ctx, atomic_load(&nt.done), 5000);
+    bool woke = POLL_UNTIL(ctx, notify_wakeups(ctx) > before.notify_wakeups,
+                           10000);
+    atomic_store(&nt.stop, true);
     pthread_join(th, NULL);
     aio_context_get_stats(ctx, &after);
-    ok(woke, "cross-thread notify woke the loop");
-    ok(DELTA(notify_wakeups) >= 1, "notify_wakeups: counted (+%" PRId64 ")",
-       DELTA(notify_wakeups));
+    ok(woke, "notify_wakeups: a cross-thread notify during a blocking wait "
+       "counted (+%" PRId64 ")", DELTA(notify_wakeups));
     ok(DELTA(blocking_waits) >= 1, "blocking_waits: the notified wait counted");
     is_int(DELTA(bh_calls) + DELTA(fd_dispatches), 0,
            "a bare notify dispatches no BH or fd handler");
@@ -191,16 +262,13 @@ int main(void)
     pthread_t pt;
     aio_poll(idle, false);
     pthread_create(&pt, NULL, parked_thread, &parked);
-    while (!atomic_load(&parked.started)) {
-        sched_yield();
-    }
-    struct timespec ms200 = { 0, 200 * 1000 * 1000 };
-    nanosleep(&ms200, NULL);
-    aio_context_get_stats(idle, &after);
-    ok(after.blocked_ns >= 150 * 1000 * 1000,
-       "a wait in progress counts as blocked (%" PRIu64 " ns)", after.blocked_ns);
-    ok(after.busy_ns < 100 * 1000 * 1000,
-       "an idle loop is not busy (%" PRIu64 " ns)", after.busy_ns);
+    bool in_one_wait = read_during_one_wait(idle, &before, &after);
+    ok(in_one_wait, "two reads fell within one blocking wait");
+    ok(after.blocked_ns > before.blocked_ns,
+       "a wait in progress counts as blocked (%" PRIu64 " -> %" PRIu64 " ns)",
+       before.blocked_ns, after.blocked_ns);
+    is_int((int64_t)after.busy_ns, (int64_t)before.busy_ns,
+           "a wait in progress adds nothing to busy_ns");
     atomic_store(&parked.stop, true);
     aio_notify(idle);
     pthread_join(pt, NULL);
