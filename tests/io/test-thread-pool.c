@@ -97,13 +97,19 @@ static int load_done;
 static uint64_t threads_seen_max;
 static AioContext *load_ctx;
 
-static int sleepy_job(void *arg)
+/* Counts a job as running and records the most seen at once. */
+static void job_running(void)
 {
     int now = atomic_fetch_add(&running_now, 1) + 1;
     int seen = atomic_load(&running_max);
     while (now > seen && !atomic_compare_exchange_weak(&running_max, &seen,
                                                        now)) {
     }
+}
+
+static int sleepy_job(void *arg)
+{
+    job_running();
     g_usleep((intptr_t)arg);
     atomic_fetch_sub(&running_now, 1);
     return 0;
@@ -118,6 +124,20 @@ static void load_done_cb(void *opaque, int ret)
     load_done++;
 }
 
+/* A job that holds its worker until the gate opens: jobs overlap by
+ * construction, not because a sleep happened to be long enough. */
+static atomic_bool gate_open;
+
+static int gated_job(void *arg)
+{
+    job_running();
+    while (!atomic_load(&gate_open)) {
+        g_usleep(100);
+    }
+    atomic_fetch_sub(&running_now, 1);
+    return 0;
+}
+
 static void test_bounds(void)
 {
     GError *err = NULL;
@@ -128,17 +148,21 @@ static void test_bounds(void)
     is_int(pool_threads(ctx), 2, "a new pool starts min workers at once");
 
     atomic_store(&running_max, 0);
+    atomic_store(&gate_open, false);
     for (int i = 0; i < 60; i++) {
-        thread_pool_submit(pool, sleepy_job, (void *)(intptr_t)2000,
-                           load_done_cb, NULL);
+        thread_pool_submit(pool, gated_job, NULL, load_done_cb, NULL);
     }
+    /* Held jobs keep 57 queued: the pool must grow to max and no further. */
+    POLL_UNTIL(ctx, atomic_load(&running_now) == 3);
+    is_int(atomic_load(&running_now), 3,
+           "under load the pool grew to max: 3 held jobs run at once");
+    atomic_store(&gate_open, true);
     POLL_UNTIL(ctx, load_done == 60);
-    is_int(load_done, 60, "60 sleeping jobs completed");
+    is_int(load_done, 60, "60 held jobs completed");
     ok(atomic_load(&running_max) <= 3, "never more than max=3 jobs at once "
        "(saw %d)", atomic_load(&running_max));
     ok(threads_seen_max <= 3, "stats never showed more than 3 workers "
        "(saw %" PRIu64 ")", threads_seen_max);
-    is_int(atomic_load(&running_max), 3, "under load the pool grew to max");
     ok(pool_threads(ctx) >= 2, "at least min workers remain");
     aio_context_unref(ctx);
 }
