@@ -9,9 +9,13 @@
  *  - POLL_UNTIL(ctx, cond, ms): run blocking aio_poll() until @cond holds,
  *    with a watchdog timer so a lost wake-up fails the test instead of
  *    hanging it until meson's timeout.
+ *  - test_loop_is_waiting(ctx, same): from another thread, whether the
+ *    context's loop is inside a blocking wait now (read from its stats),
+ *    so a test can act during a wait instead of guessing with a sleep.
  *
  * Header-only; include after tap.h in exactly one .c file per program.
- * Home thread only, like the API it drives.
+ * Home thread only, like the API it drives, except test_loop_is_waiting()
+ * (any thread, as aio_context_get_stats()).
  */
 #ifndef TESTS_AIO_TEST_H
 #define TESTS_AIO_TEST_H
@@ -20,6 +24,7 @@
 #include "../tap.h"
 
 #include <liburing.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,5 +109,25 @@ static TAP_UNUSED void test_watchdog_disarm(TestWatchdog *wd)
     test_watchdog_disarm(&wd_);                                        \
     (bool)(cond);                                                      \
 })
+
+/* Whether @ctx's loop (run by another thread) is inside a blocking wait
+ * now, as its stats tell: a wait in progress counts as blocked time, so
+ * blocked_ns grows between two reads while no iteration starts and no wait
+ * is counted as ended (the loop counts a wait before adding its time).
+ * With @same, also whether it is still the wait in progress when @same was
+ * read (same iteration, no wait ended since). */
+static TAP_UNUSED bool test_loop_is_waiting(AioContext *ctx, const AioStats *same)
+{
+    AioStats a, b;
+    aio_context_get_stats(ctx, &a);
+    sched_yield();
+    aio_context_get_stats(ctx, &b);
+    if (same && (a.iterations != same->iterations ||
+                 a.blocking_waits != same->blocking_waits)) {
+        return false;
+    }
+    return b.iterations == a.iterations && b.blocking_waits == a.blocking_waits &&
+           b.blocked_ns > a.blocked_ns;
+}
 
 #endif /* TESTS_AIO_TEST_H */

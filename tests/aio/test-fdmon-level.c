@@ -81,7 +81,7 @@ static void test_nonblocking(AioContext *ctx)
     is_int(p.calls, 0, "nonblocking: not called before a write");
 
     signal_efd(p.fd);
-    ok(POLL_UNTIL(ctx, p.calls >= 1, 2000), "nonblocking: called on write");
+    ok(POLL_UNTIL(ctx, p.calls >= 1, 10000), "nonblocking: called on write");
     before = p.calls;
     aio_poll(ctx, false);
     ok(p.calls == before + 1,
@@ -97,7 +97,7 @@ static void test_nonblocking(AioContext *ctx)
     is_int(p.calls, before, "nonblocking: silent once drained");
 
     signal_efd(p.fd);
-    ok(POLL_UNTIL(ctx, p.calls > before, 2000),
+    ok(POLL_UNTIL(ctx, p.calls > before, 10000),
        "nonblocking: a later write is reported (poll still armed)");
     before = p.calls;
     spin(ctx, 3);
@@ -117,29 +117,41 @@ static void test_blocking(AioContext *ctx, bool with_io_poll)
     aio_set_fd_handler(ctx, p.fd, probe_read, NULL,
                        with_io_poll ? probe_poll : NULL, NULL, &p);
     signal_efd(p.fd);
-    ok(POLL_UNTIL(ctx, p.calls >= 1, 2000), "%s: called on write", what);
+    ok(POLL_UNTIL(ctx, p.calls >= 1, 10000), "%s: called on write", what);
     /* Three more calls without any new write: each blocking aio_poll must
      * find the fd still ready (the watchdog fails a sleeping loop). */
     before = p.calls;
-    ok(POLL_UNTIL(ctx, p.calls >= before + 3, 2000),
+    ok(POLL_UNTIL(ctx, p.calls >= before + 3, 10000),
        "%s: undrained eventfd keeps being reported (%u -> %u)", what,
        before, p.calls);
 
     p.drain = true;
-    ok(POLL_UNTIL(ctx, p.calls >= before + 4, 2000), "%s: drained", what);
+    ok(POLL_UNTIL(ctx, p.calls >= before + 4, 10000), "%s: drained", what);
     before = p.calls;
     signal_efd(p.fd);
-    ok(POLL_UNTIL(ctx, p.calls > before, 2000),
+    ok(POLL_UNTIL(ctx, p.calls > before, 10000),
        "%s: a later write is reported", what);
 
     aio_set_fd_handler(ctx, p.fd, NULL, NULL, NULL, NULL, NULL);
     close(p.fd);
 }
 
+typedef struct LateWriter {
+    AioContext *ctx;
+    int fd;
+} LateWriter;
+
+/* Writes once the loop is inside a blocking wait (or after 10 s, so a
+ * loop that never waits fails the check instead of hanging it). */
 static void *late_writer(void *opaque)
 {
-    g_usleep(30000);            /* the loop is blocked by then */
-    signal_efd(*(int *)opaque);
+    LateWriter *w = opaque;
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!test_loop_is_waiting(w->ctx, NULL) &&
+           g_get_monotonic_time() < end) {
+        g_usleep(100);
+    }
+    signal_efd(w->fd);
     return NULL;
 }
 
@@ -160,7 +172,7 @@ static void test_parked_wakes(AioContext *ctx)
         before = p.calls;
         p.poll_ready = true;
         signal_efd(p.fd);
-        if (!POLL_UNTIL(ctx, p.calls > before, 2000)) {
+        if (!POLL_UNTIL(ctx, p.calls > before, 10000)) {
             break;
         }
         p.poll_ready = false;
@@ -168,8 +180,9 @@ static void test_parked_wakes(AioContext *ctx)
     ok(p.calls >= 20, "parked: 20 events handled (%u calls)", p.calls);
     spin(ctx, 3);
     before = p.calls;
-    pthread_create(&thr, NULL, late_writer, &p.fd);
-    ok(POLL_UNTIL(ctx, p.calls > before, 2000),
+    LateWriter w = { ctx, p.fd };
+    pthread_create(&thr, NULL, late_writer, &w);
+    ok(POLL_UNTIL(ctx, p.calls > before, 10000),
        "parked: a write from another thread wakes the blocked loop");
     pthread_join(thr, NULL);
     aio_set_fd_handler(ctx, p.fd, NULL, NULL, NULL, NULL, NULL);
@@ -184,7 +197,7 @@ static void test_writable(AioContext *ctx)
 
     g_assert(pipe(fds) == 0);
     aio_set_fd_handler(ctx, fds[1], NULL, probe_write, NULL, NULL, &p);
-    ok(POLL_UNTIL(ctx, p.calls >= 1, 2000), "writable: called");
+    ok(POLL_UNTIL(ctx, p.calls >= 1, 10000), "writable: called");
     spin(ctx, 5);
     ok(p.calls >= 6, "writable: called on each of 5 more iterations (%u)",
        p.calls);
@@ -201,7 +214,7 @@ static void test_remove_while_ready(AioContext *ctx)
 
     aio_set_fd_handler(ctx, p.fd, probe_read, NULL, NULL, NULL, &p);
     signal_efd(p.fd);
-    ok(POLL_UNTIL(ctx, p.calls >= 1, 2000), "remove: called on write");
+    ok(POLL_UNTIL(ctx, p.calls >= 1, 10000), "remove: called on write");
     aio_set_fd_handler(ctx, p.fd, NULL, NULL, NULL, NULL, NULL);
     before = p.calls;
     spin(ctx, 5);
@@ -209,7 +222,7 @@ static void test_remove_while_ready(AioContext *ctx)
 
     /* Re-added with the fd still ready: reported at once. */
     aio_set_fd_handler(ctx, p.fd, probe_read, NULL, NULL, NULL, &p);
-    ok(POLL_UNTIL(ctx, p.calls > before, 2000),
+    ok(POLL_UNTIL(ctx, p.calls > before, 10000),
        "remove: re-added handler sees the still-ready fd");
     aio_set_fd_handler(ctx, p.fd, NULL, NULL, NULL, NULL, NULL);
     spin(ctx, 2);
@@ -227,9 +240,11 @@ static void test_gsource(AioContext *ctx)
 {
     GMainContext *gctx = g_main_context_new();
     GSource *src = aio_get_g_source(ctx);
-    /* Wakes blocking iterations every 100 ms, so a loop that sleeps on a
-     * ready fd fails below instead of hanging. */
-    GSource *watchdog = g_timeout_source_new(100);
+    /* A hang guard: a loop that sleeps on a ready fd sleeps until this
+     * fires, and the checks below see the tick.  Nothing else would end
+     * such a sleep, so any tick means the loop slept on a ready fd (the
+     * guard is far above any scheduling delay of a working loop). */
+    GSource *watchdog = g_timeout_source_new_seconds(10);
     unsigned ticks = 0;
     Probe p = probe_new();
     unsigned before;
@@ -241,7 +256,7 @@ static void test_gsource(AioContext *ctx)
     aio_set_fd_handler(ctx, p.fd, probe_read, NULL, NULL, NULL, &p);
     g_main_context_iteration(gctx, FALSE);
     signal_efd(p.fd);
-    while (p.calls == 0 && n++ < 50) {
+    while (p.calls == 0 && ticks == 0) {
         g_main_context_iteration(gctx, TRUE);
     }
     ok(p.calls >= 1, "gsource: called on write");

@@ -57,26 +57,6 @@ static void *parked_thread(void *opaque)
     return NULL;
 }
 
-/* Whether @ctx's loop is inside a blocking wait now, as any thread can
- * tell from the stats: a wait in progress counts as blocked time, so
- * blocked_ns grows between two reads while no iteration starts and no wait
- * is counted as ended (the loop counts a wait before adding its time).
- * With @same, also whether it is still the wait in progress when @same was
- * read (same iteration, no wait ended since). */
-static bool loop_is_waiting(AioContext *ctx, const AioStats *same)
-{
-    AioStats a, b;
-    aio_context_get_stats(ctx, &a);
-    sched_yield();
-    aio_context_get_stats(ctx, &b);
-    if (same && (a.iterations != same->iterations ||
-                 a.blocking_waits != same->blocking_waits)) {
-        return false;
-    }
-    return b.iterations == a.iterations && b.blocking_waits == a.blocking_waits &&
-           b.blocked_ns > a.blocked_ns;
-}
-
 /* Notifies the context each time its loop is seen waiting, until told to
  * stop: a notify that lands outside a wait only makes the next iteration
  * non-blocking, and the loop then waits again. */
@@ -84,7 +64,7 @@ static void *notify_thread(void *opaque)
 {
     Notifier *n = opaque;
     while (!atomic_load(&n->stop)) {
-        if (loop_is_waiting(n->ctx, NULL)) {
+        if (test_loop_is_waiting(n->ctx, NULL)) {
             aio_notify(n->ctx);
         }
         g_usleep(100);
@@ -106,7 +86,7 @@ static bool read_during_one_wait(AioContext *ctx, AioStats *a, AioStats *b)
 {
     int64_t end = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 10000LL * AIO_SCALE_MS;
     while (aio_clock_get_ns(AIO_CLOCK_MONOTONIC) < end) {
-        if (!loop_is_waiting(ctx, NULL)) {
+        if (!test_loop_is_waiting(ctx, NULL)) {
             g_usleep(100);
             continue;
         }
@@ -114,7 +94,7 @@ static bool read_during_one_wait(AioContext *ctx, AioStats *a, AioStats *b)
         aio_context_get_stats(ctx, a);
         g_usleep(1000);
         aio_context_get_stats(ctx, b);
-        if (loop_is_waiting(ctx, a)) {
+        if (test_loop_is_waiting(ctx, a)) {
             return true;
         }
     }
