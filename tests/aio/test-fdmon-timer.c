@@ -5,9 +5,12 @@
  * What is asserted is not speed but the shape of the wait: one blocking
  * aio_poll() call runs the timer (a backend that rounds 1.5 ms down to 1 ms,
  * or that returns on an internal completion such as an io_uring
- * POLL_REMOVE, needs two calls), the timer never runs before its deadline,
- * and the wait does not hang (a generous upper bound, far above any
- * scheduling noise).  The measured wake-up delay is printed as a comment.
+ * POLL_REMOVE, needs two calls) and the timer never runs before its
+ * deadline.  How late it runs is speed, not shape: it is printed as a
+ * comment only (a wait that never ends hits meson's timeout).  When this
+ * thread is descheduled for longer than the delay between arming the
+ * timer and starting the wait, the wait's shape cannot be seen: such a
+ * measurement is retried with a fresh deadline.
  */
 #include "aio-test.h"
 
@@ -25,22 +28,45 @@ static void dummy_read(void *opaque)
 {
 }
 
+#define MAX_ATTEMPTS 100
+
+/* Arms @t @delay_ns ahead and consumes the notification that arming the
+ * earliest timer sends (so a wait elsewhere recomputes its timeout).
+ * Retried while the timer already ran by then; returns the deadline, or
+ * -1 if it never stayed pending. */
+static int64_t arm_pending(AioContext *ctx, AioTimer *t, int64_t delay_ns,
+                           int64_t *fired_at)
+{
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        int64_t deadline = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + delay_ns;
+        *fired_at = 0;
+        aio_timer_mod_ns(t, deadline);
+        aio_poll(ctx, false);
+        if (!*fired_at) {
+            return deadline;
+        }
+        diag("timer ran before the wait started (attempt %d); again",
+             attempt + 1);
+    }
+    return -1;
+}
+
 /* Arms a timer @delay_ns ahead and runs blocking aio_poll() until it ran. */
 static void check_wait(AioContext *ctx, int64_t delay_ns, const char *what)
 {
     AioTimer t;
-    int64_t fired_at = 0, start, deadline;
+    int64_t fired_at = 0, deadline;
     int calls = 0;
     bool first_progress;
 
     aio_timer_init(ctx, &t, AIO_CLOCK_MONOTONIC, AIO_SCALE_NS, timer_cb,
                    &fired_at);
-    start = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
-    deadline = start + delay_ns;
-    aio_timer_mod_ns(&t, deadline);
-    /* Arming the earliest timer notifies the context (so a wait elsewhere
-     * recomputes its timeout); consume that first. */
-    aio_poll(ctx, false);
+    deadline = arm_pending(ctx, &t, delay_ns, &fired_at);
+    if (deadline < 0) {
+        ok(false, "%s: the timer stayed pending until a wait in %d attempts",
+           what, MAX_ATTEMPTS);
+        return;
+    }
 
     first_progress = aio_poll(ctx, true);
     calls++;
@@ -54,8 +80,6 @@ static void check_wait(AioContext *ctx, int64_t delay_ns, const char *what)
        what, delay_ns / 1000.0, calls);
     ok(fired_at >= deadline, "%s: not before its deadline (%+.1f us)", what,
        (fired_at - deadline) / 1000.0);
-    ok(fired_at && fired_at - deadline < 250 * 1000000LL,
-       "%s: woke within 250 ms of the deadline", what);
     diag("%s: woke %.1f us after the deadline", what,
          (fired_at - deadline) / 1000.0);
     aio_timer_del(&t);
