@@ -9,7 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
-#define PLAN 71
+#define PLAN 72
 
 static Daemon daemon_;
 
@@ -261,12 +261,34 @@ static void test_script_mode(void)
     ok(strstr(out, "OBJECT_DELETED") != NULL, "and OBJECT_DELETED");
 }
 
+/* Reads @r's stdout into @seen until it contains @needle, for 10 s at
+ * most (a hang guard).  Whether it was seen. */
+static bool cli_read_until(CliRun *r, GString *seen, const char *needle)
+{
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!strstr(seen->str, needle)) {
+        int left = (int)((end - g_get_monotonic_time()) / 1000);
+        struct pollfd p = { r->out, POLLIN, 0 };
+        char buf[4096];
+        ssize_t n;
+        if (left <= 0 || poll(&p, 1, left) <= 0 ||
+            (n = read(r->out, buf, sizeof(buf))) <= 0) {
+            return strstr(seen->str, needle) != NULL;
+        }
+        g_string_append_len(seen, buf, n);
+    }
+    return true;
+}
+
 static void test_reconnect(void)
 {
     CliRun r = cli_start(daemon_.sock, (const char *const[]){ "--keep-going",
                                                               NULL });
+    GString *before_stop = g_string_new(NULL);
     cli_write(&r, "info iothreads\n");
-    g_usleep(500 * 1000);
+    /* The daemon stops only once the first command was answered. */
+    ok(cli_read_until(&r, before_stop, "POLL-MAX"),
+       "the first command ran before the daemon stopped");
     daemon_stop(&daemon_);
     bool restarted = daemon_start(&daemon_);
     ok(restarted, "daemon restarted on the same socket");
@@ -274,6 +296,9 @@ static void test_reconnect(void)
     g_free(out);
     g_free(err);
     int rc = cli_finish(&r, &out, &err);
+    g_string_append(before_stop, out);
+    g_free(out);
+    out = g_string_free(before_stop, FALSE);
     ok(strstr(err, "connection to") && strstr(err, "lost"),
        "the lost connection is reported");
     ok(strstr(err, "reconnected to"), "and the CLI reconnected");
