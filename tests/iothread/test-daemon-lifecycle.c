@@ -149,8 +149,15 @@ static void test_no_options(const char *binary)
     ok(g_stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700,
        "default socket directory created 0700");
     d.address = g_strconcat("unix:", sock, NULL);
-    g_usleep(50 * 1000);
-    QmpClient *c = test_connect(&d);
+    /* The socket file exists from bind(); it accepts from listen() on:
+     * retry refused connections for up to 10 s (a hang guard). */
+    QmpClient *c = NULL;
+    for (int i = 0; i < 1000 && !c; i++) {
+        c = qmp_client_connect(d.address, NULL);
+        if (!c) {
+            g_usleep(10 * 1000);
+        }
+    }
     JsonObject *io1 = c ? find_iothread(c, "io1") : NULL;
     ok(io1 != NULL, "default socket serves the default iothreads");
     if (io1) {
