@@ -25,13 +25,30 @@ static void sleep_ms(int ms)
 typedef struct WakeArg {
     AioContext *ctx;
     AioBH *bh;          /* NULL: aio_notify only */
+    bool via_gsource;   /* the loop waits in g_main_context_iteration() */
     atomic_bool done;
 } WakeArg;
+
+/* Returns once the main thread is (very likely) in its blocking wait: an
+ * aio_poll() wait shows in the stats (10 s at most, a hang guard); a wait
+ * in g_main_context_iteration() does not, so that one gets 20 ms.  Either
+ * way the checks hold if the wake-up comes earlier; only the path taken
+ * differs. */
+static void wait_for_blocking_wait(WakeArg *w)
+{
+    if (w->via_gsource) {
+        sleep_ms(20);
+        return;
+    }
+    for (int i = 0; i < 100000 && !test_loop_is_waiting(w->ctx, NULL); i++) {
+        g_usleep(100);
+    }
+}
 
 static void *waker_thread(void *opaque)
 {
     WakeArg *w = opaque;
-    sleep_ms(20);   /* let the main thread reach its blocking wait */
+    wait_for_blocking_wait(w);
     if (w->bh) {
         aio_bh_schedule(w->bh);
     } else {
@@ -104,7 +121,7 @@ static void test_bh_from_thread_gsource(AioContext *ctx)
     g_source_attach(src, gctx);
 
     int n = 0;
-    WakeArg w = { .ctx = ctx };
+    WakeArg w = { .ctx = ctx, .via_gsource = true };
     w.bh = aio_bh_new(ctx, count_cb, &n);
     bool fired = false;
     GSource *wd = g_timeout_source_new(5000);
