@@ -1,6 +1,6 @@
 /*
- * Disk I/O engines of an AioContext: linux-aio (libaio, block/linux-aio.c in
- * seed 002) and io_uring.  Both share one completion-callback API.
+ * Disk I/O engines of an AioContext: linux-aio (libaio, after QEMU's
+ * block/linux-aio.c) and io_uring.  Both share one completion-callback API.
  *
  * Common contract of every engine call below:
  *  - Home thread only.

@@ -127,8 +127,7 @@ static void fdmon_cqe_cb(CqeHandler *handler)
 
 static unsigned luring_max_batch(LuringState *s)
 {
-    uint64_t max = s->ctx->aio_max_batch > 0 ? (uint64_t)s->ctx->aio_max_batch
-                                             : AIO_DISK_DEFAULT_MAX_BATCH;
+    uint64_t max = (uint64_t)aio_context_max_batch(s->ctx);
     if (s->queue_dev_max_batch && s->queue_dev_max_batch < max) {
         max = s->queue_dev_max_batch;
     }
@@ -144,7 +143,7 @@ static unsigned luring_max_batch(LuringState *s)
  * dispatch reached the kernel together after the last callback, in one
  * io_uring_enter (one block plug, one device kick): the device sat idle
  * from its last completion until then, and at QD 32 the queue ran in
- * lock-step rounds of 32 (~80% of fio's IOPS, issue 4). */
+ * lock-step rounds of 32 (~80% of fio's IOPS). */
 static void fdmon_submit(LuringState *s)
 {
     while (!STAILQ_EMPTY(&s->pending) && s->in_flight < MAX_IN_FLIGHT) {

@@ -1,6 +1,6 @@
 /*
  * linux-aio disk engine: libaio requests of one AioContext (behaviour of
- * QEMU's block/linux-aio.c, seed 002).  Contract in disk-io.h.
+ * QEMU's block/linux-aio.c).  Contract in disk-io.h.
  *
  * - Requests wait on a pending queue and go to io_submit() in batches of at
  *   most laio_max_batch(); at most AIO_DISK_MAX_IN_FLIGHT are in the kernel.
@@ -203,8 +203,7 @@ static void completion_poll_ready(EventNotifier *e)
 
 static unsigned laio_max_batch(LinuxAioState *s)
 {
-    uint64_t max = s->ctx->aio_max_batch > 0 ? (uint64_t)s->ctx->aio_max_batch
-                                             : AIO_DISK_DEFAULT_MAX_BATCH;
+    uint64_t max = (uint64_t)aio_context_max_batch(s->ctx);
     if (s->queue_dev_max_batch && s->queue_dev_max_batch < max) {
         max = s->queue_dev_max_batch;
     }

@@ -70,7 +70,8 @@ void aio_context_fill_service_stats(AioContext *ctx, AioStats *out)
 void aio_context_apply_thread_pool_params(AioContext *ctx)
 {
     if (ctx->thread_pool) {
-        thread_pool_update_params(ctx->thread_pool, ctx->thread_pool_min,
-                                  ctx->thread_pool_max);
+        thread_pool_update_params(ctx->thread_pool,
+                                  ctx->params.thread_pool_min,
+                                  ctx->params.thread_pool_max);
     }
 }
