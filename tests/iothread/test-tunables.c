@@ -411,6 +411,12 @@ static const Step transcript[] = {
     { "query-iothreads", NULL },
 };
 
+/* g_ptr_array_sort passes pointers to the elements. */
+static gint compare_lines(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* "return <json>" or "<class>: <desc>"; query-iothreads reduced to QEMU's
  * members (no thread-id), sorted by id. */
 static char *step_outcome(QmpClient *c, const Step *s)
@@ -435,7 +441,7 @@ static char *step_outcome(QmpClient *c, const Step *s)
             }
             g_ptr_array_add(lines, g_string_free(l, FALSE));
         }
-        g_ptr_array_sort(lines, (GCompareFunc)g_strcmp0);
+        g_ptr_array_sort(lines, compare_lines);
         for (guint i = 0; i < lines->len; i++) {
             g_string_append_printf(text, "[%s]",
                                    (char *)g_ptr_array_index(lines, i));
