@@ -110,19 +110,6 @@ typedef struct AioDiskEngine {
 extern const AioDiskEngine aio_disk_engine_linux_aio;
 extern const AioDiskEngine aio_disk_engine_io_uring;
 
-/* ---------------------------------------------------------------------- */
-/* Service hooks (aio/services.c); finalization and stats. */
-
-typedef struct AioDiskStats {
-    uint64_t submitted, submit_calls, in_flight, completed, errors, requeues;
-    uint64_t max_batch;
-} AioDiskStats;
-
-void laio_cleanup(LinuxAioState *s);
-void laio_get_stats(LinuxAioState *s, AioDiskStats *out);
-void luring_cleanup(LuringState *s);
-void luring_get_stats(LuringState *s, AioDiskStats *out);
-
 G_END_DECLS
 
 #endif /* AIO_DISK_IO_H */

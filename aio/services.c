@@ -5,7 +5,7 @@
  * Kept here so async.c knows no service.
  */
 #include "aio-internal.h"
-#include "disk-io.h"
+#include "disk-common.h"
 #include "thread-pool.h"
 
 void aio_context_destroy_services(AioContext *ctx)
