@@ -102,14 +102,83 @@ static bool check_address(const char *addr, GError **error)
     return false;
 }
 
+/* One "KEY=VALUE" of --object @spec (an object of @type) into @o. */
+static bool parse_property(DaemonObjectOption *o, const char *spec,
+                           const char *type, char *part, GError **error)
+{
+    char *eq = strchr(part, '=');
+    int64_t value;
+
+    if (!eq) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': '%s' is not PROP=VALUE", spec, part);
+        return false;
+    }
+    *eq = '\0';
+    const char *key = part, *val = eq + 1;
+    if (strcmp(key, "id") == 0) {
+        g_free(o->id);
+        o->id = g_strdup(val);
+        return true;
+    }
+    const AioParamInfo *info = iothread_param_find(key, o->main_loop);
+    if (!info) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': Property '%s.%s' not found", spec, type,
+                    key);
+        return false;
+    }
+    if (!parse_int64(val, &value)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': %s expects an integer, got '%s'", spec,
+                    key, val);
+        return false;
+    }
+    aio_params_set(&o->change, info->id, value);
+    return true;
+}
+
+/* The values judged whole against the defaults (the object starts from
+ * them; so does the main context), and the id. */
+static bool check_object(DaemonObjectOption *o, const char *spec,
+                         GError **error)
+{
+    GError *cause = NULL;
+    AioParams wanted;
+
+    aio_params_init_default(&wanted);
+    aio_params_merge(&wanted, &o->change);
+    if (!aio_params_check(&wanted, &cause) ||
+        (!o->main_loop && o->id && !object_id_validate(o->id, &cause))) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': %s", spec, cause->message);
+        g_error_free(cause);
+        return false;
+    }
+    if (o->main_loop) {
+        if (o->id && strcmp(o->id, REGISTRY_MAIN_LOOP_ID) != 0) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--object '%s': the main-loop object's id is '%s'",
+                        spec, REGISTRY_MAIN_LOOP_ID);
+            return false;
+        }
+        g_free(o->id);
+        o->id = g_strdup(REGISTRY_MAIN_LOOP_ID);
+    } else if (!o->id) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': iothread needs id=ID", spec);
+        return false;
+    }
+    return true;
+}
+
 /* "iothread,id=io0,poll-max-ns=100" or "main-loop,thread-pool-max=4". */
 static DaemonObjectOption *parse_object(const char *spec, GError **error)
 {
     char **parts = g_strsplit(spec, ",", -1);
     DaemonObjectOption *o = g_new0(DaemonObjectOption, 1);
     const char *type = parts[0];
-    GError *cause = NULL;
-    AioParams wanted;
+    bool ok = true;
 
     if (g_str_has_prefix(type, "qom-type=")) {
         type += strlen("qom-type=");
@@ -120,76 +189,18 @@ static DaemonObjectOption *parse_object(const char *spec, GError **error)
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--object '%s': unknown type '%s' (expected iothread or "
                     "main-loop)", spec, type);
-        goto fail;
+        ok = false;
     }
-    for (int i = 1; parts[i]; i++) {
-        char *eq = strchr(parts[i], '=');
-        int64_t value;
-        if (!eq) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--object '%s': '%s' is not PROP=VALUE", spec,
-                        parts[i]);
-            goto fail;
-        }
-        *eq = '\0';
-        const char *key = parts[i], *val = eq + 1;
-        if (strcmp(key, "id") == 0) {
-            g_free(o->id);
-            o->id = g_strdup(val);
-            continue;
-        }
-        const AioParamInfo *info = iothread_param_find(key, o->main_loop);
-        if (!info) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--object '%s': Property '%s.%s' not found", spec,
-                        type, key);
-            goto fail;
-        }
-        if (!parse_int64(val, &value)) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--object '%s': %s expects an integer, got '%s'",
-                        spec, key, val);
-            goto fail;
-        }
-        aio_params_set(&o->change, info->id, value);
+    for (int i = 1; ok && parts[i]; i++) {
+        ok = parse_property(o, spec, type, parts[i], error);
     }
-    /* Judged whole against the defaults, as the object will start from
-     * them (the main context starts from the same values). */
-    aio_params_init_default(&wanted);
-    aio_params_merge(&wanted, &o->change);
-    if (!aio_params_check(&wanted, &cause)) {
-        goto fail_cause;
-    }
-    if (o->main_loop) {
-        if (o->id && strcmp(o->id, REGISTRY_MAIN_LOOP_ID) != 0) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--object '%s': the main-loop object's id is '%s'",
-                        spec, REGISTRY_MAIN_LOOP_ID);
-            goto fail;
-        }
-        g_free(o->id);
-        o->id = g_strdup(REGISTRY_MAIN_LOOP_ID);
-    } else {
-        if (!o->id) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--object '%s': iothread needs id=ID", spec);
-            goto fail;
-        }
-        if (!object_id_validate(o->id, &cause)) {
-            goto fail_cause;
-        }
-    }
+    ok = ok && check_object(o, spec, error);
     g_strfreev(parts);
+    if (!ok) {
+        object_option_free(o);
+        return NULL;
+    }
     return o;
-
-fail_cause:
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "--object '%s': %s", spec, cause->message);
-    g_error_free(cause);
-fail:
-    g_strfreev(parts);
-    object_option_free(o);
-    return NULL;
 }
 
 bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
