@@ -204,7 +204,7 @@ void aio_set_event_notifier_poll(AioContext *ctx, EventNotifier *notifier,
 /* Dispatch                                                                */
 
 /* Polling time follows how long this iteration waited for the handler's
- * event (seed 003): inside the window, keep it; longer than poll-max-ns,
+ * event: inside the window, keep it; longer than poll-max-ns,
  * shrink; in between, grow. */
 static void adjust_polling_time(AioContext *ctx, AioPolledEvent *poll,
                                 int64_t block_ns)
