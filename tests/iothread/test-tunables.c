@@ -467,8 +467,10 @@ static QmpClient *qemu_start(const char *qemu, const char *dir, GPid *pid)
     };
     g_autoptr(GError) err = NULL;
 
-    if (!g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                       pid, &err)) {
+    /* Not reaped by GLib: we wait for it ourselves, so its pid stays ours
+     * until then. */
+    if (!g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                       NULL, NULL, pid, &err)) {
         diag("cannot start %s: %s", qemu, err->message);
         return NULL;
     }
@@ -482,6 +484,22 @@ static QmpClient *qemu_start(const char *qemu, const char *dir, GPid *pid)
     }
     diag("qemu did not open %s", sock);
     return NULL;
+}
+
+/* Wait for QEMU to leave after quit; kill it if it has not within 10 s
+ * (a deadline against a hang only).  Reaps it either way. */
+static void qemu_stop(GPid pid)
+{
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            g_spawn_close_pid(pid);
+            return;
+        }
+        g_usleep(50 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    g_spawn_close_pid(pid);
 }
 
 static void test_same_transcript_as_qemu(QmpClient *ours)
@@ -515,9 +533,7 @@ static void test_same_transcript_as_qemu(QmpClient *ours)
         qmp_client_free(ref);
     }
     if (pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        g_spawn_close_pid(pid);
+        qemu_stop(pid);
     }
     if (dir) {
         g_autofree char *sock = g_build_filename(dir, "qemu.sock", NULL);
