@@ -26,7 +26,7 @@
 typedef LIST_HEAD(AioHandlerList, AioHandler) AioHandlerList;
 typedef SLIST_HEAD(AioHandlerSList, AioHandler) AioHandlerSList;
 
-/* Adaptive polling state of one handler (seed 003 AioPolledEvent). */
+/* Adaptive polling state of one handler. */
 typedef struct AioPolledEvent {
     int64_t ns;                 /* current polling time, 0 = not polling */
 } AioPolledEvent;
@@ -80,7 +80,7 @@ void aio_add_ready_handler(AioHandlerList *ready_list, AioHandler *node,
 void aio_free_deleted_handler(AioContext *ctx, AioHandler *node);
 
 /* ---------------------------------------------------------------------- */
-/* fd monitoring backends (seed 003 FDMonOps)                              */
+/* fd monitoring backends                                                  */
 
 typedef struct FDMonOps {
     const char *name;
@@ -214,7 +214,7 @@ struct AioContext {
 
     /* Bit 0: a GSource prepare..check is in progress; bits 1..31: count of
      * aio_poll() calls between their notify_me increment and their wait's
-     * end (seed 003).  Written by home, read by aio_notify() anywhere. */
+     * end.  Written by home, read by aio_notify() anywhere. */
     _Atomic uint32_t notify_me;
     /* Set by aio_notify(), cleared by aio_notify_accept(); lets the loop
      * skip the eventfd read and the poll callback see notifications. */
@@ -234,13 +234,9 @@ struct AioContext {
 
     AioTimerList tlg[AIO_CLOCK_MAX];            /* home only */
 
-    /* Parameters: written by home (setters), read by home. */
-    int64_t poll_max_ns;
-    int64_t poll_grow;
-    int64_t poll_shrink;
-    int64_t aio_max_batch;
-    int64_t thread_pool_min;
-    int64_t thread_pool_max;
+    /* The values set (mask: all); written by aio_context_set_params()
+     * and read by the loop and the services, all in the home thread. */
+    AioParams params;
     bool poll_started;          /* inside a busy-poll window */
 
     const FDMonOps *fdmon_ops;  /* home only; may change (poll -> epoll) */
@@ -281,8 +277,14 @@ void aio_free_deleted_handlers(AioContext *ctx);
  * hooks in one place. */
 void aio_context_destroy_services(AioContext *ctx);
 void aio_context_fill_service_stats(AioContext *ctx, AioStats *out);
-/* Push ctx->thread_pool_min/max to a running pool (if any). Home thread. */
+/* Push ctx->params' pool sizes to a running pool (if any). Home thread. */
 void aio_context_apply_thread_pool_params(AioContext *ctx);
+
+/* Parameters (params.c).  A new context's initial values, from the table. */
+void aio_context_init_params(AioContext *ctx);
+/* The disk-engine batch bound in effect (aio-max-batch, 0 resolved).
+ * Home thread. */
+int64_t aio_context_max_batch(AioContext *ctx);
 
 /* Make @ops the context's backend (after its ->init succeeded). */
 void aio_context_set_fdmon(AioContext *ctx, const FDMonOps *ops);

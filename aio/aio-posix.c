@@ -57,7 +57,7 @@ static void poll_set_remove(AioHandler *node)
 
 static void poll_set_add(AioContext *ctx, AioHandler *node)
 {
-    if (!node->on_poll_list && node->io_poll && ctx->poll_max_ns) {
+    if (!node->on_poll_list && node->io_poll && ctx->params.poll_max_ns) {
         node->on_poll_list = true;
         node->poll_idle_timeout = 0;
         LIST_INSERT_HEAD(&ctx->poll_aio_handlers, node, node_poll);
@@ -204,7 +204,7 @@ void aio_set_event_notifier_poll(AioContext *ctx, EventNotifier *notifier,
 /* Dispatch                                                                */
 
 /* Polling time follows how long this iteration waited for the handler's
- * event (seed 003): inside the window, keep it; longer than poll-max-ns,
+ * event: inside the window, keep it; longer than poll-max-ns,
  * shrink; in between, grow. */
 static void adjust_polling_time(AioContext *ctx, AioPolledEvent *poll,
                                 int64_t block_ns)
@@ -212,22 +212,22 @@ static void adjust_polling_time(AioContext *ctx, AioPolledEvent *poll,
     if (block_ns <= poll->ns) {
         return;
     }
-    if (block_ns > ctx->poll_max_ns) {
+    if (block_ns > ctx->params.poll_max_ns) {
         if (poll->ns == 0) {
             return;
         }
-        poll->ns = ctx->poll_shrink ? poll->ns / ctx->poll_shrink : 0;
+        poll->ns = ctx->params.poll_shrink ? poll->ns / ctx->params.poll_shrink : 0;
         AIO_STAT_ADD(ctx, poll_shrinks, 1);
-    } else if (poll->ns < ctx->poll_max_ns) {
-        int64_t grow = ctx->poll_grow ? ctx->poll_grow : 2;
+    } else if (poll->ns < ctx->params.poll_max_ns) {
+        int64_t grow = ctx->params.poll_grow ? ctx->params.poll_grow : 2;
         int64_t ns;
 
         if (poll->ns == 0) {
             ns = POLL_INITIAL_NS;
         } else if (__builtin_mul_overflow(poll->ns, grow, &ns)) {
-            ns = ctx->poll_max_ns;
+            ns = ctx->params.poll_max_ns;
         }
-        poll->ns = ns > ctx->poll_max_ns ? ctx->poll_max_ns : ns;
+        poll->ns = ns > ctx->params.poll_max_ns ? ctx->params.poll_max_ns : ns;
         AIO_STAT_ADD(ctx, poll_grows, 1);
     }
 }

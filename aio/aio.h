@@ -2,8 +2,8 @@
  * libaioctx: a QEMU-style event loop (AioContext) for I/O threads.
  *
  * The public API.  Names and semantics follow QEMU's include/block/aio.h
- * (see ../shared/seeds/003_*) where they apply: qemu_bh_* is spelled aio_bh_*,
- * Error **errp is GError **error, QEMUTimer is AioTimer.
+ * where they apply: qemu_bh_* is spelled aio_bh_*, Error **errp is
+ * GError **error, QEMUTimer is AioTimer.
  *
  * Thread rules (the whole library follows them):
  *  - An AioContext has a *home thread*: the one that runs aio_poll() on it
@@ -223,22 +223,102 @@ int64_t aio_timer_expire_time_ns(const AioTimer *ts);
 void aio_timer_free(AioTimer *ts);
 
 /* ---------------------------------------------------------------------- */
-/* Parameters (home thread, or before the loop runs)                       */
+/* Parameters                                                              */
 
-/* Adaptive polling.  @max_ns 0 disables polling; @grow 0 means x2;
- * @shrink 0 means "reset to 0".  Negative values are refused (false +
- * @error naming the parameter) and nothing changes. */
+/*
+ * The six tunables of a context.  One table (aio/params.c, read with
+ * aio_param_info()) owns, per parameter, its name (the same on QMP, the
+ * command line and here), its field in AioParams, its default, its bounds,
+ * whether a main-loop object has it, and its doc; every layer above reads
+ * that table instead of restating it.
+ *
+ * Set vs effective: a context keeps and returns exactly the value set.
+ * Where a value stands for something else (aio-max-batch 0 = the engine
+ * default, poll-grow 0 = x2), aio_params_effective() resolves it; the live
+ * state (current polling window, pool threads) is in AioStats.
+ */
+typedef enum AioParamId {
+    AIO_PARAM_POLL_MAX_NS,
+    AIO_PARAM_POLL_GROW,
+    AIO_PARAM_POLL_SHRINK,
+    AIO_PARAM_AIO_MAX_BATCH,
+    AIO_PARAM_THREAD_POOL_MIN,
+    AIO_PARAM_THREAD_POOL_MAX,
+    AIO_PARAM_COUNT
+} AioParamId;
+
+#define AIO_PARAM_BIT(id)  (1u << (id))
+#define AIO_PARAMS_ALL     (AIO_PARAM_BIT(AIO_PARAM_COUNT) - 1)
+
+/* A set of values, complete or partial: @mask has AIO_PARAM_BIT(id) for
+ * each member that is given; the others are ignored. */
+typedef struct AioParams {
+    unsigned mask;
+    int64_t poll_max_ns;        /* longest busy-poll window, ns; 0 = off */
+    int64_t poll_grow;          /* window growth factor; 0 = x2 */
+    int64_t poll_shrink;        /* window shrink divisor; 0 = reset to 0 */
+    int64_t aio_max_batch;      /* disk-engine batch bound; 0 = default */
+    int64_t thread_pool_min;    /* pool workers kept alive */
+    int64_t thread_pool_max;    /* most pool workers (created on demand) */
+} AioParams;
+
+typedef struct AioParamInfo {
+    AioParamId id;
+    const char *name;           /* "poll-max-ns", ... */
+    size_t offset;              /* of the int64_t field in AioParams */
+    int64_t default_value;      /* of a new iothread or main-loop object */
+    int64_t context_initial;    /* of a new bare AioContext */
+    int64_t min, max;           /* inclusive bounds */
+    int64_t zero_means;         /* what 0 stands for (0: just 0) */
+    bool main_loop;             /* a main-loop object has it too */
+    const char *doc;            /* one sentence, no bounds or default */
+} AioParamInfo;
+
+/* The table entry of @id (0 <= id < AIO_PARAM_COUNT), or by name (NULL
+ * for a name that is not a parameter). */
+const AioParamInfo *aio_param_info(AioParamId id);
+const AioParamInfo *aio_param_find(const char *name);
+
+int64_t aio_params_get(const AioParams *p, AioParamId id);
+/* Store @value and mark the member given. */
+void aio_params_set(AioParams *p, AioParamId id, int64_t value);
+/* Every member given, each with its default_value. */
+void aio_params_init_default(AioParams *p);
+/* The given members of @changes override those of @base (whose mask grows
+ * accordingly). */
+void aio_params_merge(AioParams *base, const AioParams *changes);
+/* The value in effect for the value set: zero_means for 0, else itself. */
+int64_t aio_params_effective(const AioParams *p, AioParamId id);
+
+/*
+ * Check the given members of @p against the table (QEMU 7.2's rules and
+ * error texts): a negative value is "<name> value must be in range [0,
+ * 9223372036854775807]"; a pool size outside its bounds, or min > max when
+ * both are given, is "bad thread-pool-min/thread-pool-max values".  false
+ * + @error (AIO_ERROR_INVALID) on the first problem in table order.
+ */
+bool aio_params_check(const AioParams *p, GError **error);
+
+/*
+ * Apply the given members of @changes, all or nothing: the current values
+ * merged with @changes are checked whole (aio_params_check), and only if
+ * the whole set passes is any of it stored.  A thread-pool-min above 0
+ * creates the pool with that many workers at once.  Home thread, or before
+ * the loop runs.
+ */
+bool aio_context_set_params(AioContext *ctx, const AioParams *changes,
+                            GError **error);
+/* The values set (mask: all).  Home thread, or before the loop runs. */
+void aio_context_get_params(AioContext *ctx, AioParams *out);
+
+/* Shorthands of aio_context_set_params / get_params for one group. */
 bool aio_context_set_poll_params(AioContext *ctx, int64_t max_ns,
                                  int64_t grow, int64_t shrink, GError **error);
 void aio_context_get_poll_params(AioContext *ctx, int64_t *max_ns,
                                  int64_t *grow, int64_t *shrink);
-/* Disk-engine batch bound; 0 means the engine default (32). Negative
- * refused. */
 bool aio_context_set_aio_params(AioContext *ctx, int64_t max_batch,
                                 GError **error);
 int64_t aio_context_get_aio_max_batch(AioContext *ctx);
-/* Thread-pool size: 0 <= min <= max, max >= 1; else refused, nothing
- * changed.  Applies at once to a running pool. */
 bool aio_context_set_thread_pool_params(AioContext *ctx, int64_t min,
                                         int64_t max, GError **error);
 void aio_context_get_thread_pool_params(AioContext *ctx, int64_t *min,
@@ -290,7 +370,7 @@ typedef struct AioStats {
     /* fd monitoring */
     uint64_t fd_handlers;       /* registered handlers */
     const char *backend;        /* static string */
-    /* disk engines, appended (issue 4) */
+    /* disk engines, appended after the fields above (ABI order) */
     uint64_t io_max_batch;      /* largest single submission so far */
 } AioStats;
 

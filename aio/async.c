@@ -1,6 +1,6 @@
 /*
- * AioContext lifetime, bottom halves, aio_notify, the GSource glue,
- * parameters and statistics.  The loop itself (aio_poll, fd handlers,
+ * AioContext lifetime, bottom halves, aio_notify, the GSource glue and
+ * statistics.  Parameters are in params.c.  The loop itself (aio_poll, fd handlers,
  * adaptive polling) is in aio-posix.c.
  *
  * Bottom halves follow QEMU's util/async.c design: a BH is queued at most
@@ -474,8 +474,7 @@ AioContext *aio_context_new_full(AioFdmonKind fdmon, GError **error)
         ctx->tlg[i].ctx = ctx;
         ctx->tlg[i].clock = i;
     }
-    ctx->thread_pool_min = 0;
-    ctx->thread_pool_max = 64;
+    aio_context_init_params(ctx);
 
     ret = event_notifier_init(&ctx->notifier, false);
     if (ret < 0) {
@@ -526,114 +525,6 @@ void aio_set_current_context(AioContext *ctx)
     current_context = ctx;
     if (ctx && pthread_getcpuclockid(pthread_self(), &ctx->home_cpu_clock) == 0) {
         atomic_store(&ctx->home_cpu_clock_valid, true);
-    }
-}
-
-/* ---------------------------------------------------------------------- */
-/* Parameters                                                              */
-
-bool aio_context_set_poll_params(AioContext *ctx, int64_t max_ns,
-                                 int64_t grow, int64_t shrink, GError **error)
-{
-    const char *bad = max_ns < 0 ? "poll-max-ns" :
-                      grow < 0 ? "poll-grow" :
-                      shrink < 0 ? "poll-shrink" : NULL;
-    AioHandler *node;
-
-    if (bad) {
-        g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
-                    "%s must be a non-negative integer", bad);
-        return false;
-    }
-    ctx->poll_max_ns = max_ns;
-    ctx->poll_grow = grow;
-    ctx->poll_shrink = shrink;
-    /* Polling times above the new bound would poll too long. */
-    LIST_FOREACH(node, &ctx->aio_handlers, node) {
-        if (node->poll.ns > max_ns) {
-            node->poll.ns = max_ns;
-        }
-    }
-    if (max_ns == 0) {
-        while ((node = LIST_FIRST(&ctx->poll_aio_handlers))) {
-            LIST_REMOVE(node, node_poll);
-            node->on_poll_list = false;
-        }
-        AIO_STAT_SET(ctx, poll_ns_current, 0);
-    }
-    aio_notify(ctx);
-    return true;
-}
-
-void aio_context_get_poll_params(AioContext *ctx, int64_t *max_ns,
-                                 int64_t *grow, int64_t *shrink)
-{
-    if (max_ns) {
-        *max_ns = ctx->poll_max_ns;
-    }
-    if (grow) {
-        *grow = ctx->poll_grow;
-    }
-    if (shrink) {
-        *shrink = ctx->poll_shrink;
-    }
-}
-
-bool aio_context_set_aio_params(AioContext *ctx, int64_t max_batch,
-                                GError **error)
-{
-    if (max_batch < 0) {
-        g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
-                    "aio-max-batch must be a non-negative integer");
-        return false;
-    }
-    ctx->aio_max_batch = max_batch;
-    return true;
-}
-
-int64_t aio_context_get_aio_max_batch(AioContext *ctx)
-{
-    return ctx->aio_max_batch;
-}
-
-/* More workers than this would hurt the machine, not help it. */
-#define AIO_THREAD_POOL_MAX_LIMIT 4096
-
-bool aio_context_set_thread_pool_params(AioContext *ctx, int64_t min,
-                                        int64_t max, GError **error)
-{
-    if (min < 0 || min > AIO_THREAD_POOL_MAX_LIMIT) {
-        g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
-                    "thread-pool-min must be between 0 and %d",
-                    AIO_THREAD_POOL_MAX_LIMIT);
-        return false;
-    }
-    if (max < 1 || max > AIO_THREAD_POOL_MAX_LIMIT) {
-        g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
-                    "thread-pool-max must be between 1 and %d",
-                    AIO_THREAD_POOL_MAX_LIMIT);
-        return false;
-    }
-    if (min > max) {
-        g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
-                    "thread-pool-min (%" G_GINT64_FORMAT ") must not exceed "
-                    "thread-pool-max (%" G_GINT64_FORMAT ")", min, max);
-        return false;
-    }
-    ctx->thread_pool_min = min;
-    ctx->thread_pool_max = max;
-    aio_context_apply_thread_pool_params(ctx);
-    return true;
-}
-
-void aio_context_get_thread_pool_params(AioContext *ctx, int64_t *min,
-                                        int64_t *max)
-{
-    if (min) {
-        *min = ctx->thread_pool_min;
-    }
-    if (max) {
-        *max = ctx->thread_pool_max;
     }
 }
 

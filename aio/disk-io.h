@@ -1,6 +1,6 @@
 /*
- * Disk I/O engines of an AioContext: linux-aio (libaio, block/linux-aio.c in
- * seed 002) and io_uring.  Both share one completion-callback API.
+ * Disk I/O engines of an AioContext: linux-aio (libaio, after QEMU's
+ * block/linux-aio.c) and io_uring.  Both share one completion-callback API.
  *
  * Common contract of every engine call below:
  *  - Home thread only.
@@ -109,19 +109,6 @@ typedef struct AioDiskEngine {
 
 extern const AioDiskEngine aio_disk_engine_linux_aio;
 extern const AioDiskEngine aio_disk_engine_io_uring;
-
-/* ---------------------------------------------------------------------- */
-/* Service hooks (aio/services.c); finalization and stats. */
-
-typedef struct AioDiskStats {
-    uint64_t submitted, submit_calls, in_flight, completed, errors, requeues;
-    uint64_t max_batch;
-} AioDiskStats;
-
-void laio_cleanup(LinuxAioState *s);
-void laio_get_stats(LinuxAioState *s, AioDiskStats *out);
-void luring_cleanup(LuringState *s);
-void luring_get_stats(LuringState *s, AioDiskStats *out);
 
 G_END_DECLS
 

@@ -26,79 +26,41 @@
 #define MAX_IN_FLIGHT AIO_DISK_MAX_IN_FLIGHT
 #define OWN_SQ_ENTRIES 256
 #define OWN_CQ_ENTRIES (2 * MAX_IN_FLIGHT)  /* never overflows */
-#define FREE_LIST_MAX 256
 
 typedef struct LuringRequest {
+    AioDiskRequest common;      /* first: the queue's view */
     LuringState *s;
     CqeHandler cqe;             /* fdmon path */
-    AioDiskOp op;
     int fd;
-    const struct iovec *iov;
-    int iovcnt;
     uint64_t offset;
-    size_t nbytes;
-    AioIOCompletionFunc *cb;
-    void *opaque;
-    STAILQ_ENTRY(LuringRequest) next;
 } LuringRequest;
 
+#define LURING_REQUEST(r) container_of((r), LuringRequest, common)
+
 struct LuringState {
-    AioContext *ctx;
+    AioDiskQueue q;             /* ctx, pending, in_flight, plug, stats */
     bool use_fdmon;
     struct io_uring ring;       /* own path only */
     AioBH *resume_bh;           /* continue submitting in a later iteration */
-
-    STAILQ_HEAD(, LuringRequest) pending;
-    unsigned in_queue;
-    unsigned in_flight;
-    uint64_t queue_dev_max_batch;
-    int plugged;
-    bool shutting_down;
-
     /* own path: sqes prepared but not accepted by io_uring_submit. */
     unsigned unsubmitted;
-
-    LuringRequest *free_list;
-    unsigned free_count;
-    AioDiskCounters stats;
 };
 
-#define STAT_ADD(s, f, n) DISK_STAT_ADD(&(s)->stats, f, n)
-#define STAT_SET(s, f, v) DISK_STAT_SET(&(s)->stats, f, v)
+#define STAT_ADD(s, f, n) DISK_STAT_ADD(&(s)->q.stats, f, n)
 
 static void ioq_submit(LuringState *s);
-
-static void note_batch(LuringState *s, unsigned n)
-{
-    aio_disk_note_batch(&s->stats, n);
-}
-
-static void complete_request(LuringState *s, LuringRequest *req, int res)
-{
-    int ret = aio_disk_complete_result(&s->stats, req->op, req->iov,
-                                       req->iovcnt, req->nbytes, res);
-    AioIOCompletionFunc *cb = req->cb;
-    void *opaque = req->opaque;
-    if (s->free_count < FREE_LIST_MAX) {
-        STAILQ_NEXT(req, next) = s->free_list;
-        s->free_list = req;
-        s->free_count++;
-    } else {
-        g_free(req);
-    }
-    cb(opaque, ret);
-}
 
 static void prep_request(struct io_uring_sqe *sqe, void *opaque)
 {
     LuringRequest *req = opaque;
+    const AioDiskRequest *c = &req->common;
 
-    switch (req->op) {
+    switch (c->op) {
     case AIO_DISK_READ:
-        io_uring_prep_readv(sqe, req->fd, req->iov, req->iovcnt, req->offset);
+        io_uring_prep_readv(sqe, req->fd, c->iov, c->iovcnt, req->offset);
         break;
     case AIO_DISK_WRITE:
-        io_uring_prep_writev(sqe, req->fd, req->iov, req->iovcnt, req->offset);
+        io_uring_prep_writev(sqe, req->fd, c->iov, c->iovcnt, req->offset);
         break;
     case AIO_DISK_FSYNC:
         io_uring_prep_fsync(sqe, req->fd, 0);
@@ -106,36 +68,15 @@ static void prep_request(struct io_uring_sqe *sqe, void *opaque)
     }
 }
 
-/* One request left the kernel: account and run its callback. */
-static void request_finished(LuringState *s, LuringRequest *req, int res)
-{
-    s->in_flight--;
-    STAT_SET(s, in_flight, s->in_flight);
-    complete_request(s, req, res);
-}
-
 static void fdmon_cqe_cb(CqeHandler *handler)
 {
     LuringRequest *req = container_of(handler, LuringRequest, cqe);
     LuringState *s = req->s;
 
-    request_finished(s, req, handler->cqe_res);
-    if (!s->plugged && !STAILQ_EMPTY(&s->pending)) {
+    aio_disk_request_finished(&s->q, &req->common, handler->cqe_res);
+    if (!s->q.plugged && !STAILQ_EMPTY(&s->q.pending)) {
         ioq_submit(s);
     }
-}
-
-static unsigned luring_max_batch(LuringState *s)
-{
-    uint64_t max = s->ctx->aio_max_batch > 0 ? (uint64_t)s->ctx->aio_max_batch
-                                             : AIO_DISK_DEFAULT_MAX_BATCH;
-    if (s->queue_dev_max_batch && s->queue_dev_max_batch < max) {
-        max = s->queue_dev_max_batch;
-    }
-    if (max > MAX_IN_FLIGHT - s->in_flight) {
-        max = MAX_IN_FLIGHT - s->in_flight;
-    }
-    return (unsigned)max;
 }
 
 /* fdmon ring: add the queue in batches of at most max_batch sqes, each
@@ -144,31 +85,28 @@ static unsigned luring_max_batch(LuringState *s)
  * dispatch reached the kernel together after the last callback, in one
  * io_uring_enter (one block plug, one device kick): the device sat idle
  * from its last completion until then, and at QD 32 the queue ran in
- * lock-step rounds of 32 (~80% of fio's IOPS, issue 4). */
+ * lock-step rounds of 32 (~80% of fio's IOPS). */
 static void fdmon_submit(LuringState *s)
 {
-    while (!STAILQ_EMPTY(&s->pending) && s->in_flight < MAX_IN_FLIGHT) {
-        unsigned limit = luring_max_batch(s);
+    while (!STAILQ_EMPTY(&s->q.pending) && s->q.in_flight < MAX_IN_FLIGHT) {
+        unsigned limit = aio_disk_queue_batch_limit(&s->q);
         unsigned n = 0;
+        AioDiskRequest *c;
 
-        while (n < limit && !STAILQ_EMPTY(&s->pending)) {
-            LuringRequest *req = STAILQ_FIRST(&s->pending);
-            STAILQ_REMOVE_HEAD(&s->pending, next);
-            s->in_queue--;
-            aio_add_sqe(s->ctx, prep_request, req, &req->cqe);
+        while (n < limit && (c = aio_disk_queue_pop(&s->q))) {
+            LuringRequest *req = LURING_REQUEST(c);
+            aio_add_sqe(s->q.ctx, prep_request, req, &req->cqe);
             n++;
         }
-        s->in_flight += n;
+        aio_disk_queue_started(&s->q, n);
         STAT_ADD(s, submit_calls, 1);
-        STAT_ADD(s, submitted, n);
-        note_batch(s, n);
-        STAT_SET(s, in_flight, s->in_flight);
-        if (aio_submit_sqes(s->ctx) < 0) {
+        aio_disk_queue_note_batch(&s->q, n);
+        if (aio_submit_sqes(s->q.ctx) < 0) {
             /* The kernel did not take them all now; the loop's wait
              * submits the rest.  Add no more on top (the next batch
              * would exceed the bound): continue from a BH. */
             STAT_ADD(s, requeues, 1);
-            if (!STAILQ_EMPTY(&s->pending)) {
+            if (!STAILQ_EMPTY(&s->q.pending)) {
                 aio_bh_schedule(s->resume_bh);
             }
             return;
@@ -195,8 +133,7 @@ static bool own_flush(LuringState *s)
             aio_bh_schedule(s->resume_bh);
             return false;
         }
-        STAT_ADD(s, submitted, ret);
-        note_batch(s, ret);
+        aio_disk_queue_note_batch(&s->q, ret);
         s->unsubmitted -= (unsigned)ret < s->unsubmitted ? (unsigned)ret
                                                           : s->unsubmitted;
         if (ret == 0) {
@@ -212,24 +149,21 @@ static void own_submit(LuringState *s)
     if (!own_flush(s)) {
         return;
     }
-    while (!STAILQ_EMPTY(&s->pending) && s->in_flight < MAX_IN_FLIGHT) {
-        unsigned limit = luring_max_batch(s);
+    while (!STAILQ_EMPTY(&s->q.pending) && s->q.in_flight < MAX_IN_FLIGHT) {
+        unsigned limit = aio_disk_queue_batch_limit(&s->q);
         unsigned n = 0;
-        while (n < limit && !STAILQ_EMPTY(&s->pending)) {
+        while (n < limit && !STAILQ_EMPTY(&s->q.pending)) {
             struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
             if (!sqe) {
                 break;
             }
-            LuringRequest *req = STAILQ_FIRST(&s->pending);
-            STAILQ_REMOVE_HEAD(&s->pending, next);
-            s->in_queue--;
+            LuringRequest *req = LURING_REQUEST(aio_disk_queue_pop(&s->q));
             prep_request(sqe, req);
             io_uring_sqe_set_data(sqe, req);
             n++;
         }
-        s->in_flight += n;
+        aio_disk_queue_started(&s->q, n);
         s->unsubmitted += n;
-        STAT_SET(s, in_flight, s->in_flight);
         if (!own_flush(s)) {
             return;
         }
@@ -243,9 +177,7 @@ static void ioq_submit(LuringState *s)
     } else {
         own_submit(s);
     }
-    if (STAILQ_EMPTY(&s->pending)) {
-        s->queue_dev_max_batch = 0;
-    }
+    aio_disk_queue_submit_end(&s->q);
 }
 
 static void resume_bh(void *opaque)
@@ -253,7 +185,7 @@ static void resume_bh(void *opaque)
     LuringState *s = opaque;
     /* Scheduled when the kernel took fewer sqes than offered: by now the
      * loop has waited (and submitted the rest) or a completion came. */
-    if (!s->plugged) {
+    if (!s->q.plugged) {
         ioq_submit(s);
     }
 }
@@ -270,9 +202,9 @@ static void own_process_cqes(LuringState *s)
         /* Release the slot before the callback: a nested aio_poll() must
          * not see this cqe again. */
         io_uring_cqe_seen(&s->ring, cqe);
-        request_finished(s, req, res);
+        aio_disk_request_finished(&s->q, &req->common, res);
     }
-    if (!s->plugged && (s->unsubmitted || !STAILQ_EMPTY(&s->pending))) {
+    if (!s->q.plugged && (s->unsubmitted || !STAILQ_EMPTY(&s->q.pending))) {
         ioq_submit(s);
     }
 }
@@ -293,37 +225,19 @@ int luring_submit(LuringState *s, AioDiskOp op, int fd,
                   uint64_t dev_max_batch, AioIOCompletionFunc *cb,
                   void *opaque)
 {
-    if (!cb || (op != AIO_DISK_READ && op != AIO_DISK_WRITE &&
-                op != AIO_DISK_FSYNC) ||
-        (op != AIO_DISK_FSYNC && (!iov || iovcnt <= 0 || iovcnt > IOV_MAX))) {
-        return -EINVAL;
+    int ret = aio_disk_queue_check(&s->q, op, iov, iovcnt, cb);
+
+    if (ret < 0) {
+        return ret;
     }
-    if (s->shutting_down) {
-        return -ESHUTDOWN;
-    }
-    LuringRequest *req = s->free_list;
-    if (req) {
-        s->free_list = STAILQ_NEXT(req, next);
-        s->free_count--;
-    } else {
-        req = g_new(LuringRequest, 1);
-    }
-    size_t nbytes = 0;
-    for (int i = 0; op != AIO_DISK_FSYNC && i < iovcnt; i++) {
-        nbytes += iov[i].iov_len;
-    }
-    *req = (LuringRequest){
-        .s = s, .op = op, .fd = fd, .iov = iov, .iovcnt = iovcnt,
-        .offset = offset, .nbytes = nbytes, .cb = cb, .opaque = opaque,
-    };
+    LuringRequest *req = LURING_REQUEST(aio_disk_request_new(&s->q, op, iov,
+                                                             iovcnt, cb,
+                                                             opaque));
+    req->s = s;
+    req->fd = fd;
+    req->offset = offset;
     req->cqe.cb = fdmon_cqe_cb;
-    STAILQ_INSERT_TAIL(&s->pending, req, next);
-    s->in_queue++;
-    if (dev_max_batch && (!s->queue_dev_max_batch ||
-                          dev_max_batch < s->queue_dev_max_batch)) {
-        s->queue_dev_max_batch = dev_max_batch;
-    }
-    if (!s->plugged || s->in_queue >= luring_max_batch(s)) {
+    if (aio_disk_queue_push(&s->q, &req->common, dev_max_batch)) {
         ioq_submit(s);
     }
     return 0;
@@ -331,13 +245,12 @@ int luring_submit(LuringState *s, AioDiskOp op, int fd,
 
 void luring_io_plug(LuringState *s)
 {
-    s->plugged++;
+    aio_disk_queue_plug(&s->q);
 }
 
 void luring_io_unplug(LuringState *s)
 {
-    g_return_if_fail(s->plugged > 0);
-    if (--s->plugged == 0 && !STAILQ_EMPTY(&s->pending)) {
+    if (aio_disk_queue_unplug(&s->q)) {
         ioq_submit(s);
     }
 }
@@ -358,7 +271,7 @@ LuringState *aio_setup_io_uring_engine(AioContext *ctx, GError **error)
         return ctx->luring;
     }
     LuringState *s = g_new0(LuringState, 1);
-    s->ctx = ctx;
+    aio_disk_queue_init(&s->q, ctx, sizeof(LuringRequest));
     s->use_fdmon = aio_has_io_uring(ctx);
     if (!s->use_fdmon) {
         struct io_uring_params params = {
@@ -378,70 +291,66 @@ LuringState *aio_setup_io_uring_engine(AioContext *ctx, GError **error)
         aio_set_fd_handler(ctx, s->ring.ring_fd, own_ring_readable, NULL,
                            own_ring_poll, own_ring_readable, s);
     }
-    STAILQ_INIT(&s->pending);
     s->resume_bh = aio_bh_new_full(ctx, resume_bh, s, "io_uring-engine-resume");
     __atomic_store_n(&ctx->luring, s, __ATOMIC_RELEASE);
     return s;
 }
 
+/* Own ring at finalization: submit what is prepared and reap every
+ * request still in the kernel (their buffers are in use). */
+static void own_wait_in_flight(LuringState *s)
+{
+    while (s->q.in_flight > 0) {
+        struct io_uring_cqe *cqe;
+        if (s->unsubmitted) {
+            int ret = io_uring_submit(&s->ring);
+            if (ret > 0) {
+                s->unsubmitted -= (unsigned)ret < s->unsubmitted
+                                  ? (unsigned)ret : s->unsubmitted;
+            }
+        }
+        int rc = io_uring_wait_cqe(&s->ring, &cqe);
+        if (rc == -EINTR) {
+            continue;
+        }
+        if (rc < 0) {
+            g_critical("io_uring engine: waiting for %u requests failed: "
+                       "%s", s->q.in_flight, g_strerror(-rc));
+            break;
+        }
+        LuringRequest *req = io_uring_cqe_get_data(cqe);
+        int res = cqe->res;
+        io_uring_cqe_seen(&s->ring, cqe);
+        aio_disk_request_finished(&s->q, &req->common, res);
+    }
+}
+
 void luring_cleanup(LuringState *s)
 {
-    s->shutting_down = true;
-    while (!STAILQ_EMPTY(&s->pending)) {
-        LuringRequest *req = STAILQ_FIRST(&s->pending);
-        STAILQ_REMOVE_HEAD(&s->pending, next);
-        s->in_queue--;
-        complete_request(s, req, -ECANCELED);
-    }
-    /* In the kernel: the buffers are in use, so wait for every request. */
+    AioContext *ctx = s->q.ctx;
+
+    aio_disk_queue_cancel_pending(&s->q);
     if (s->use_fdmon) {
         /* The context is intact during finalization: let its loop reap our
          * cqes (the fdmon ring is destroyed after the services). */
-        while (s->in_flight > 0) {
-            aio_poll(s->ctx, true);
+        while (s->q.in_flight > 0) {
+            aio_poll(ctx, true);
         }
     } else {
-        while (s->in_flight > 0) {
-            struct io_uring_cqe *cqe;
-            if (s->unsubmitted) {
-                int ret = io_uring_submit(&s->ring);
-                if (ret > 0) {
-                    s->unsubmitted -= (unsigned)ret < s->unsubmitted
-                                      ? (unsigned)ret : s->unsubmitted;
-                }
-            }
-            int rc = io_uring_wait_cqe(&s->ring, &cqe);
-            if (rc == -EINTR) {
-                continue;
-            }
-            if (rc < 0) {
-                g_critical("io_uring engine: waiting for %u requests failed: "
-                           "%s", s->in_flight, g_strerror(-rc));
-                break;
-            }
-            LuringRequest *req = io_uring_cqe_get_data(cqe);
-            int res = cqe->res;
-            io_uring_cqe_seen(&s->ring, cqe);
-            request_finished(s, req, res);
-        }
-        aio_set_fd_handler(s->ctx, s->ring.ring_fd, NULL, NULL, NULL, NULL,
+        own_wait_in_flight(s);
+        aio_set_fd_handler(ctx, s->ring.ring_fd, NULL, NULL, NULL, NULL,
                            NULL);
         io_uring_queue_exit(&s->ring);
     }
-    STAT_SET(s, in_flight, s->in_flight);
     aio_bh_delete(s->resume_bh);
-    while (s->free_list) {
-        LuringRequest *req = s->free_list;
-        s->free_list = STAILQ_NEXT(req, next);
-        g_free(req);
-    }
-    s->ctx->luring = NULL;
+    aio_disk_queue_destroy(&s->q);
+    ctx->luring = NULL;
     g_free(s);
 }
 
 void luring_get_stats(LuringState *s, AioDiskStats *out)
 {
-    aio_disk_counters_read(&s->stats, out);
+    aio_disk_counters_read(&s->q.stats, out);
 }
 
 static void *luring_setup_generic(AioContext *ctx, GError **error)

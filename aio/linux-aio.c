@@ -1,9 +1,10 @@
 /*
  * linux-aio disk engine: libaio requests of one AioContext (behaviour of
- * QEMU's block/linux-aio.c, seed 002).  Contract in disk-io.h.
+ * QEMU's block/linux-aio.c).  Contract in disk-io.h.
  *
- * - Requests wait on a pending queue and go to io_submit() in batches of at
- *   most laio_max_batch(); at most AIO_DISK_MAX_IN_FLIGHT are in the kernel.
+ * - Requests wait on the shared queue (disk-common.h) and go to io_submit()
+ *   in batches of at most aio_disk_queue_batch_limit(); at most
+ *   AIO_DISK_MAX_IN_FLIGHT are in the kernel.
  * - io_submit() -EAGAIN leaves them queued ("blocked") until a completion
  *   frees room; any other error fails only the first request of the batch.
  * - Completions signal an eventfd registered with aio_set_event_notifier;
@@ -31,21 +32,14 @@
 #include <unistd.h>
 
 #define MAX_EVENTS AIO_DISK_MAX_IN_FLIGHT
-#define FREE_LIST_MAX 256
 #define AIO_RING_MAGIC 0xa10a10a1
 
 typedef struct LaioRequest {
-    LinuxAioState *s;
+    AioDiskRequest common;      /* first: the queue's view */
     struct iocb iocb;
-    const struct iovec *iov;
-    int iovcnt;
-    size_t nbytes;
-    bool is_read;
-    uint64_t dev_max_batch;
-    AioIOCompletionFunc *cb;
-    void *opaque;
-    STAILQ_ENTRY(LaioRequest) next;
 } LaioRequest;
+
+#define LAIO_REQUEST(r) container_of((r), LaioRequest, common)
 
 /* Kernel ABI of the completion ring (linux/fs/aio.c struct aio_ring); there
  * is no uapi header for it, but it has not changed since 2.6. */
@@ -62,52 +56,28 @@ struct aio_ring {
 };
 
 struct LinuxAioState {
-    AioContext *ctx;
+    AioDiskQueue q;             /* ctx, pending, in_flight, plug, stats */
     io_context_t io_ctx;
     bool ring_readable;         /* the mapped ring has the expected magic */
     EventNotifier e;
     AioBH *completion_bh;
-
-    STAILQ_HEAD(, LaioRequest) pending;   /* not yet in the kernel */
-    STAILQ_HEAD(, LaioRequest) failed;    /* to complete from the BH */
-    unsigned in_queue;
-    unsigned in_flight;
-    uint64_t queue_dev_max_batch;         /* min non-zero over pending */
-    int plugged;
-    bool blocked;                         /* io_submit said EAGAIN */
-    bool shutting_down;
-
-    LaioRequest *free_list;
-    unsigned free_count;
-    AioDiskCounters stats;
+    AioDiskRequestList failed;  /* to complete from the BH */
+    bool blocked;               /* io_submit said EAGAIN */
 };
 
-#define STAT_ADD(s, f, n) DISK_STAT_ADD(&(s)->stats, f, n)
-#define STAT_SET(s, f, v) DISK_STAT_SET(&(s)->stats, f, v)
+#define STAT_ADD(s, f, n) DISK_STAT_ADD(&(s)->q.stats, f, n)
 
 static void ioq_submit(LinuxAioState *s);
 
-static void release_request(LinuxAioState *s, LaioRequest *req)
+/* Complete the submit failures (their -errno is in iocb.data). */
+static void complete_failed(LinuxAioState *s)
 {
-    if (s->free_count < FREE_LIST_MAX) {
-        STAILQ_NEXT(req, next) = s->free_list;
-        s->free_list = req;
-        s->free_count++;
-    } else {
-        g_free(req);
+    while (!STAILQ_EMPTY(&s->failed)) {
+        AioDiskRequest *req = STAILQ_FIRST(&s->failed);
+        STAILQ_REMOVE_HEAD(&s->failed, next);
+        aio_disk_request_complete(&s->q, req,
+                                  (ssize_t)(intptr_t)LAIO_REQUEST(req)->iocb.data);
     }
-}
-
-/* @res: the kernel's result (bytes or -errno).  Runs the callback. */
-static void complete_request(LinuxAioState *s, LaioRequest *req, ssize_t res)
-{
-    int ret = aio_disk_complete_result(&s->stats,
-                                       req->is_read ? AIO_DISK_READ : AIO_DISK_WRITE,
-                                       req->iov, req->iovcnt, req->nbytes, res);
-    AioIOCompletionFunc *cb = req->cb;
-    void *opaque = req->opaque;
-    release_request(s, req);
-    cb(opaque, ret);
 }
 
 static inline ssize_t io_event_result(const struct io_event *ev)
@@ -137,7 +107,7 @@ static bool ring_take(LinuxAioState *s, struct io_event *out)
 static bool ring_peek(LinuxAioState *s)
 {
     if (!s->ring_readable) {
-        return s->in_flight > 0;    /* cannot tell: let the caller look */
+        return s->q.in_flight > 0;    /* cannot tell: let the caller look */
     }
     struct aio_ring *ring = (struct aio_ring *)s->io_ctx;
     return __atomic_load_n(&ring->head, __ATOMIC_RELAXED) !=
@@ -153,24 +123,18 @@ static void process_completions(LinuxAioState *s)
     struct io_event ev;
     bool any = false;
 
-    while (!STAILQ_EMPTY(&s->failed)) {
-        LaioRequest *req = STAILQ_FIRST(&s->failed);
-        STAILQ_REMOVE_HEAD(&s->failed, next);
-        complete_request(s, req, (ssize_t)(intptr_t)req->iocb.data);
-    }
+    complete_failed(s);
     while (ring_take(s, &ev)) {
         LaioRequest *req = container_of(ev.obj, LaioRequest, iocb);
-        s->in_flight--;
-        STAT_SET(s, in_flight, s->in_flight);
         any = true;
-        complete_request(s, req, io_event_result(&ev));
+        aio_disk_request_finished(&s->q, &req->common, io_event_result(&ev));
     }
     if (any) {
         s->blocked = false;
     }
-    if (!s->plugged && !s->blocked && !STAILQ_EMPTY(&s->pending)) {
+    if (!s->q.plugged && !s->blocked && !STAILQ_EMPTY(&s->q.pending)) {
         ioq_submit(s);
-    } else if (s->blocked && s->in_flight == 0 && !s->shutting_down) {
+    } else if (s->blocked && s->q.in_flight == 0 && !s->q.shutting_down) {
         /* EAGAIN with nothing in flight: no completion will wake us. */
         s->blocked = false;
         aio_bh_schedule(s->completion_bh);
@@ -201,30 +165,28 @@ static void completion_poll_ready(EventNotifier *e)
     process_completions(container_of(e, LinuxAioState, e));
 }
 
-static unsigned laio_max_batch(LinuxAioState *s)
+/* io_submit() -errno other than EAGAIN: the first request is the
+ * culprit; it completes with that error from the BH. */
+static void fail_first(LinuxAioState *s, int ret)
 {
-    uint64_t max = s->ctx->aio_max_batch > 0 ? (uint64_t)s->ctx->aio_max_batch
-                                             : AIO_DISK_DEFAULT_MAX_BATCH;
-    if (s->queue_dev_max_batch && s->queue_dev_max_batch < max) {
-        max = s->queue_dev_max_batch;
-    }
-    if (max > MAX_EVENTS - s->in_flight) {
-        max = MAX_EVENTS - s->in_flight;
-    }
-    return (unsigned)max;
+    AioDiskRequest *req = aio_disk_queue_pop(&s->q);
+
+    LAIO_REQUEST(req)->iocb.data = (void *)(intptr_t)ret;
+    STAILQ_INSERT_TAIL(&s->failed, req, next);
+    aio_bh_schedule(s->completion_bh);
 }
 
 static void ioq_submit(LinuxAioState *s)
 {
     struct iocb *iocbs[MAX_EVENTS];
 
-    while (!STAILQ_EMPTY(&s->pending) && s->in_flight < MAX_EVENTS) {
-        unsigned limit = laio_max_batch(s);
+    while (!STAILQ_EMPTY(&s->q.pending) && s->q.in_flight < MAX_EVENTS) {
+        unsigned limit = aio_disk_queue_batch_limit(&s->q);
         unsigned len = 0;
-        LaioRequest *req;
+        AioDiskRequest *req;
 
-        STAILQ_FOREACH(req, &s->pending, next) {
-            iocbs[len++] = &req->iocb;
+        STAILQ_FOREACH(req, &s->q.pending, next) {
+            iocbs[len++] = &LAIO_REQUEST(req)->iocb;
             if (len == limit) {
                 break;
             }
@@ -237,33 +199,22 @@ static void ioq_submit(LinuxAioState *s)
             break;
         }
         if (ret < 0) {
-            /* The first request is the culprit: fail it, retry the rest. */
-            req = STAILQ_FIRST(&s->pending);
-            STAILQ_REMOVE_HEAD(&s->pending, next);
-            s->in_queue--;
-            req->iocb.data = (void *)(intptr_t)ret;
-            STAILQ_INSERT_TAIL(&s->failed, req, next);
-            aio_bh_schedule(s->completion_bh);
+            fail_first(s, ret);
             continue;
         }
         for (int i = 0; i < ret; i++) {
-            STAILQ_REMOVE_HEAD(&s->pending, next);
+            aio_disk_queue_pop(&s->q);
         }
-        s->in_queue -= ret;
-        s->in_flight += ret;
-        STAT_ADD(s, submitted, ret);
-        STAT_SET(s, in_flight, s->in_flight);
-        aio_disk_note_batch(&s->stats, (uint64_t)ret);
+        aio_disk_queue_started(&s->q, ret);
+        aio_disk_queue_note_batch(&s->q, ret);
         if ((unsigned)ret < len) {
             /* The kernel took fewer: the rest waits for completions. */
             s->blocked = true;
             break;
         }
     }
-    if (STAILQ_EMPTY(&s->pending)) {
-        s->queue_dev_max_batch = 0;
-    }
-    if (s->blocked && s->in_flight == 0) {
+    aio_disk_queue_submit_end(&s->q);
+    if (s->blocked && s->q.in_flight == 0) {
         s->blocked = false;
         aio_bh_schedule(s->completion_bh);
     }
@@ -291,61 +242,42 @@ static void fsync_done(void *opaque, int ret)
     cb(cb_opaque, ret);
 }
 
+static int submit_fsync(LinuxAioState *s, int fd, AioIOCompletionFunc *cb,
+                        void *opaque)
+{
+    LaioFsync *f = g_new(LaioFsync, 1);
+
+    *f = (LaioFsync){ fd, cb, opaque };
+    if (!thread_pool_submit(aio_get_thread_pool(s->q.ctx), fsync_job, f,
+                            fsync_done, f)) {
+        g_free(f);
+        return -ESHUTDOWN;
+    }
+    return 0;
+}
+
 int laio_submit(LinuxAioState *s, AioDiskOp op, int fd,
                 const struct iovec *iov, int iovcnt, uint64_t offset,
                 uint64_t dev_max_batch, AioIOCompletionFunc *cb, void *opaque)
 {
-    if (!cb || (op != AIO_DISK_FSYNC &&
-                (!iov || iovcnt <= 0 || iovcnt > IOV_MAX))) {
-        return -EINVAL;
-    }
-    if (s->shutting_down) {
-        return -ESHUTDOWN;
+    int ret = aio_disk_queue_check(&s->q, op, iov, iovcnt, cb);
+
+    if (ret < 0) {
+        return ret;
     }
     if (op == AIO_DISK_FSYNC) {
-        LaioFsync *f = g_new(LaioFsync, 1);
-        *f = (LaioFsync){ fd, cb, opaque };
-        if (!thread_pool_submit(aio_get_thread_pool(s->ctx), fsync_job, f,
-                                fsync_done, f)) {
-            g_free(f);
-            return -ESHUTDOWN;
-        }
-        return 0;
+        return submit_fsync(s, fd, cb, opaque);
     }
-    if (op != AIO_DISK_READ && op != AIO_DISK_WRITE) {
-        return -EINVAL;
-    }
-
-    LaioRequest *req = s->free_list;
-    if (req) {
-        s->free_list = STAILQ_NEXT(req, next);
-        s->free_count--;
-    } else {
-        req = g_new(LaioRequest, 1);
-    }
-    size_t nbytes = 0;
-    for (int i = 0; i < iovcnt; i++) {
-        nbytes += iov[i].iov_len;
-    }
-    *req = (LaioRequest){
-        .s = s, .iov = iov, .iovcnt = iovcnt, .nbytes = nbytes,
-        .is_read = op == AIO_DISK_READ, .dev_max_batch = dev_max_batch,
-        .cb = cb, .opaque = opaque,
-    };
-    if (req->is_read) {
+    LaioRequest *req = LAIO_REQUEST(aio_disk_request_new(&s->q, op, iov,
+                                                         iovcnt, cb, opaque));
+    if (op == AIO_DISK_READ) {
         io_prep_preadv(&req->iocb, fd, (struct iovec *)iov, iovcnt, offset);
     } else {
         io_prep_pwritev(&req->iocb, fd, (struct iovec *)iov, iovcnt, offset);
     }
     io_set_eventfd(&req->iocb, event_notifier_get_fd(&s->e));
-
-    STAILQ_INSERT_TAIL(&s->pending, req, next);
-    s->in_queue++;
-    if (dev_max_batch && (!s->queue_dev_max_batch ||
-                          dev_max_batch < s->queue_dev_max_batch)) {
-        s->queue_dev_max_batch = dev_max_batch;
-    }
-    if (!s->blocked && (!s->plugged || s->in_queue >= laio_max_batch(s))) {
+    if (aio_disk_queue_push(&s->q, &req->common, dev_max_batch) &&
+        !s->blocked) {
         ioq_submit(s);
     }
     return 0;
@@ -353,13 +285,12 @@ int laio_submit(LinuxAioState *s, AioDiskOp op, int fd,
 
 void laio_io_plug(LinuxAioState *s)
 {
-    s->plugged++;
+    aio_disk_queue_plug(&s->q);
 }
 
 void laio_io_unplug(LinuxAioState *s)
 {
-    g_return_if_fail(s->plugged > 0);
-    if (--s->plugged == 0 && !s->blocked && !STAILQ_EMPTY(&s->pending)) {
+    if (aio_disk_queue_unplug(&s->q) && !s->blocked) {
         ioq_submit(s);
     }
 }
@@ -394,8 +325,7 @@ LinuxAioState *aio_setup_linux_aio(AioContext *ctx, GError **error)
     }
     s->ring_readable =
         ((struct aio_ring *)s->io_ctx)->magic == AIO_RING_MAGIC;
-    s->ctx = ctx;
-    STAILQ_INIT(&s->pending);
+    aio_disk_queue_init(&s->q, ctx, sizeof(LaioRequest));
     STAILQ_INIT(&s->failed);
     s->completion_bh = aio_bh_new_full(ctx, completion_bh, s,
                                        "linux-aio-completion");
@@ -405,23 +335,10 @@ LinuxAioState *aio_setup_linux_aio(AioContext *ctx, GError **error)
     return s;
 }
 
-void laio_cleanup(LinuxAioState *s)
+/* In the kernel: the buffers are still in use, so wait for them all. */
+static void wait_in_flight(LinuxAioState *s)
 {
-    s->shutting_down = true;
-    /* Never handed to the kernel: cancelled. */
-    while (!STAILQ_EMPTY(&s->pending)) {
-        LaioRequest *req = STAILQ_FIRST(&s->pending);
-        STAILQ_REMOVE_HEAD(&s->pending, next);
-        s->in_queue--;
-        complete_request(s, req, -ECANCELED);
-    }
-    while (!STAILQ_EMPTY(&s->failed)) {
-        LaioRequest *req = STAILQ_FIRST(&s->failed);
-        STAILQ_REMOVE_HEAD(&s->failed, next);
-        complete_request(s, req, (ssize_t)(intptr_t)req->iocb.data);
-    }
-    /* In the kernel: the buffers are still in use, so wait. */
-    while (s->in_flight > 0) {
+    while (s->q.in_flight > 0) {
         struct io_event events[64];
         int n = io_getevents(s->io_ctx, 1, 64, events, NULL);
         if (n == -EINTR) {
@@ -429,32 +346,36 @@ void laio_cleanup(LinuxAioState *s)
         }
         if (n < 0) {
             g_critical("linux-aio: io_getevents failed with %u requests in "
-                       "flight: %s", s->in_flight, g_strerror(-n));
+                       "flight: %s", s->q.in_flight, g_strerror(-n));
             break;
         }
         for (int i = 0; i < n; i++) {
             LaioRequest *req = container_of(events[i].obj, LaioRequest, iocb);
-            s->in_flight--;
-            complete_request(s, req, io_event_result(&events[i]));
+            aio_disk_request_finished(&s->q, &req->common,
+                                      io_event_result(&events[i]));
         }
     }
-    STAT_SET(s, in_flight, s->in_flight);
-    aio_set_event_notifier(s->ctx, &s->e, NULL, NULL, NULL);
+}
+
+void laio_cleanup(LinuxAioState *s)
+{
+    AioContext *ctx = s->q.ctx;
+
+    aio_disk_queue_cancel_pending(&s->q);
+    complete_failed(s);
+    wait_in_flight(s);
+    aio_set_event_notifier(ctx, &s->e, NULL, NULL, NULL);
     aio_bh_delete(s->completion_bh);
     io_destroy(s->io_ctx);
     event_notifier_cleanup(&s->e);
-    while (s->free_list) {
-        LaioRequest *req = s->free_list;
-        s->free_list = STAILQ_NEXT(req, next);
-        g_free(req);
-    }
-    s->ctx->linux_aio = NULL;
+    aio_disk_queue_destroy(&s->q);
+    ctx->linux_aio = NULL;
     g_free(s);
 }
 
 void laio_get_stats(LinuxAioState *s, AioDiskStats *out)
 {
-    aio_disk_counters_read(&s->stats, out);
+    aio_disk_counters_read(&s->q.stats, out);
 }
 
 static void *laio_setup_generic(AioContext *ctx, GError **error)

@@ -5,7 +5,7 @@
  * Kept here so async.c knows no service.
  */
 #include "aio-internal.h"
-#include "disk-io.h"
+#include "disk-common.h"
 #include "thread-pool.h"
 
 void aio_context_destroy_services(AioContext *ctx)
@@ -70,7 +70,8 @@ void aio_context_fill_service_stats(AioContext *ctx, AioStats *out)
 void aio_context_apply_thread_pool_params(AioContext *ctx)
 {
     if (ctx->thread_pool) {
-        thread_pool_update_params(ctx->thread_pool, ctx->thread_pool_min,
-                                  ctx->thread_pool_max);
+        thread_pool_update_params(ctx->thread_pool,
+                                  ctx->params.thread_pool_min,
+                                  ctx->params.thread_pool_max);
     }
 }

@@ -351,9 +351,8 @@ ThreadPool *aio_get_thread_pool(AioContext *ctx)
     LIST_INIT(&pool->workers);
     LIST_INIT(&pool->zombies);
     pool->idle_timeout_ns = THREAD_POOL_IDLE_TIMEOUT_NS;
-    pool->min = ctx->thread_pool_min;
-    pool->max = ctx->thread_pool_max > 0 ? ctx->thread_pool_max
-                                         : THREAD_POOL_DEFAULT_MAX;
+    pool->min = ctx->params.thread_pool_min;
+    pool->max = ctx->params.thread_pool_max;
     if (pool->min > pool->max) {
         pool->min = pool->max;
     }

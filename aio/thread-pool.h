@@ -1,5 +1,5 @@
 /*
- * The per-context worker thread pool (seed 004 "threadpool").
+ * The per-context worker thread pool (after QEMU's util/thread-pool.c).
  *
  * A ThreadPool belongs to one AioContext (its *home*).  Jobs run in named
  * worker threads ("aiopool<N>-<M>"); their completion callbacks always run in
@@ -40,7 +40,7 @@ typedef void ThreadPoolDoneFunc(void *opaque, int ret);
 #define THREAD_POOL_DEFAULT_MAX 64
 
 /* The context's pool, created on first use with the context's
- * thread_pool_min/max (min workers are started at once).  Home thread. */
+ * pool sizes (min workers are started at once).  Home thread. */
 ThreadPool *aio_get_thread_pool(AioContext *ctx);
 
 /*
@@ -62,7 +62,7 @@ ThreadPoolRequest *thread_pool_submit(ThreadPool *pool, ThreadPoolFunc *func,
 bool thread_pool_cancel(ThreadPool *pool, ThreadPoolRequest *req);
 
 /* Apply new bounds (already validated by the caller: 0 <= min <= max,
- * max >= 1).  Called by aio_context_set_thread_pool_params(). */
+ * max >= 1).  Called by aio_context_set_params(). */
 void thread_pool_update_params(struct ThreadPool *pool, int64_t min,
                                int64_t max);
 

@@ -70,31 +70,32 @@ static JsonNode *node_from_array(JsonArray *arr)
 
 /* The event of a property change: the id and each changed property. */
 static void emit_property_changed(DaemonCommands *cmds, const char *id,
-                                  const IOThreadParams *now, unsigned changed)
+                                  const AioParams *now, unsigned changed)
 {
     if (!changed) {
         return;
     }
     JsonObject *data = json_object_new();
     json_object_set_string_member(data, "id", id);
-    for (unsigned bit = 1; bit & IOTHREAD_PROP_ALL; bit <<= 1) {
-        if (changed & bit) {
-            json_object_set_int_member(data, iothread_prop_name(bit),
-                                       iothread_params_get(now, bit));
+    for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
+        if (changed & AIO_PARAM_BIT(pid)) {
+            json_object_set_int_member(data, aio_param_info(pid)->name,
+                                       aio_params_get(now, pid));
         }
     }
     qmp_server_emit_event(cmds->server, "IOTHREAD_PROPERTY_CHANGED", data);
 }
 
 /*
- * Apply @change to the object @id (an iothread or main-loop), validated
- * whole, and emit the event.  The one path behind qom-set and iothread-set.
+ * Apply @change to the object @id (an iothread or main-loop), all or
+ * nothing, and emit the event.  The one path behind qom-set and
+ * iothread-set.
  */
 static bool set_properties(DaemonCommands *cmds, const char *id,
-                           const IOThreadParamChange *change, GError **error)
+                           const AioParams *change, GError **error)
 {
     GError *cause = NULL;
-    IOThreadParams now;
+    AioParams now;
     unsigned changed;
 
     if (strcmp(id, REGISTRY_MAIN_LOOP_ID) == 0) {
@@ -120,12 +121,35 @@ static bool set_properties(DaemonCommands *cmds, const char *id,
     return true;
 }
 
-/* Collect the tunable members of @args (everything but @skip_a/@skip_b)
- * into @change, refusing names outside @allowed. */
-static bool change_from_args(JsonObject *args, unsigned allowed,
-                             const char *skip_a, const char *skip_b,
-                             IOThreadParamChange *change, GError **error)
+static void *fail_property(GError **error, const char *type,
+                           const char *property)
 {
+    char *shown = g_strescape(property, NULL);
+    /* QEMU's wording. */
+    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                "Property '%s.%s' not found", type, shown);
+    g_free(shown);
+    return NULL;
+}
+
+static void *fail_int_type(GError **error, const char *property)
+{
+    /* QEMU's wording. */
+    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                "Invalid parameter type for '%s', expected: integer",
+                property);
+    return NULL;
+}
+
+/* Collect the tunable members of @args (everything but @skip_a/@skip_b)
+ * into @change, refusing names that are not properties of the object
+ * (@main_loop: the main-loop object; else an iothread). */
+static bool change_from_args(JsonObject *args, bool main_loop,
+                             const char *skip_a, const char *skip_b,
+                             AioParams *change, GError **error)
+{
+    const char *type = main_loop ? REGISTRY_TYPE_MAIN_LOOP
+                                 : REGISTRY_TYPE_IOTHREAD;
     JsonObjectIter iter;
     const char *name;
     JsonNode *value;
@@ -133,20 +157,19 @@ static bool change_from_args(JsonObject *args, unsigned allowed,
     memset(change, 0, sizeof(*change));
     json_object_iter_init(&iter, args);
     while (json_object_iter_next(&iter, &name, &value)) {
-        GError *cause = NULL;
         if (strcmp(name, skip_a) == 0 || (skip_b && strcmp(name, skip_b) == 0)) {
             continue;
         }
+        const AioParamInfo *info = iothread_param_find(name, main_loop);
+        if (!info) {
+            fail_property(error, type, name);
+            return false;
+        }
         if (json_node_get_value_type(value) != G_TYPE_INT64) {
-            g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                        "Parameter '%s' expects an integer", name);
+            fail_int_type(error, name);
             return false;
         }
-        if (!iothread_change_add(change, allowed, name,
-                                 json_node_get_int(value), &cause)) {
-            fail_generic(error, cause);
-            return false;
-        }
+        aio_params_set(change, info->id, json_node_get_int(value));
     }
     return true;
 }
@@ -190,8 +213,7 @@ static JsonNode *cmd_object_add(QmpServer *server, JsonObject *args,
     DaemonCommands *cmds = opaque;
     const char *type = json_object_get_string_member(args, "qom-type");
     const char *id = json_object_get_string_member(args, "id");
-    IOThreadParamChange change;
-    IOThreadParams params;
+    AioParams change;
     GError *cause = NULL;
 
     if (strcmp(type, REGISTRY_TYPE_IOTHREAD) != 0) {
@@ -203,13 +225,10 @@ static JsonNode *cmd_object_add(QmpServer *server, JsonObject *args,
         g_free(shown);
         return NULL;
     }
-    if (!change_from_args(args, IOTHREAD_PROP_ALL, "qom-type", "id",
-                          &change, error)) {
+    if (!change_from_args(args, false, "qom-type", "id", &change, error)) {
         return NULL;
     }
-    iothread_params_init_default(&params);
-    params = iothread_params_merge(&params, &change);
-    if (!object_registry_add_iothread(cmds->reg, id, &params, &cause)) {
+    if (!object_registry_add_iothread(cmds->reg, id, &change, &cause)) {
         return fail_generic(error, cause);
     }
     daemon_commands_object_added(cmds, id, type);
@@ -250,10 +269,13 @@ static void add_prop_info(JsonArray *arr, const char *name, const char *type,
     json_array_add_object_element(arr, o);
 }
 
-static unsigned props_of_kind(RegistryPathKind kind)
+/* The tunable property @name of an object of @kind, or NULL. */
+static const AioParamInfo *param_of_kind(RegistryPathKind kind,
+                                         const char *name)
 {
-    return kind == REGISTRY_PATH_IOTHREAD ? IOTHREAD_PROP_ALL :
-           kind == REGISTRY_PATH_MAIN_LOOP ? IOTHREAD_PROP_MAIN_LOOP : 0;
+    return kind == REGISTRY_PATH_IOTHREAD ? iothread_param_find(name, false) :
+           kind == REGISTRY_PATH_MAIN_LOOP ? iothread_param_find(name, true) :
+           NULL;
 }
 
 static JsonNode *cmd_qom_list(QmpServer *server, JsonObject *args,
@@ -280,10 +302,10 @@ static JsonNode *cmd_qom_list(QmpServer *server, JsonObject *args,
                           NULL);
         }
     } else {
-        unsigned props = props_of_kind(kind);
-        for (unsigned bit = 1; bit & IOTHREAD_PROP_ALL; bit <<= 1) {
-            if (props & bit) {
-                add_prop_info(arr, iothread_prop_name(bit), "int", NULL);
+        unsigned props = iothread_param_mask(kind == REGISTRY_PATH_MAIN_LOOP);
+        for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
+            if (props & AIO_PARAM_BIT(pid)) {
+                add_prop_info(arr, aio_param_info(pid)->name, "int", NULL);
             }
         }
         if (kind == REGISTRY_PATH_IOTHREAD) {
@@ -292,17 +314,6 @@ static JsonNode *cmd_qom_list(QmpServer *server, JsonObject *args,
         }
     }
     return node_from_array(arr);
-}
-
-static void *fail_property(GError **error, const char *type,
-                           const char *property)
-{
-    char *shown = g_strescape(property, NULL);
-    /* QEMU's wording. */
-    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                "Property '%s.%s' not found", type, shown);
-    g_free(shown);
-    return NULL;
 }
 
 static const char *type_of_kind(RegistryPathKind kind)
@@ -321,7 +332,7 @@ static JsonNode *cmd_qom_get(QmpServer *server, JsonObject *args,
     const char *id;
     RegistryPathKind kind = object_registry_resolve(cmds->reg, path, &id);
     JsonNode *node;
-    IOThreadParams params;
+    AioParams params;
 
     if (kind == REGISTRY_PATH_NONE) {
         return fail_path(error, path);
@@ -338,8 +349,8 @@ static JsonNode *cmd_qom_get(QmpServer *server, JsonObject *args,
         json_node_set_int(node, iothread_get_thread_id(t));
         return node;
     }
-    IOThreadProp prop = iothread_prop_from_name(property);
-    if (!(prop & props_of_kind(kind))) {
+    const AioParamInfo *info = param_of_kind(kind, property);
+    if (!info) {
         return fail_property(error, type_of_kind(kind), property);
     }
     if (t) {
@@ -348,7 +359,7 @@ static JsonNode *cmd_qom_get(QmpServer *server, JsonObject *args,
         object_registry_main_loop_params(cmds->reg, &params);
     }
     node = json_node_new(JSON_NODE_VALUE);
-    json_node_set_int(node, iothread_params_get(&params, prop));
+    json_node_set_int(node, aio_params_get(&params, info->id));
     return node;
 }
 
@@ -361,7 +372,7 @@ static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
     JsonNode *value = json_object_get_member(args, "value");
     const char *id;
     RegistryPathKind kind = object_registry_resolve(cmds->reg, path, &id);
-    IOThreadParamChange change = { 0 };
+    AioParams change = { 0 };
 
     if (kind == REGISTRY_PATH_NONE) {
         return fail_path(error, path);
@@ -373,25 +384,58 @@ static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
                     "Property '%s' is read-only", property);
         return NULL;
     }
-    IOThreadProp prop = iothread_prop_from_name(property);
-    if (!(prop & props_of_kind(kind))) {
+    const AioParamInfo *info = param_of_kind(kind, property);
+    if (!info) {
         return fail_property(error, type_of_kind(kind), property);
     }
     if (!JSON_NODE_HOLDS_VALUE(value) ||
         json_node_get_value_type(value) != G_TYPE_INT64) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "Invalid parameter type for '%s', expected: integer",
-                    property);
-        return NULL;
+        return fail_int_type(error, property);
     }
-    change.mask = prop;
-    iothread_params_set(&change.values, prop, json_node_get_int(value));
+    aio_params_set(&change, info->id, json_node_get_int(value));
     set_properties(cmds, id, &change, error);
     return NULL;
 }
 
 /* ---------------------------------------------------------------------- */
 /* iothreads                                                               */
+
+/* What is in effect for @p: the values standing for something else
+ * resolved, and the live state (named as such in the schema). */
+static JsonObject *effective_to_json(const AioParams *p, const AioStats *s)
+{
+    JsonObject *o = json_object_new();
+
+    json_object_set_int_member(o, "aio-max-batch",
+        aio_params_effective(p, AIO_PARAM_AIO_MAX_BATCH));
+    json_object_set_int_member(o, "poll-grow",
+        aio_params_effective(p, AIO_PARAM_POLL_GROW));
+    json_object_set_int_member(o, "poll-ns", s->poll_ns_current);
+    json_object_set_int_member(o, "pool-threads", (gint64)s->pool_threads);
+    return o;
+}
+
+static JsonObject *iothread_info_to_json(IOThread *t)
+{
+    JsonObject *o = json_object_new();
+    AioParams p;
+    AioStats s;
+
+    iothread_get_params(t, &p);
+    iothread_get_stats(t, &s);
+    json_object_set_string_member(o, "id", iothread_get_id(t));
+    json_object_set_int_member(o, "thread-id", iothread_get_thread_id(t));
+    /* Exactly the values set, as qom-get reads them. */
+    for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
+        json_object_set_int_member(o, aio_param_info(pid)->name,
+                                   aio_params_get(&p, pid));
+    }
+    json_object_set_string_member(o, "backend",
+                                  s.backend ? s.backend : "unknown");
+    json_object_set_int_member(o, "poll-ns", s.poll_ns_current);
+    json_object_set_object_member(o, "effective", effective_to_json(&p, &s));
+    return o;
+}
 
 static JsonNode *cmd_query_iothreads(QmpServer *server, JsonObject *args,
                                      void *opaque, GError **error)
@@ -402,27 +446,7 @@ static JsonNode *cmd_query_iothreads(QmpServer *server, JsonObject *args,
     IOThread *const *all = object_registry_iothreads(cmds->reg, &n);
 
     for (guint i = 0; i < n; i++) {
-        IOThreadParams p;
-        AioStats s;
-        iothread_get_params(all[i], &p);
-        iothread_get_stats(all[i], &s);
-
-        JsonObject *o = json_object_new();
-        json_object_set_string_member(o, "id", iothread_get_id(all[i]));
-        json_object_set_int_member(o, "thread-id",
-                                   iothread_get_thread_id(all[i]));
-        json_object_set_int_member(o, "poll-max-ns", p.poll_max_ns);
-        json_object_set_int_member(o, "poll-grow", p.poll_grow);
-        json_object_set_int_member(o, "poll-shrink", p.poll_shrink);
-        json_object_set_int_member(o, "aio-max-batch",
-                                   p.aio_max_batch ? p.aio_max_batch
-                                   : IOTHREAD_AIO_MAX_BATCH_DEFAULT);
-        json_object_set_string_member(o, "backend",
-                                      s.backend ? s.backend : "unknown");
-        json_object_set_int_member(o, "thread-pool-min", p.thread_pool_min);
-        json_object_set_int_member(o, "thread-pool-max", p.thread_pool_max);
-        json_object_set_int_member(o, "poll-ns", s.poll_ns_current);
-        json_array_add_object_element(arr, o);
+        json_array_add_object_element(arr, iothread_info_to_json(all[i]));
     }
     return node_from_array(arr);
 }
@@ -433,15 +457,12 @@ static JsonNode *cmd_iothread_set(QmpServer *server, JsonObject *args,
     DaemonCommands *cmds = opaque;
     const char *id = json_object_get_string_member(args, "id");
     bool main_loop = strcmp(id, REGISTRY_MAIN_LOOP_ID) == 0;
-    IOThreadParamChange change;
+    AioParams change;
 
     if (!main_loop && !object_registry_find_iothread(cmds->reg, id)) {
         return fail_no_iothread(error, id);
     }
-    if (!change_from_args(args,
-                          main_loop ? IOTHREAD_PROP_MAIN_LOOP
-                                    : IOTHREAD_PROP_ALL,
-                          "id", NULL, &change, error)) {
+    if (!change_from_args(args, main_loop, "id", NULL, &change, error)) {
         return NULL;
     }
     set_properties(cmds, id, &change, error);

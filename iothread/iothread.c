@@ -40,171 +40,43 @@ struct IOThread {
     GMainLoop *gloop;
     _Atomic bool run_gcontext;
 
-    /* Owner thread only: the values in effect, as read back from the
-     * context by the iothread after the last change. */
-    IOThreadParams params;
+    /* Owner thread only: the values set, as read back from the context
+     * by the iothread after the last change. */
+    AioParams params;
 };
 
 /* ---------------------------------------------------------------------- */
-/* Property table                                                          */
+/* Properties                                                              */
 
-static const struct {
-    IOThreadProp prop;
-    const char *name;
-} prop_names[] = {
-    { IOTHREAD_PROP_POLL_MAX_NS,     "poll-max-ns" },
-    { IOTHREAD_PROP_POLL_GROW,       "poll-grow" },
-    { IOTHREAD_PROP_POLL_SHRINK,     "poll-shrink" },
-    { IOTHREAD_PROP_AIO_MAX_BATCH,   "aio-max-batch" },
-    { IOTHREAD_PROP_THREAD_POOL_MIN, "thread-pool-min" },
-    { IOTHREAD_PROP_THREAD_POOL_MAX, "thread-pool-max" },
-};
-
-void iothread_params_init_default(IOThreadParams *p)
+const AioParamInfo *iothread_param_find(const char *name, bool main_loop)
 {
-    *p = (IOThreadParams) {
-        .poll_max_ns = IOTHREAD_DEFAULT_POLL_MAX_NS,
-        .thread_pool_max = IOTHREAD_DEFAULT_THREAD_POOL_MAX,
-    };
+    const AioParamInfo *info = aio_param_find(name);
+
+    return info && (info->main_loop || !main_loop) ? info : NULL;
 }
 
-IOThreadProp iothread_prop_from_name(const char *name)
+unsigned iothread_param_mask(bool main_loop)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(prop_names); i++) {
-        if (strcmp(prop_names[i].name, name) == 0) {
-            return prop_names[i].prop;
+    unsigned mask = 0;
+
+    for (int id = 0; id < AIO_PARAM_COUNT; id++) {
+        if (aio_param_info(id)->main_loop || !main_loop) {
+            mask |= AIO_PARAM_BIT(id);
         }
     }
-    return 0;
+    return mask;
 }
 
-const char *iothread_prop_name(IOThreadProp prop)
+unsigned iothread_params_diff(const AioParams *a, const AioParams *b)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(prop_names); i++) {
-        if (prop_names[i].prop == prop) {
-            return prop_names[i].name;
+    unsigned diff = 0;
+
+    for (int id = 0; id < AIO_PARAM_COUNT; id++) {
+        if (aio_params_get(a, id) != aio_params_get(b, id)) {
+            diff |= AIO_PARAM_BIT(id);
         }
     }
-    return NULL;
-}
-
-static int64_t *params_field(IOThreadParams *p, IOThreadProp prop)
-{
-    switch (prop) {
-    case IOTHREAD_PROP_POLL_MAX_NS:     return &p->poll_max_ns;
-    case IOTHREAD_PROP_POLL_GROW:       return &p->poll_grow;
-    case IOTHREAD_PROP_POLL_SHRINK:     return &p->poll_shrink;
-    case IOTHREAD_PROP_AIO_MAX_BATCH:   return &p->aio_max_batch;
-    case IOTHREAD_PROP_THREAD_POOL_MIN: return &p->thread_pool_min;
-    case IOTHREAD_PROP_THREAD_POOL_MAX: return &p->thread_pool_max;
-    }
-    g_assert_not_reached();
-}
-
-int64_t iothread_params_get(const IOThreadParams *p, IOThreadProp prop)
-{
-    return *params_field((IOThreadParams *)p, prop);
-}
-
-void iothread_params_set(IOThreadParams *p, IOThreadProp prop, int64_t value)
-{
-    *params_field(p, prop) = value;
-}
-
-bool iothread_change_add(IOThreadParamChange *change, unsigned allowed_mask,
-                         const char *name, int64_t value, GError **error)
-{
-    IOThreadProp prop = iothread_prop_from_name(name);
-
-    if (!prop || !(prop & allowed_mask)) {
-        g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
-                    "Property '%s' not found", name);
-        return false;
-    }
-    change->mask |= prop;
-    iothread_params_set(&change->values, prop, value);
-    return true;
-}
-
-IOThreadParams iothread_params_merge(const IOThreadParams *base,
-                                     const IOThreadParamChange *change)
-{
-    IOThreadParams out = *base;
-
-    for (size_t i = 0; i < G_N_ELEMENTS(prop_names); i++) {
-        IOThreadProp prop = prop_names[i].prop;
-        if (change->mask & prop) {
-            iothread_params_set(&out, prop,
-                                iothread_params_get(&change->values, prop));
-        }
-    }
-    return out;
-}
-
-bool iothread_params_validate(const IOThreadParams *p, GError **error)
-{
-    for (size_t i = 0; i < G_N_ELEMENTS(prop_names); i++) {
-        IOThreadProp prop = prop_names[i].prop;
-        int64_t v = iothread_params_get(p, prop);
-        /* The same bounds as the schema's (qmp-schema.json), so the
-         * command line and QMP accept the same values. */
-        int64_t bound = prop == IOTHREAD_PROP_POLL_MAX_NS ? INT64_MAX :
-                        (prop & (IOTHREAD_PROP_POLL_GROW |
-                                 IOTHREAD_PROP_POLL_SHRINK))
-                        ? IOTHREAD_PROP_MAX_FACTOR : IOTHREAD_PROP_MAX_SMALL;
-        if (v < 0 || v > bound) {
-            g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
-                        "Parameter '%s' must be in range [0, %" G_GINT64_FORMAT
-                        "], got %" G_GINT64_FORMAT,
-                        prop_names[i].name, bound, v);
-            return false;
-        }
-    }
-    if (p->thread_pool_max < 1) {
-        g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
-                    "Parameter 'thread-pool-max' must be at least 1, got %"
-                    G_GINT64_FORMAT, p->thread_pool_max);
-        return false;
-    }
-    if (p->thread_pool_min > p->thread_pool_max) {
-        g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
-                    "Parameter 'thread-pool-min' (%" G_GINT64_FORMAT
-                    ") must not exceed 'thread-pool-max' (%" G_GINT64_FORMAT
-                    ")", p->thread_pool_min, p->thread_pool_max);
-        return false;
-    }
-    return true;
-}
-
-bool iothread_params_apply(AioContext *ctx, const IOThreadParams *p,
-                           unsigned mask, GError **error)
-{
-    if ((mask & (IOTHREAD_PROP_POLL_MAX_NS | IOTHREAD_PROP_POLL_GROW |
-                 IOTHREAD_PROP_POLL_SHRINK)) &&
-        !aio_context_set_poll_params(ctx, p->poll_max_ns, p->poll_grow,
-                                     p->poll_shrink, error)) {
-        return false;
-    }
-    if ((mask & IOTHREAD_PROP_AIO_MAX_BATCH) &&
-        !aio_context_set_aio_params(ctx, p->aio_max_batch, error)) {
-        return false;
-    }
-    if ((mask & (IOTHREAD_PROP_THREAD_POOL_MIN |
-                 IOTHREAD_PROP_THREAD_POOL_MAX)) &&
-        !aio_context_set_thread_pool_params(ctx, p->thread_pool_min,
-                                            p->thread_pool_max, error)) {
-        return false;
-    }
-    return true;
-}
-
-void iothread_params_read(AioContext *ctx, IOThreadParams *p)
-{
-    aio_context_get_poll_params(ctx, &p->poll_max_ns, &p->poll_grow,
-                                &p->poll_shrink);
-    p->aio_max_batch = aio_context_get_aio_max_batch(ctx);
-    aio_context_get_thread_pool_params(ctx, &p->thread_pool_min,
-                                       &p->thread_pool_max);
+    return diff;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -304,18 +176,18 @@ static void iothread_stop_bh(void *opaque)
     }
 }
 
-IOThread *iothread_new(const char *id, const IOThreadParams *params,
+IOThread *iothread_new(const char *id, const AioParams *params,
                        GError **error)
 {
-    IOThreadParams defaults;
+    AioParams wanted;
     sigset_t all, old;
     int err;
 
-    if (!params) {
-        iothread_params_init_default(&defaults);
-        params = &defaults;
+    aio_params_init_default(&wanted);
+    if (params) {
+        aio_params_merge(&wanted, params);
     }
-    if (!iothread_params_validate(params, error)) {
+    if (!aio_params_check(&wanted, error)) {
         return NULL;
     }
 
@@ -328,10 +200,10 @@ IOThread *iothread_new(const char *id, const IOThreadParams *params,
         goto fail;
     }
     /* The loop does not run yet, so the owner may configure it. */
-    if (!iothread_params_apply(t->ctx, params, IOTHREAD_PROP_ALL, error)) {
+    if (!aio_context_set_params(t->ctx, &wanted, error)) {
         goto fail;
     }
-    iothread_params_read(t->ctx, &t->params);
+    aio_context_get_params(t->ctx, &t->params);
 
     /* Signals belong to the main thread (signalfd there): the iothread
      * starts with everything blocked. */
@@ -416,7 +288,7 @@ GMainContext *iothread_get_g_main_context(IOThread *t)
     return t->gctx;
 }
 
-void iothread_get_params(const IOThread *t, IOThreadParams *out)
+void iothread_get_params(const IOThread *t, AioParams *out)
 {
     *out = t->params;
 }
@@ -465,60 +337,47 @@ void iothread_run_sync(IOThread *t, void (*fn)(void *opaque), void *opaque)
 
 typedef struct ApplyRequest {
     AioContext *ctx;
-    IOThreadParams wanted;
-    unsigned mask;
+    const AioParams *change;
     bool ok;
     GError *error;
-    IOThreadParams in_effect;
+    AioParams now;
 } ApplyRequest;
 
 static void apply_in_iothread(void *opaque)
 {
     ApplyRequest *req = opaque;
 
-    req->ok = iothread_params_apply(req->ctx, &req->wanted, req->mask,
-                                    &req->error);
-    iothread_params_read(req->ctx, &req->in_effect);
+    req->ok = aio_context_set_params(req->ctx, req->change, &req->error);
+    aio_context_get_params(req->ctx, &req->now);
 }
 
-bool iothread_set_params(IOThread *t, const IOThreadParamChange *change,
+bool iothread_set_params(IOThread *t, const AioParams *change,
                          unsigned *changed_mask, GError **error)
 {
-    ApplyRequest req = {
-        .ctx = t->ctx,
-        .wanted = iothread_params_merge(&t->params, change),
-        .mask = change->mask,
-    };
-    unsigned changed = 0;
+    ApplyRequest req = { .ctx = t->ctx, .change = change };
+    AioParams wanted = t->params;
 
     if (changed_mask) {
         *changed_mask = 0;
     }
-    if (!iothread_params_validate(&req.wanted, error)) {
+    /* Judged here first, so a refused change costs the iothread nothing;
+     * the context judges it again (the same table) before storing it. */
+    aio_params_merge(&wanted, change);
+    if (!aio_params_check(&wanted, error)) {
         return false;
     }
-    if (change->mask) {
-        iothread_run_sync(t, apply_in_iothread, &req);
-    } else {
-        req.ok = true;
-        req.in_effect = t->params;
+    if (!change->mask) {
+        return true;
     }
-    for (size_t i = 0; i < G_N_ELEMENTS(prop_names); i++) {
-        IOThreadProp prop = prop_names[i].prop;
-        if (iothread_params_get(&t->params, prop) !=
-            iothread_params_get(&req.in_effect, prop)) {
-            changed |= prop;
-        }
-    }
-    t->params = req.in_effect;
-    if (changed_mask) {
-        *changed_mask = changed;
-    }
+    iothread_run_sync(t, apply_in_iothread, &req);
     if (!req.ok) {
-        /* Validation mirrors the setters, so this means they disagree:
-         * report it rather than pretend. */
+        /* Only the context's own values differ from ours: a bug. */
         g_propagate_error(error, req.error);
         return false;
     }
+    if (changed_mask) {
+        *changed_mask = iothread_params_diff(&t->params, &req.now);
+    }
+    t->params = req.now;
     return true;
 }

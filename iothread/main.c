@@ -92,7 +92,7 @@ static bool create_objects(const DaemonOptions *opts, ObjectRegistry *reg,
         GError *cause = NULL;
         bool ok = o->main_loop
             ? object_registry_main_loop_set(reg, &o->change, NULL, &cause)
-            : object_registry_add_iothread(reg, o->id, &o->params,
+            : object_registry_add_iothread(reg, o->id, &o->change,
                                            &cause) != NULL;
         if (!ok) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

@@ -12,7 +12,8 @@
 
 const char *const daemon_default_iothreads[] = { "io0", "io1", NULL };
 
-static const char usage_text[] =
+/* The text around the property lists, which come from the table. */
+static const char usage_head[] =
 "Usage: iothreadd [OPTION]...\n"
 "Run named I/O threads (iothreads) and manage them over QMP.\n"
 "\n"
@@ -21,12 +22,11 @@ static const char usage_text[] =
 "                 unix:$XDG_RUNTIME_DIR/iothreadd/qmp.sock, else\n"
 "                 unix:/tmp/iothreadd-$UID/qmp.sock (directory made 0700).\n"
 "  --object iothread,id=ID[,PROP=VALUE]...\n"
-"                 create an iothread (repeatable).  PROP: poll-max-ns\n"
-"                 (default 32768), poll-grow, poll-shrink, aio-max-batch,\n"
-"                 thread-pool-min (default 0), thread-pool-max (default 64).\n"
+"                 create an iothread (repeatable).  PROP (default):\n"
+"%s"
 "  --object main-loop[,id=main-loop][,PROP=VALUE]...\n"
-"                 settings of the daemon's own loop: aio-max-batch,\n"
-"                 thread-pool-min, thread-pool-max.\n"
+"                 settings of the daemon's own loop.  PROP (default):\n"
+"%s"
 "  --nodefaults   do not create the default iothreads.\n"
 "  --pidfile FILE write the daemon's pid to FILE (removed at exit).\n"
 "  --foreground   stay in the foreground.  iothreadd never forks: it runs\n"
@@ -41,9 +41,31 @@ static const char usage_text[] =
 "SIGINT, SIGTERM or the QMP command 'quit' stop every iothread, remove the\n"
 "sockets and exit with status 0.  A bad command line exits with status 2.\n";
 
+/* "                 poll-max-ns (32768)\n" per property of the object. */
+static char *usage_props(bool main_loop)
+{
+    GString *out = g_string_new(NULL);
+
+    for (int id = 0; id < AIO_PARAM_COUNT; id++) {
+        const AioParamInfo *info = aio_param_info(id);
+        if (iothread_param_find(info->name, main_loop)) {
+            g_string_append_printf(out, "                   %s (%" G_GINT64_FORMAT
+                                   ")\n", info->name, info->default_value);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
 const char *daemon_options_usage(void)
 {
-    return usage_text;
+    static char *text;
+
+    if (!text) {
+        g_autofree char *iothread = usage_props(false);
+        g_autofree char *main_loop = usage_props(true);
+        text = g_strdup_printf(usage_head, iothread, main_loop);
+    }
+    return text;
 }
 
 static void object_option_free(gpointer p)
@@ -80,101 +102,105 @@ static bool check_address(const char *addr, GError **error)
     return false;
 }
 
-/* "iothread,id=io0,poll-max-ns=100" or "main-loop,thread-pool-max=4". */
-static DaemonObjectOption *parse_object(const char *spec, GError **error)
+/* One "KEY=VALUE" of --object @spec (an object of @type) into @o. */
+static bool parse_property(DaemonObjectOption *o, const char *spec,
+                           const char *type, char *part, GError **error)
 {
-    char **parts = g_strsplit(spec, ",", -1);
-    DaemonObjectOption *o = g_new0(DaemonObjectOption, 1);
-    const char *type = parts[0];
-    unsigned allowed;
-    GError *cause = NULL;
+    char *eq = strchr(part, '=');
+    int64_t value;
 
-    if (g_str_has_prefix(type, "qom-type=")) {
-        type += strlen("qom-type=");
-    }
-    if (strcmp(type, REGISTRY_TYPE_IOTHREAD) == 0) {
-        allowed = IOTHREAD_PROP_ALL;
-    } else if (strcmp(type, REGISTRY_TYPE_MAIN_LOOP) == 0) {
-        o->main_loop = true;
-        allowed = IOTHREAD_PROP_MAIN_LOOP;
-    } else {
+    if (!eq) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--object '%s': unknown type '%s' (expected iothread or "
-                    "main-loop)", spec, type);
-        goto fail;
+                    "--object '%s': '%s' is not PROP=VALUE", spec, part);
+        return false;
     }
-    for (int i = 1; parts[i]; i++) {
-        char *eq = strchr(parts[i], '=');
-        int64_t value;
-        if (!eq) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--object '%s': '%s' is not PROP=VALUE", spec,
-                        parts[i]);
-            goto fail;
-        }
-        *eq = '\0';
-        const char *key = parts[i], *val = eq + 1;
-        if (strcmp(key, "id") == 0) {
-            g_free(o->id);
-            o->id = g_strdup(val);
-            continue;
-        }
-        if (!parse_int64(val, &value)) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--object '%s': %s expects an integer, got '%s'",
-                        spec, key, val);
-            goto fail;
-        }
-        if (!iothread_change_add(&o->change, allowed, key, value, &cause)) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--object '%s': %s of %s", spec, cause->message,
-                        type);
-            g_error_free(cause);
-            goto fail;
-        }
+    *eq = '\0';
+    const char *key = part, *val = eq + 1;
+    if (strcmp(key, "id") == 0) {
+        g_free(o->id);
+        o->id = g_strdup(val);
+        return true;
+    }
+    const AioParamInfo *info = iothread_param_find(key, o->main_loop);
+    if (!info) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': Property '%s.%s' not found", spec, type,
+                    key);
+        return false;
+    }
+    if (!parse_int64(val, &value)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': %s expects an integer, got '%s'", spec,
+                    key, val);
+        return false;
+    }
+    aio_params_set(&o->change, info->id, value);
+    return true;
+}
+
+/* The values judged whole against the defaults (the object starts from
+ * them; so does the main context), and the id. */
+static bool check_object(DaemonObjectOption *o, const char *spec,
+                         GError **error)
+{
+    GError *cause = NULL;
+    AioParams wanted;
+
+    aio_params_init_default(&wanted);
+    aio_params_merge(&wanted, &o->change);
+    if (!aio_params_check(&wanted, &cause) ||
+        (!o->main_loop && o->id && !object_id_validate(o->id, &cause))) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': %s", spec, cause->message);
+        g_error_free(cause);
+        return false;
     }
     if (o->main_loop) {
         if (o->id && strcmp(o->id, REGISTRY_MAIN_LOOP_ID) != 0) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "--object '%s': the main-loop object's id is '%s'",
                         spec, REGISTRY_MAIN_LOOP_ID);
-            goto fail;
+            return false;
         }
         g_free(o->id);
         o->id = g_strdup(REGISTRY_MAIN_LOOP_ID);
-        /* The main context starts with the defaults too, so the combination
-         * can be judged here (again, whole, when main.c applies it). */
-        iothread_params_init_default(&o->params);
-        o->params = iothread_params_merge(&o->params, &o->change);
-        if (!iothread_params_validate(&o->params, &cause)) {
-            goto fail_cause;
-        }
-    } else {
-        if (!o->id) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--object '%s': iothread needs id=ID", spec);
-            goto fail;
-        }
-        if (!object_id_validate(o->id, &cause)) {
-            goto fail_cause;
-        }
-        iothread_params_init_default(&o->params);
-        o->params = iothread_params_merge(&o->params, &o->change);
-        if (!iothread_params_validate(&o->params, &cause)) {
-            goto fail_cause;
-        }
+    } else if (!o->id) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': iothread needs id=ID", spec);
+        return false;
     }
-    g_strfreev(parts);
-    return o;
+    return true;
+}
 
-fail_cause:
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "--object '%s': %s", spec, cause->message);
-    g_error_free(cause);
-fail:
+/* "iothread,id=io0,poll-max-ns=100" or "main-loop,thread-pool-max=4". */
+static DaemonObjectOption *parse_object(const char *spec, GError **error)
+{
+    char **parts = g_strsplit(spec, ",", -1);
+    DaemonObjectOption *o = g_new0(DaemonObjectOption, 1);
+    const char *type = parts[0];
+    bool ok = true;
+
+    if (g_str_has_prefix(type, "qom-type=")) {
+        type += strlen("qom-type=");
+    }
+    if (strcmp(type, REGISTRY_TYPE_MAIN_LOOP) == 0) {
+        o->main_loop = true;
+    } else if (strcmp(type, REGISTRY_TYPE_IOTHREAD) != 0) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': unknown type '%s' (expected iothread or "
+                    "main-loop)", spec, type);
+        ok = false;
+    }
+    for (int i = 1; ok && parts[i]; i++) {
+        ok = parse_property(o, spec, type, parts[i], error);
+    }
+    ok = ok && check_object(o, spec, error);
     g_strfreev(parts);
-    object_option_free(o);
-    return NULL;
+    if (!ok) {
+        object_option_free(o);
+        return NULL;
+    }
+    return o;
 }
 
 bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,

@@ -19,8 +19,7 @@ G_BEGIN_DECLS
 typedef struct DaemonObjectOption {
     bool main_loop;             /* "main-loop,..." rather than "iothread,..." */
     char *id;
-    IOThreadParams params;      /* defaults + the given values (iothread) */
-    IOThreadParamChange change; /* just the given values (main-loop) */
+    AioParams change;           /* the given values (a partial set) */
 } DaemonObjectOption;
 
 typedef struct DaemonOptions {

@@ -76,7 +76,7 @@ bool object_id_validate(const char *id, GError **error)
 }
 
 IOThread *object_registry_add_iothread(ObjectRegistry *reg, const char *id,
-                                       const IOThreadParams *params,
+                                       const AioParams *params,
                                        GError **error)
 {
     if (!object_id_validate(id, error)) {
@@ -141,39 +141,29 @@ AioContext *object_registry_main_context(ObjectRegistry *reg)
     return reg->main_ctx;
 }
 
-void object_registry_main_loop_params(ObjectRegistry *reg,
-                                      IOThreadParams *out)
+void object_registry_main_loop_params(ObjectRegistry *reg, AioParams *out)
 {
     /* This is the main context's home thread: read it directly. */
-    iothread_params_read(reg->main_ctx, out);
+    aio_context_get_params(reg->main_ctx, out);
 }
 
 bool object_registry_main_loop_set(ObjectRegistry *reg,
-                                   const IOThreadParamChange *change,
+                                   const AioParams *change,
                                    unsigned *changed_mask, GError **error)
 {
-    IOThreadParams before, wanted, after;
-    unsigned changed = 0;
+    AioParams before, after;
 
-    g_assert(!(change->mask & ~IOTHREAD_PROP_MAIN_LOOP));
+    g_assert(!(change->mask & ~iothread_param_mask(true)));
     if (changed_mask) {
         *changed_mask = 0;
     }
-    object_registry_main_loop_params(reg, &before);
-    wanted = iothread_params_merge(&before, change);
-    if (!iothread_params_validate(&wanted, error) ||
-        !iothread_params_apply(reg->main_ctx, &wanted, change->mask, error)) {
+    aio_context_get_params(reg->main_ctx, &before);
+    if (!aio_context_set_params(reg->main_ctx, change, error)) {
         return false;
     }
-    object_registry_main_loop_params(reg, &after);
-    for (unsigned bit = 1; bit & IOTHREAD_PROP_ALL; bit <<= 1) {
-        if (iothread_params_get(&before, bit) !=
-            iothread_params_get(&after, bit)) {
-            changed |= bit;
-        }
-    }
+    aio_context_get_params(reg->main_ctx, &after);
     if (changed_mask) {
-        *changed_mask = changed & IOTHREAD_PROP_MAIN_LOOP;
+        *changed_mask = iothread_params_diff(&before, &after);
     }
     return true;
 }

@@ -52,10 +52,11 @@ void object_registry_free(ObjectRegistry *reg);
  * most REGISTRY_ID_MAX_LEN characters.  false + @error stating the rules. */
 bool object_id_validate(const char *id, GError **error);
 
-/* Create an iothread @id with @params (NULL = defaults).  Errors: invalid
+/* Create an iothread @id: defaults overridden by the given members of
+ * @params (NULL: none).  Errors: invalid
  * id, duplicate id (also "main-loop"), invalid parameters, resources. */
 IOThread *object_registry_add_iothread(ObjectRegistry *reg, const char *id,
-                                       const IOThreadParams *params,
+                                       const AioParams *params,
                                        GError **error);
 /* Stop (draining it, see iothread_free) and forget iothread @id.  On
  * return *@qom_type (may be NULL) points to a static string naming the
@@ -68,14 +69,15 @@ IOThread *object_registry_find_iothread(ObjectRegistry *reg, const char *id);
  * delete). */
 IOThread *const *object_registry_iothreads(ObjectRegistry *reg, guint *n);
 
-/* The main-loop object: its context, the values in effect (only
- * IOTHREAD_PROP_MAIN_LOOP fields are meaningful) and a change restricted
- * to those properties, validated whole and applied at once. */
+/* The main-loop object: its context, the values set (complete; only the
+ * members in iothread_param_mask(true) are its properties) and a change
+ * restricted to those members, applied all or nothing
+ * (aio_context_set_params).  *@changed_mask (may be NULL) receives the
+ * members whose value changed. */
 AioContext *object_registry_main_context(ObjectRegistry *reg);
-void object_registry_main_loop_params(ObjectRegistry *reg,
-                                      IOThreadParams *out);
+void object_registry_main_loop_params(ObjectRegistry *reg, AioParams *out);
 bool object_registry_main_loop_set(ObjectRegistry *reg,
-                                   const IOThreadParamChange *change,
+                                   const AioParams *change,
                                    unsigned *changed_mask, GError **error);
 
 /* What @path names; for an object, *@id (may be NULL) is set to its id

@@ -70,17 +70,11 @@ static void test_validation(const QmpSchema *s)
     check(s, "object-add",
           "{\"qom-type\": \"iothread\", \"id\": \"io1\", \"poll-max-ns\": null}",
           "Invalid parameter type for 'poll-max-ns', expected: integer");
+    /* The tunables' ranges are the daemon's parameter table's (QEMU's
+     * texts, combinations judged whole), not the schema's. */
     check(s, "object-add",
-          "{\"qom-type\": \"iothread\", \"id\": \"io1\", \"poll-max-ns\": -1}",
-          "Parameter 'poll-max-ns' expects a non-negative integer");
-    check(s, "object-add",
-          "{\"qom-type\": \"iothread\", \"id\": \"io1\", \"poll-grow\": 4294967297}",
-          "Parameter 'poll-grow' expects an integer in the range "
-          "[0, 4294967296]");
-    check(s, "object-add",
-          "{\"qom-type\": \"iothread\", \"id\": \"io1\", \"thread-pool-max\": 0}",
-          "Parameter 'thread-pool-max' expects an integer in the range "
-          "[1, 2147483647]");
+          "{\"qom-type\": \"iothread\", \"id\": \"io1\", \"poll-max-ns\": -1,"
+          " \"thread-pool-max\": 0}", NULL);
     check(s, "object-add",
           "{\"qom-type\": \"iothread\", \"id\": \"io1\", \"poll-max\": 5}",
           "Parameter 'poll-max' is unexpected");
@@ -91,8 +85,7 @@ static void test_validation(const QmpSchema *s)
     check(s, "iothread-set", "{\"thread-pool-min\": 4}",
           "Parameter 'id' is missing");
     check(s, "iothread-set", "{\"id\": \"io1\", \"aio-max-batch\": -3}",
-          "Parameter 'aio-max-batch' expects an integer in the range "
-          "[0, 2147483647]");
+          NULL);
     check(s, "qom-set", "{\"path\": \"/objects/io1\", \"property\": \"x\","
           " \"value\": {\"a\": [1, null]}}", NULL);
     check(s, "qom-set", "{\"path\": \"/objects/io1\", \"property\": \"x\"}",
@@ -112,6 +105,28 @@ static void test_validation(const QmpSchema *s)
     g_autoptr(GError) err = NULL;
     ok(!qmp_schema_validate_args(s, "no-such-command", NULL, &err) && err,
        "validating an unknown command fails");
+}
+
+/* Integer ranges declared in a schema: both wordings. */
+static void test_ranges(void)
+{
+    static const char text[] =
+        "{\"entries\": [{\"command\": \"c\", \"data\": {"
+        "\"*n\": {\"type\": \"int\", \"min\": 0, \"max\": 9223372036854775807},"
+        "\"*m\": {\"type\": \"int\", \"min\": 1, \"max\": 2147483647}},"
+        " \"doc\": \"d\"}]}";
+    g_autoptr(GError) err = NULL;
+    QmpSchema *s = qmp_schema_load_from_data(text, -1, &err);
+
+    if (!ok(s != NULL, "a schema with ranged members loads")) {
+        diag("%s", err->message);
+        return;
+    }
+    check(s, "c", "{\"n\": -1}", "Parameter 'n' expects a non-negative integer");
+    check(s, "c", "{\"m\": 0}",
+          "Parameter 'm' expects an integer in the range [1, 2147483647]");
+    check(s, "c", "{\"n\": 0, \"m\": 2147483647}", NULL);
+    qmp_schema_free(s);
 }
 
 static void test_load_errors(void)
@@ -322,6 +337,7 @@ int main(void)
     ok(qmp_schema_doc(s, "nonexistent") == NULL, "no doc for unknown names");
 
     test_validation(s);
+    test_ranges();
     test_load_errors();
     test_introspection(s);
     qmp_schema_free(s);
