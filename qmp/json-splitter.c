@@ -25,9 +25,11 @@ struct JsonSplitter {
     TopKind top;
     bool in_string;
     bool escape;
-    /* Non-NULL while the current message is being skipped (too large or
-     * too deep): the error to emit when it closes. */
+    /* Non-NULL while the current message is being skipped (too large, too
+     * deep, an integer beyond 64 bits): its error, emitted as soon as it
+     * is set (skip_reported), not when the message closes. */
     const char *skip_error;
+    bool skip_reported;
     char errbuf[JSON_CHECK_ERROR_SIZE];
     /* The number being read outside strings: json-glib silently wraps
      * integers beyond 64 bits, so the splitter refuses them itself. */
@@ -72,6 +74,7 @@ void json_splitter_reset(JsonSplitter *s)
     s->in_string = false;
     s->escape = false;
     s->skip_error = NULL;
+    s->skip_reported = false;
     s->in_number = false;
 }
 
@@ -86,13 +89,26 @@ static void splitter_append(JsonSplitter *s, char c)
         return;
     }
     if (s->buf->len + 1 > s->max_bytes) {
+        /* QEMU's text; our limit is s->max_bytes. */
         snprintf(s->errbuf, sizeof(s->errbuf),
-                 "JSON message too large (limit %zu bytes)", s->max_bytes);
+                 "JSON token size limit exceeded");
         s->skip_error = s->errbuf;
         g_string_truncate(s->buf, 0);
         return;
     }
     g_string_append_c(s->buf, c);
+}
+
+/* A limit was crossed by the byte just read: answer now, so a client that
+ * never closes its value still hears why nothing else is answered. */
+static bool splitter_report_skip(JsonSplitter *s, JsonSplitterEmit *emit,
+                                 void *opaque)
+{
+    if (!s->skip_error || s->skip_reported) {
+        return true;
+    }
+    s->skip_reported = true;
+    return emit(opaque, NULL, 0, s->skip_error);
 }
 
 /* The current message is complete: hand it (or its error) out. */
@@ -102,8 +118,8 @@ static bool splitter_finish(JsonSplitter *s, JsonSplitterEmit *emit,
     bool go_on;
 
     if (s->skip_error) {
-        /* errbuf may be overwritten by a later message only after emit */
-        go_on = emit(opaque, NULL, 0, s->skip_error);
+        /* answered when the error arose, unless that was this very byte */
+        go_on = splitter_report_skip(s, emit, opaque);
     } else if (!json_check(s->buf->str, s->buf->len, s->errbuf,
                            sizeof(s->errbuf))) {
         go_on = emit(opaque, NULL, 0, s->errbuf);
@@ -187,6 +203,10 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
     for (size_t i = 0; i < len; i++) {
         unsigned char c = p[i];
 
+        if (!splitter_report_skip(s, emit, opaque)) {
+            return i;
+        }
+
         if (c >= 0xfe) {
             snprintf(msg, sizeof(msg), "JSON parse error, stray byte 0x%02x",
                      c);
@@ -267,8 +287,7 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
             s->depth++;
             if (s->depth > s->max_depth && !s->skip_error) {
                 snprintf(s->errbuf, sizeof(s->errbuf),
-                         "JSON message nested too deeply (limit %u)",
-                         s->max_depth);
+                         "JSON nesting depth limit exceeded");
                 s->skip_error = s->errbuf;
                 g_string_truncate(s->buf, 0);
             }
@@ -292,5 +311,6 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
             splitter_append(s, c);
         }
     }
+    splitter_report_skip(s, emit, opaque);
     return len;
 }
