@@ -5,6 +5,7 @@
  * object ids, combined property rules, paths, the type of qom-set's "any".
  */
 #include "commands.h"
+#include "hmp.h"
 
 #include <string.h>
 
@@ -578,6 +579,7 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
     for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
         qmp_server_register(server, table[i].name, table[i].handler, cmds);
     }
+    hmp_register(server);
     return cmds;
 }
 

@@ -132,27 +132,20 @@ static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
                    "ignored", id);
         return;
     }
-    QmpCommand *cmd = g_hash_table_lookup(server->commands, name);
-    if (!cmd || !qmp_schema_has_command(server->schema, name)) {
-        g_autofree char *msg = g_strdup_printf(
-            "The command %s has not been found", name);
-        send_error(conn, QMP_ERROR_COMMAND_NOT_FOUND, msg, id);
-        return;
-    }
     g_autoptr(JsonObject) empty = args_node ? NULL : json_object_new();
     JsonObject *args = args_node ? json_node_get_object(args_node) : empty;
     g_autoptr(GError) err = NULL;
-    if (!qmp_schema_validate_args(server->schema, name, args, &err)) {
-        send_error(conn, QMP_ERROR_GENERIC, err->message, id);
-        return;
-    }
     if (is_caps) {
-        /* Validation already refused any capability: none is offered. */
+        /* Validation refuses any capability: none is offered. */
+        if (!qmp_schema_validate_args(server->schema, name, args, &err)) {
+            send_gerror(conn, err, id);
+            return;
+        }
         conn->negotiated = true;
         send_reply(conn, NULL, id);
         return;
     }
-    JsonNode *ret = cmd->handler(server, args, cmd->opaque, &err);
+    JsonNode *ret = qmp_server_execute(server, name, args, &err);
     if (err) {
         send_gerror(conn, err, id);
     } else {
@@ -161,6 +154,21 @@ static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
     if (ret) {
         json_node_unref(ret);
     }
+}
+
+JsonNode *qmp_server_execute(QmpServer *server, const char *name,
+                             JsonObject *args, GError **error)
+{
+    QmpCommand *cmd = g_hash_table_lookup(server->commands, name);
+    if (!cmd || !qmp_schema_has_command(server->schema, name)) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_COMMAND_NOT_FOUND,
+                    "The command %s has not been found", name);
+        return NULL;
+    }
+    if (!qmp_schema_validate_args(server->schema, name, args, error)) {
+        return NULL;
+    }
+    return cmd->handler(server, args, cmd->opaque, error);
 }
 
 /* What json-glib accepts but no reply could echo as JSON: numbers beyond

@@ -68,6 +68,13 @@ int qmp_server_tcp_port(QmpServer *server);
  * query-qmp-schema. */
 void qmp_server_register(QmpServer *server, const char *command,
                          QmpCommandHandler *handler, void *opaque);
+/* Run command @name as if a client sent it: CommandNotFound unless it is
+ * registered, @args (not NULL) validated against the schema, then its
+ * handler.  Returns what the handler returns (transfer full; NULL with
+ * @error unset means {}).  For commands built on other commands (the
+ * human monitor). */
+JsonNode *qmp_server_execute(QmpServer *server, const char *name,
+                             JsonObject *args, GError **error);
 /* Names of schema commands that have no handler (for the 1:1 test);
  * free with g_strfreev. */
 char **qmp_server_unhandled_commands(QmpServer *server);
