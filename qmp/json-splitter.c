@@ -30,6 +30,10 @@ struct JsonSplitter {
      * is set (skip_reported), not when the message closes. */
     const char *skip_error;
     bool skip_reported;
+    /* After a bad byte: input is discarded up to the next whitespace or
+     * bracket, where QEMU's lexer resumes too, so the rest of a broken
+     * message is not read as a string of new ones. */
+    bool recovering;
     char errbuf[JSON_CHECK_ERROR_SIZE];
     /* The number being read outside strings: json-glib silently wraps
      * integers beyond 64 bits, so the splitter refuses them itself. */
@@ -75,6 +79,7 @@ void json_splitter_reset(JsonSplitter *s)
     s->escape = false;
     s->skip_error = NULL;
     s->skip_reported = false;
+    s->recovering = false;
     s->in_number = false;
 }
 
@@ -135,7 +140,13 @@ static bool splitter_fail(JsonSplitter *s, JsonSplitterEmit *emit,
                           void *opaque, const char *error)
 {
     json_splitter_reset(s);
+    s->recovering = true;
     return emit(opaque, NULL, 0, error);
+}
+
+static bool is_bracket(unsigned char c)
+{
+    return c == '{' || c == '}' || c == '[' || c == ']';
 }
 
 static bool is_number_char(unsigned char c)
@@ -205,6 +216,12 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
 
         if (!splitter_report_skip(s, emit, opaque)) {
             return i;
+        }
+        if (s->recovering) {
+            if (!is_ws(c) && !is_bracket(c)) {
+                continue;
+            }
+            s->recovering = false;
         }
 
         if (c >= 0xfe) {
@@ -294,8 +311,9 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
             splitter_append(s, c);
         } else if (c == '}' || c == ']') {
             if (s->top == TOP_NONE) {
-                snprintf(msg, sizeof(msg), "JSON parse error, stray '%c'", c);
-                if (!splitter_fail(s, emit, opaque, msg)) {
+                /* QEMU's text for a value that starts with a closer */
+                if (!splitter_fail(s, emit, opaque,
+                                   "JSON parse error, expecting value")) {
                     return i + 1;
                 }
                 continue;

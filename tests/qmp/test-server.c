@@ -154,7 +154,7 @@ static void test_malformed(TestServer *ts)
           "{\"value\": \"\xc3\x28\"}}", 0, "GenericError", "UTF-8", NULL },
         { "syntax error", "{\"execute\" \"echo\"}", 0, "GenericError",
           "JSON parse error", NULL },
-        { "stray closing brace", "}", 0, "GenericError", "stray", NULL },
+        { "stray closing brace", "}", 0, "GenericError", "expecting value", NULL },
         { "array instead of object", "[1, 2]", 0, "GenericError",
           "must be a JSON object", NULL },
         { "top-level string", "\"echo\"", 0, "GenericError",

@@ -122,6 +122,10 @@ int main(void)
              16, 8);
     case_len("message at the size bound accepted", "{\"a\":\"0123456\"}", 15,
              "M{\"a\":\"0123456\"}|", 15, 8);
+    /* QEMU's lexer resumes at the next blank or bracket after a bad
+     * byte: the broken message's tail is one stray '}', not many values. */
+    case_len("after a bad byte, input resumes at the next bracket",
+             "{\"a\":\"\xff\"}{\"b\":1}", 16, "E|E|M{\"b\":1}|", 1024, 8);
     case_len("nesting over the bound skipped, then resync",
              "[[[[1]]]][[[1]]]", 16, "E|M[[[1]]]|", 1024, 3);
     case_len("brackets in strings do not count for depth",
