@@ -35,6 +35,15 @@ class Tap:
         sys.stdout.flush()
         return cond
 
+    def todo(self, cond, what, reason, *diag):
+        """A check expected to fail until @reason is resolved (TAP TODO:
+        reported, never counted as a failure)."""
+        self.n += 1
+        print(f"{'ok' if cond else 'not ok'} {self.n} - {what} # TODO {reason}")
+        if not cond:
+            self.diag("\n".join(str(d) for d in diag))
+        sys.stdout.flush()
+
     def skip(self, what, why):
         self.n += 1
         print(f"ok {self.n} - {what} # SKIP {why}")
@@ -86,15 +95,24 @@ class Peer:
         return Conn(self.path)
 
     def stop(self):
+        """SIGTERM (SIGKILL after a deadline); returns the exit status."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=DEADLINE_S)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        return self.proc.returncode
+
+    def check_clean_exit(self, tap):
+        """Stop the daemon and check it exits 0 (sanitizer builds exit
+        non-zero on a leak or error found at exit)."""
+        log = self.stderr()
+        tap.ok(self.stop() == 0, f"{self.name} exits 0 on SIGTERM", log)
 
 
 class Conn:
