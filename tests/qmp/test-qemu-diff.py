@@ -45,6 +45,12 @@ def hmp(line, **extra):
     return cmd("human-monitor-command", dict({"command-line": line}, **extra))
 
 
+SYNTAX = {"differs": "JSON syntax error texts name the problem and its "
+                     "offset"}
+TUNABLE_TEXT = {"todo": "the tunables' range errors take QEMU's wording"}
+TUNABLE_BOUND = {"todo": "poll-grow/poll-shrink bounded at 2^32, "
+                         "aio-max-batch at 2^31-1 (QEMU: int64)"}
+
 # (label, bytes, options).  options: norm = extra normaliser name,
 # differs = reason (README table).
 NEGOTIATION = [
@@ -68,7 +74,8 @@ COMMANDS = [
     ("query-version, object id", cmd("query-version",
                                      id_={"b": [1, "x"], "a": None}), {}),
     ("query-version, non-ASCII id",
-     b'{"execute": "query-version", "id": "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"}', {}),
+     b'{"execute": "query-version", "id": '
+     b'"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"}', {}),
     ("query-version, escaped controls in id",
      b'{"execute": "query-version", "id": "\\u0001\\t\\u007f\\/\\"\\\\"}', {}),
     ("query-version with an argument", cmd("query-version", {"x": 1}), {}),
@@ -85,9 +92,10 @@ COMMANDS = [
     ("an array message", b'[1, 2]', {}),
     ("a string message", b'"execute"', {}),
     ("a number message", b'42 ', {}),
-    ("malformed JSON", b'{"execute": }', {"differs": "JSON syntax error texts name the problem and its offset"}),
+    ("malformed JSON", b'{"execute": }', SYNTAX),
     ("a stray closing brace", b'}', {}),
-    ("invalid UTF-8", b'{"execute": "query-version", "id": "\xff"}', {"differs": "JSON syntax error texts name the problem and its offset"}),
+    ("invalid UTF-8", b'{"execute": "query-version", "id": "\xff"}',
+     SYNTAX),
     ("duplicate key at top level",
      b'{"execute": "query-version", "execute": "query-version"}', {}),
     ("duplicate key in arguments",
@@ -124,13 +132,13 @@ COMMANDS = [
                      "value": 1000}), {}),
     ("qom-set poll-max-ns -1",
      cmd("qom-set", {"path": "/objects/io0", "property": "poll-max-ns",
-                     "value": -1}), {"todo": "the tunables' range errors take QEMU's wording"}),
+                     "value": -1}), TUNABLE_TEXT),
     ("qom-set poll-max-ns a string",
      cmd("qom-set", {"path": "/objects/io0", "property": "poll-max-ns",
                      "value": "x"}), {}),
     ("qom-set poll-grow 2^32+1",
      cmd("qom-set", {"path": "/objects/io0", "property": "poll-grow",
-                     "value": 4294967297}), {"todo": "poll-grow/poll-shrink bounded at 2^32, aio-max-batch at 2^31-1 (QEMU: int64)"}),
+                     "value": 4294967297}), TUNABLE_BOUND),
     ("qom-set poll-grow 0 (restores what QEMU accepted)",
      cmd("qom-set", {"path": "/objects/io0", "property": "poll-grow",
                      "value": 0}), {}),
@@ -157,17 +165,17 @@ COMMANDS = [
                         "poll-max-ns": "x"}), {}),
     ("object-add negative poll-max-ns",
      cmd("object-add", {"qom-type": "iothread", "id": "io3",
-                        "poll-max-ns": -1}), {"todo": "the tunables' range errors take QEMU's wording"}),
+                        "poll-max-ns": -1}), TUNABLE_TEXT),
     ("object-add poll-shrink beyond 2^32",
      cmd("object-add", {"qom-type": "iothread", "id": "io7",
-                        "poll-shrink": 4294967297}), {"todo": "poll-grow/poll-shrink bounded at 2^32, aio-max-batch at 2^31-1 (QEMU: int64)"}),
+                        "poll-shrink": 4294967297}), TUNABLE_BOUND),
     ("object-del of what QEMU accepted (io7)",
-     cmd("object-del", {"id": "io7"}), {"todo": "poll-grow/poll-shrink bounded at 2^32, aio-max-batch at 2^31-1 (QEMU: int64)"}),
+     cmd("object-del", {"id": "io7"}), TUNABLE_BOUND),
     ("object-add aio-max-batch beyond int32",
      cmd("object-add", {"qom-type": "iothread", "id": "io8",
-                        "aio-max-batch": 2147483648}), {"todo": "poll-grow/poll-shrink bounded at 2^32, aio-max-batch at 2^31-1 (QEMU: int64)"}),
+                        "aio-max-batch": 2147483648}), TUNABLE_BOUND),
     ("object-del of what QEMU accepted (io8)",
-     cmd("object-del", {"id": "io8"}), {"todo": "poll-grow/poll-shrink bounded at 2^32, aio-max-batch at 2^31-1 (QEMU: int64)"}),
+     cmd("object-del", {"id": "io8"}), TUNABLE_BOUND),
     ("object-add unknown property",
      cmd("object-add", {"qom-type": "iothread", "id": "io3", "bogus": 1}),
      {}),
@@ -202,7 +210,7 @@ COMMANDS = [
     ("HMP qom-set", hmp("qom-set /objects/io0 poll-max-ns 64"), {}),
     ("HMP qom-set -j", hmp("qom-set -j /objects/io0 poll-grow 3"), {}),
     ("HMP qom-set out of range", hmp("qom-set /objects/io0 poll-max-ns -1"),
-     {"todo": "the tunables' range errors take QEMU's wording"}),
+     TUNABLE_TEXT),
     ("HMP qom-set missing value", hmp("qom-set /objects/io0 poll-max-ns"),
      {}),
     ("HMP qom-get after qom-set", hmp("qom-get /objects/io0 poll-grow"), {}),

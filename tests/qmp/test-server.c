@@ -154,7 +154,8 @@ static void test_malformed(TestServer *ts)
           "{\"value\": \"\xc3\x28\"}}", 0, "GenericError", "UTF-8", NULL },
         { "syntax error", "{\"execute\" \"echo\"}", 0, "GenericError",
           "JSON parse error", NULL },
-        { "stray closing brace", "}", 0, "GenericError", "expecting value", NULL },
+        { "stray closing brace", "}", 0, "GenericError", "expecting value",
+          NULL },
         { "array instead of object", "[1, 2]", 0, "GenericError",
           "must be a JSON object", NULL },
         { "top-level string", "\"echo\"", 0, "GenericError",
@@ -205,7 +206,8 @@ static void test_malformed(TestServer *ts)
     }
     g_string_append(big, "\"}}");
     expect_error(rc, "message over QMP_MAX_MESSAGE_BYTES", big->str,
-                 big->len, "GenericError", "JSON token size limit exceeded", NULL);
+                 big->len, "GenericError", "JSON token size limit exceeded",
+                 NULL);
     ok(expect_echo(rc, 100), "a command works after an oversized message");
     g_string_free(big, TRUE);
 
@@ -478,28 +480,35 @@ static void expect_bytes(RawConn *rc, const char *what, const char *req,
     }
 }
 
-static void test_output_is_ascii(TestServer *ts)
+/* On a fresh connection: send @req, check the reply is exactly @want. */
+static void check_reply_bytes(TestServer *ts, const char *what,
+                              const char *req, const char *want)
 {
     RawConn *rc = raw_connect(ts->path, true);
-    /* U+00E9 raw UTF-8, U+1F600 raw UTF-8, U+007F, U+001F escaped, "\/" */
-    expect_bytes(rc, "non-ASCII id echoed as \\uXXXX and a surrogate pair",
-                 "{\"execute\": \"nope\", \"id\": \"\xc3\xa9\xf0\x9f\x98\x80"
-                 "\\u007f\\u001f\\/\"}",
-                 "{\"id\": \"\\u00E9\\uD83D\\uDE00\\u007F\\u001F/\", "
-                 "\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
-                 "\"The command nope has not been found\"}}");
+    expect_bytes(rc, what, req, want);
     raw_close(rc);
+}
+
+static void test_output_is_ascii(TestServer *ts)
+{
+    /* U+00E9 raw UTF-8, U+1F600 raw UTF-8, U+007F, U+001F escaped, "\/" */
+    check_reply_bytes(ts, "non-ASCII id echoed as \\uXXXX and a surrogate pair",
+                      "{\"execute\": \"nope\", \"id\": \"\xc3\xa9\xf0\x9f\x98"
+                      "\x80\\u007f\\u001f\\/\"}",
+                      "{\"id\": \"\\u00E9\\uD83D\\uDE00\\u007F\\u001F/\", "
+                      "\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
+                      "\"The command nope has not been found\"}}");
 }
 
 static void test_member_order_as_qemu(TestServer *ts)
 {
-    RawConn *rc = raw_connect(ts->path, true);
-    expect_bytes(rc, "return before id, id before error (QEMU's QDict order)",
-                 "{\"execute\": \"echo\", \"arguments\": {\"value\": "
-                 "{\"major\": 1, \"minor\": 2, \"micro\": 3}}, \"id\": 9}",
-                 "{\"return\": {\"micro\": 3, \"minor\": 2, \"major\": 1}, "
-                 "\"id\": 9}");
-    raw_close(rc);
+    check_reply_bytes(ts, "return before id, id before error (QEMU's QDict "
+                      "order)",
+                      "{\"execute\": \"echo\", \"arguments\": {\"value\": "
+                      "{\"major\": 1, \"minor\": 2, \"micro\": 3}}, "
+                      "\"id\": 9}",
+                      "{\"return\": {\"micro\": 3, \"minor\": 2, "
+                      "\"major\": 1}, \"id\": 9}");
 }
 
 static void test_duplicate_keys_refused(TestServer *ts)
