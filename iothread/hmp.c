@@ -12,7 +12,7 @@
 typedef struct {
     QmpServer *server;
     GString *out;               /* the reply text */
-    const char *name;           /* the command as `help` names it */
+    const char *name;           /* the command word as typed */
 } Hmp;
 
 /* @argv: the words after the command name (NULL-terminated). */
@@ -86,6 +86,18 @@ static JsonNode *run_qmp(Hmp *hmp, const char *command, JsonObject *args)
         json_node_take_object(ret, json_object_new());
     }
     return ret;
+}
+
+/* QEMU's two lines for a command given too few (@missing) or too many
+ * words. */
+static void print_usage(Hmp *hmp, const char *prefix, const char *name,
+                        bool missing)
+{
+    g_string_append_printf(hmp->out, "%s: %s\r\nTry \"help %s%s\" for more "
+                           "information\r\n", name,
+                           missing ? "string expected"
+                                   : "extraneous characters at the end of line",
+                           prefix, name);
 }
 
 static void print_command_line(GString *out, const char *prefix,
@@ -359,10 +371,9 @@ static void run_qom_set(Hmp *hmp, char **argv)
 {
     bool json = !strcmp(argv[0], "-j");
     char **words = json ? argv + 1 : argv;
-    if (!words[0] || !words[1] || !words[2]) {
-        g_string_append_printf(hmp->out, "%s: string expected\r\nTry \"help "
-                               "%s\" for more information\r\n", hmp->name,
-                               hmp->name);
+    guint n = g_strv_length(words);
+    if (n != 3) {
+        print_usage(hmp, "", hmp->name, n < 3);
         return;
     }
     JsonNode *value = json ? node_from_json(hmp, words[2])
@@ -406,14 +417,8 @@ static void run_words(Hmp *hmp, const HmpCommand *table, size_t n,
         return;
     }
     unsigned argc = g_strv_length(words + 1);
-    const char *problem = argc < cmd->min_args ? "string expected"
-                        : argc > cmd->max_args
-                          ? "extraneous characters at the end of line"
-                          : NULL;
-    if (problem) {
-        g_string_append_printf(hmp->out, "%s: %s\r\nTry \"help %s%s\" for "
-                               "more information\r\n", words[0], problem,
-                               prefix, words[0]);
+    if (argc < cmd->min_args || argc > cmd->max_args) {
+        print_usage(hmp, prefix, words[0], argc < cmd->min_args);
         return;
     }
     hmp->name = words[0];
