@@ -43,7 +43,8 @@ typedef JsonNode *QmpCommandHandler(QmpServer *server, JsonObject *args,
 
 /* Limits, documented in README: a message larger than
  * QMP_MAX_MESSAGE_BYTES or nested deeper than QMP_MAX_NESTING is answered
- * with GenericError and skipped; a client whose unsent output exceeds
+ * with GenericError as soon as the limit is crossed, and the rest of it is
+ * skipped; a client whose unsent output exceeds
  * QMP_MAX_OUTPUT_BACKLOG is disconnected (it stopped reading). */
 #define QMP_MAX_MESSAGE_BYTES   (1024 * 1024)
 #define QMP_MAX_NESTING         64
