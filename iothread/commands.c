@@ -5,6 +5,7 @@
  * object ids, combined property rules, paths, the type of qom-set's "any".
  */
 #include "commands.h"
+#include "hmp.h"
 
 #include <string.h>
 
@@ -36,19 +37,16 @@ static void *fail_generic(GError **error, GError *cause)
 
 static void *fail_path(GError **error, const char *path)
 {
-    char *shown = g_strescape(path, NULL);
+    /* Client text as it is: the server writes replies as ASCII JSON. */
     g_set_error(error, QMP_ERROR, QMP_ERROR_DEVICE_NOT_FOUND,
-                "Device '%s' not found", shown);
-    g_free(shown);
+                "Device '%s' not found", path);
     return NULL;
 }
 
 static void *fail_no_iothread(GError **error, const char *id)
 {
-    char *shown = g_strescape(id, NULL);
     g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                "Cannot find iothread '%s'", shown);
-    g_free(shown);
+                "Cannot find iothread '%s'", id);
     return NULL;
 }
 
@@ -124,11 +122,9 @@ static bool set_properties(DaemonCommands *cmds, const char *id,
 static void *fail_property(GError **error, const char *type,
                            const char *property)
 {
-    char *shown = g_strescape(property, NULL);
     /* QEMU's wording. */
     g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                "Property '%s.%s' not found", type, shown);
-    g_free(shown);
+                "Property '%s.%s' not found", type, property);
     return NULL;
 }
 
@@ -217,12 +213,10 @@ static JsonNode *cmd_object_add(QmpServer *server, JsonObject *args,
     GError *cause = NULL;
 
     if (strcmp(type, REGISTRY_TYPE_IOTHREAD) != 0) {
-        char *shown = g_strescape(type, NULL);
         g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
                     "Invalid parameter 'qom-type': object type '%s' is "
                     "unknown or cannot be created (supported: iothread)",
-                    shown);
-        g_free(shown);
+                    type);
         return NULL;
     }
     if (!change_from_args(args, false, "qom-type", "id", &change, error)) {
@@ -599,6 +593,7 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
     for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
         qmp_server_register(server, table[i].name, table[i].handler, cmds);
     }
+    hmp_register(server);
     return cmds;
 }
 

@@ -25,9 +25,15 @@ struct JsonSplitter {
     TopKind top;
     bool in_string;
     bool escape;
-    /* Non-NULL while the current message is being skipped (too large or
-     * too deep): the error to emit when it closes. */
+    /* Non-NULL while the current message is being skipped (too large, too
+     * deep, an integer beyond 64 bits): its error, emitted as soon as it
+     * is set (skip_reported), not when the message closes. */
     const char *skip_error;
+    bool skip_reported;
+    /* After a bad byte: input is discarded up to the next whitespace or
+     * bracket, where QEMU's lexer resumes too, so the rest of a broken
+     * message is not read as a string of new ones. */
+    bool recovering;
     char errbuf[JSON_CHECK_ERROR_SIZE];
     /* The number being read outside strings: json-glib silently wraps
      * integers beyond 64 bits, so the splitter refuses them itself. */
@@ -72,6 +78,8 @@ void json_splitter_reset(JsonSplitter *s)
     s->in_string = false;
     s->escape = false;
     s->skip_error = NULL;
+    s->skip_reported = false;
+    s->recovering = false;
     s->in_number = false;
 }
 
@@ -86,13 +94,26 @@ static void splitter_append(JsonSplitter *s, char c)
         return;
     }
     if (s->buf->len + 1 > s->max_bytes) {
+        /* QEMU's text; our limit is s->max_bytes. */
         snprintf(s->errbuf, sizeof(s->errbuf),
-                 "JSON message too large (limit %zu bytes)", s->max_bytes);
+                 "JSON token size limit exceeded");
         s->skip_error = s->errbuf;
         g_string_truncate(s->buf, 0);
         return;
     }
     g_string_append_c(s->buf, c);
+}
+
+/* A limit was crossed by the byte just read: answer now, so a client that
+ * never closes its value still hears why nothing else is answered. */
+static bool splitter_report_skip(JsonSplitter *s, JsonSplitterEmit *emit,
+                                 void *opaque)
+{
+    if (!s->skip_error || s->skip_reported) {
+        return true;
+    }
+    s->skip_reported = true;
+    return emit(opaque, NULL, 0, s->skip_error);
 }
 
 /* The current message is complete: hand it (or its error) out. */
@@ -102,8 +123,8 @@ static bool splitter_finish(JsonSplitter *s, JsonSplitterEmit *emit,
     bool go_on;
 
     if (s->skip_error) {
-        /* errbuf may be overwritten by a later message only after emit */
-        go_on = emit(opaque, NULL, 0, s->skip_error);
+        /* answered when the error arose, unless that was this very byte */
+        go_on = splitter_report_skip(s, emit, opaque);
     } else if (!json_check(s->buf->str, s->buf->len, s->errbuf,
                            sizeof(s->errbuf))) {
         go_on = emit(opaque, NULL, 0, s->errbuf);
@@ -119,7 +140,13 @@ static bool splitter_fail(JsonSplitter *s, JsonSplitterEmit *emit,
                           void *opaque, const char *error)
 {
     json_splitter_reset(s);
+    s->recovering = true;
     return emit(opaque, NULL, 0, error);
+}
+
+static bool is_bracket(unsigned char c)
+{
+    return c == '{' || c == '}' || c == '[' || c == ']';
 }
 
 static bool is_number_char(unsigned char c)
@@ -186,6 +213,16 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = p[i];
+
+        if (!splitter_report_skip(s, emit, opaque)) {
+            return i;
+        }
+        if (s->recovering) {
+            if (!is_ws(c) && !is_bracket(c)) {
+                continue;
+            }
+            s->recovering = false;
+        }
 
         if (c >= 0xfe) {
             snprintf(msg, sizeof(msg), "JSON parse error, stray byte 0x%02x",
@@ -267,16 +304,16 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
             s->depth++;
             if (s->depth > s->max_depth && !s->skip_error) {
                 snprintf(s->errbuf, sizeof(s->errbuf),
-                         "JSON message nested too deeply (limit %u)",
-                         s->max_depth);
+                         "JSON nesting depth limit exceeded");
                 s->skip_error = s->errbuf;
                 g_string_truncate(s->buf, 0);
             }
             splitter_append(s, c);
         } else if (c == '}' || c == ']') {
             if (s->top == TOP_NONE) {
-                snprintf(msg, sizeof(msg), "JSON parse error, stray '%c'", c);
-                if (!splitter_fail(s, emit, opaque, msg)) {
+                /* QEMU's text for a value that starts with a closer */
+                if (!splitter_fail(s, emit, opaque,
+                                   "JSON parse error, expecting value")) {
                     return i + 1;
                 }
                 continue;
@@ -292,5 +329,6 @@ size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
             splitter_append(s, c);
         }
     }
+    splitter_report_skip(s, emit, opaque);
     return len;
 }

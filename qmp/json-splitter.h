@@ -15,11 +15,17 @@
  *    outside a string other than TAB/LF/CR, or any control character
  *    inside a string (JSON forbids them there), is an error: the half-read
  *    message is discarded and an error is emitted (the caller answers it),
- *    so a client can force a known-good state.
- *  - A closing bracket with nothing open is an error.
- *  - A message longer than @max_bytes or nested deeper than @max_depth is
- *    not buffered: its bytes are skipped until it closes, then one error is
- *    emitted.  Memory stays bounded by @max_bytes.
+ *    so a client can force a known-good state.  As in QEMU's lexer, input
+ *    is then discarded up to the next whitespace or bracket, so the tail
+ *    of the broken message does not read as a run of new messages.
+ *  - A closing bracket with nothing open is an error ("JSON parse error,
+ *    expecting value", QEMU's text).
+ *  - A message longer than @max_bytes or nested deeper than @max_depth, or
+ *    holding an integer beyond 64 bits, is not buffered: one error is
+ *    emitted as soon as the byte that crosses the limit is read (QEMU's
+ *    texts "JSON token size limit exceeded" / "JSON nesting depth limit
+ *    exceeded"), then the rest of that value is skipped silently until it
+ *    closes.  Memory stays bounded by @max_bytes.
  *  - A complete message that is not exactly one well-formed JSON value
  *    (json_check: grammar, escapes, paired surrogates, UTF-8) is emitted
  *    as an error with json_check's message instead of as text.  Framing is

@@ -5,6 +5,7 @@
  * survives being closed from inside its own callbacks.
  */
 #include "server-internal.h"
+#include "json-writer.h"
 
 #include <errno.h>
 #include <string.h>
@@ -191,10 +192,12 @@ void qmp_conn_start(QmpServer *server, int fd)
     json_builder_end_object(b);
     json_builder_end_object(b);
     JsonNode *root = json_builder_get_root(b);
-    g_autofree char *text = json_to_string(root, FALSE);
+    GString *text = g_string_sized_new(160);
+    qmp_json_write(text, root);
     json_node_unref(root);
     g_object_unref(b);
 
     conn_update_handlers(conn);
-    qmp_conn_send(conn, text, strlen(text));
+    qmp_conn_send(conn, text->str, text->len);
+    g_string_free(text, TRUE);
 }

@@ -5,6 +5,7 @@
  * broadcast.  Connection I/O lives in server-conn.c.
  */
 #include "server-internal.h"
+#include "json-writer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,50 +36,40 @@ const char *qmp_error_class_name(QmpErrorClass cls)
 /* ---------------------------------------------------------------------- */
 /* Replies                                                                 */
 
-static void append_json(GString *s, JsonNode *node)
+/* Send the reply object { @key: @value, "id": @id } (no "id" when @id is
+ * NULL), members in QEMU's order (json-writer.h). */
+static void send_object(QmpConn *conn, const char *key, JsonNode *value,
+                        JsonNode *id)
 {
-    g_autofree char *text = json_to_string(node, FALSE);
-    g_string_append(s, text);
-}
-
-/* Close the reply object in @s with the request's id (if any), send it and
- * free @s. */
-static void send_closed_with_id(QmpConn *conn, GString *s, JsonNode *id)
-{
-    if (id) {
-        g_string_append(s, ", \"id\": ");
-        append_json(s, id);
-    }
-    g_string_append_c(s, '}');
+    const char *names[] = { key, "id" };
+    JsonNode *values[] = { value, id };
+    GString *s = g_string_sized_new(128);
+    qmp_json_write_members(s, id ? 2 : 1, names, values);
     qmp_conn_send(conn, s->str, s->len);
     g_string_free(s, TRUE);
 }
 
 static void send_reply(QmpConn *conn, JsonNode *ret, JsonNode *id)
 {
-    GString *s = g_string_sized_new(128);
-    g_string_append(s, "{\"return\": ");
-    if (ret) {
-        append_json(s, ret);
-    } else {
-        g_string_append(s, "{}");
+    g_autoptr(JsonNode) empty = NULL;
+    if (!ret) {
+        empty = json_node_init_object(json_node_alloc(), NULL);
+        json_node_take_object(empty, json_object_new());
+        ret = empty;
     }
-    send_closed_with_id(conn, s, id);
+    send_object(conn, "return", ret, id);
 }
 
 static void send_error(QmpConn *conn, QmpErrorClass cls, const char *desc,
                        JsonNode *id)
 {
-    GString *s = g_string_sized_new(128);
     /* Descs quote client text (member and command names, json-glib's parse
-     * errors), which may be invalid UTF-8: the reply must stay JSON. */
-    g_autofree char *valid = g_utf8_make_valid(desc, -1);
-    g_autoptr(JsonNode) d = json_node_init_string(json_node_alloc(), valid);
-    g_string_append_printf(s, "{\"error\": {\"class\": \"%s\", \"desc\": ",
-                           qmp_error_class_name(cls));
-    append_json(s, d);
-    g_string_append_c(s, '}');
-    send_closed_with_id(conn, s, id);
+     * errors), which may be invalid UTF-8: the writer makes it U+FFFD. */
+    g_autoptr(JsonObject) err = json_object_new();
+    json_object_set_string_member(err, "class", qmp_error_class_name(cls));
+    json_object_set_string_member(err, "desc", desc);
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), err);
+    send_object(conn, "error", node, id);
 }
 
 static void send_gerror(QmpConn *conn, const GError *err, JsonNode *id)
@@ -141,27 +132,20 @@ static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
                    "ignored", id);
         return;
     }
-    QmpCommand *cmd = g_hash_table_lookup(server->commands, name);
-    if (!cmd || !qmp_schema_has_command(server->schema, name)) {
-        g_autofree char *msg = g_strdup_printf(
-            "The command %s has not been found", name);
-        send_error(conn, QMP_ERROR_COMMAND_NOT_FOUND, msg, id);
-        return;
-    }
     g_autoptr(JsonObject) empty = args_node ? NULL : json_object_new();
     JsonObject *args = args_node ? json_node_get_object(args_node) : empty;
     g_autoptr(GError) err = NULL;
-    if (!qmp_schema_validate_args(server->schema, name, args, &err)) {
-        send_error(conn, QMP_ERROR_GENERIC, err->message, id);
-        return;
-    }
     if (is_caps) {
-        /* Validation already refused any capability: none is offered. */
+        /* Validation refuses any capability: none is offered. */
+        if (!qmp_schema_validate_args(server->schema, name, args, &err)) {
+            send_gerror(conn, err, id);
+            return;
+        }
         conn->negotiated = true;
         send_reply(conn, NULL, id);
         return;
     }
-    JsonNode *ret = cmd->handler(server, args, cmd->opaque, &err);
+    JsonNode *ret = qmp_server_execute(server, name, args, &err);
     if (err) {
         send_gerror(conn, err, id);
     } else {
@@ -170,6 +154,21 @@ static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
     if (ret) {
         json_node_unref(ret);
     }
+}
+
+JsonNode *qmp_server_execute(QmpServer *server, const char *name,
+                             JsonObject *args, GError **error)
+{
+    QmpCommand *cmd = g_hash_table_lookup(server->commands, name);
+    if (!cmd || !qmp_schema_has_command(server->schema, name)) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_COMMAND_NOT_FOUND,
+                    "The command %s has not been found", name);
+        return NULL;
+    }
+    if (!qmp_schema_validate_args(server->schema, name, args, error)) {
+        return NULL;
+    }
+    return cmd->handler(server, args, cmd->opaque, error);
 }
 
 /* What json-glib accepts but no reply could echo as JSON: numbers beyond
@@ -223,6 +222,27 @@ static const char *json_tree_problem(JsonNode *node)
     }
 }
 
+/* json-glib keeps the last of duplicate member names; QEMU refuses the
+ * message.  Each "object-member" signal arrives after the member was
+ * stored, so an object that has seen more members than it holds had a
+ * duplicate.  @members_seen counts per object (pointer keys). */
+typedef struct {
+    GHashTable *members_seen;
+    bool duplicate;
+} DuplicateCheck;
+
+static void on_object_member(JsonParser *parser, JsonObject *obj,
+                             const char *name, gpointer opaque)
+{
+    DuplicateCheck *dc = opaque;
+    guint seen = GPOINTER_TO_UINT(g_hash_table_lookup(dc->members_seen,
+                                                      obj)) + 1;
+    g_hash_table_insert(dc->members_seen, obj, GUINT_TO_POINTER(seen));
+    if (seen > json_object_get_size(obj)) {
+        dc->duplicate = true;
+    }
+}
+
 void qmp_server_handle_message(QmpConn *conn, const char *text, size_t len,
                                const char *split_error)
 {
@@ -235,10 +255,20 @@ void qmp_server_handle_message(QmpConn *conn, const char *text, size_t len,
      * the error path stays for safety. */
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) err = NULL;
-    if (!json_parser_load_from_data(parser, text, (gssize)len, &err)) {
+    DuplicateCheck dc = { g_hash_table_new(NULL, NULL), false };
+    g_signal_connect(parser, "object-member", G_CALLBACK(on_object_member),
+                     &dc);
+    bool parsed = json_parser_load_from_data(parser, text, (gssize)len, &err);
+    g_hash_table_unref(dc.members_seen);
+    if (!parsed) {
         g_autofree char *msg = g_strdup_printf("JSON parse error, %s",
                                                err->message);
         send_error(conn, QMP_ERROR_GENERIC, msg, NULL);
+        return;
+    }
+    if (dc.duplicate) {
+        send_error(conn, QMP_ERROR_GENERIC, "JSON parse error, duplicate key",
+                   NULL);
         return;
     }
     JsonNode *root = json_parser_get_root(parser);
@@ -381,19 +411,21 @@ void qmp_server_emit_event(QmpServer *server, const char *event,
                            JsonObject *data)
 {
     gint64 now = g_get_real_time();
-    GString *s = g_string_sized_new(128);
+    g_autoptr(JsonObject) ts = json_object_new();
+    json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
+    json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
+    g_autoptr(JsonNode) ts_node = json_node_init_object(json_node_alloc(), ts);
     g_autoptr(JsonNode) name = json_node_init_string(json_node_alloc(), event);
-    g_string_append(s, "{\"event\": ");
-    append_json(s, name);
+    g_autoptr(JsonNode) d = data ? json_node_init_object(json_node_alloc(),
+                                                         data) : NULL;
+    /* QEMU inserts "event", "timestamp", then "data". */
+    const char *names[] = { "event", "timestamp", "data" };
+    JsonNode *values[] = { name, ts_node, d };
+    GString *s = g_string_sized_new(128);
+    qmp_json_write_members(s, data ? 3 : 2, names, values);
     if (data) {
-        g_autoptr(JsonNode) d = json_node_init_object(json_node_alloc(), data);
-        g_string_append(s, ", \"data\": ");
-        append_json(s, d);
         json_object_unref(data);
     }
-    g_string_append_printf(s, ", \"timestamp\": {\"seconds\": %" G_GINT64_FORMAT
-                           ", \"microseconds\": %" G_GINT64_FORMAT "}}",
-                           now / G_USEC_PER_SEC, now % G_USEC_PER_SEC);
     /* Sending may close a client (backlog): walk a copy. */
     g_autoptr(GPtrArray) conns = g_ptr_array_copy(server->conns, NULL, NULL);
     for (guint i = 0; i < conns->len; i++) {

@@ -43,7 +43,8 @@ typedef JsonNode *QmpCommandHandler(QmpServer *server, JsonObject *args,
 
 /* Limits, documented in README: a message larger than
  * QMP_MAX_MESSAGE_BYTES or nested deeper than QMP_MAX_NESTING is answered
- * with GenericError and skipped; a client whose unsent output exceeds
+ * with GenericError as soon as the limit is crossed, and the rest of it is
+ * skipped; a client whose unsent output exceeds
  * QMP_MAX_OUTPUT_BACKLOG is disconnected (it stopped reading). */
 #define QMP_MAX_MESSAGE_BYTES   (1024 * 1024)
 #define QMP_MAX_NESTING         64
@@ -68,6 +69,13 @@ int qmp_server_tcp_port(QmpServer *server);
  * query-qmp-schema. */
 void qmp_server_register(QmpServer *server, const char *command,
                          QmpCommandHandler *handler, void *opaque);
+/* Run command @name as if a client sent it: CommandNotFound unless it is
+ * registered, @args (not NULL) validated against the schema, then its
+ * handler.  Returns what the handler returns (transfer full; NULL with
+ * @error unset means {}).  For commands built on other commands (the
+ * human monitor). */
+JsonNode *qmp_server_execute(QmpServer *server, const char *name,
+                             JsonObject *args, GError **error);
 /* Names of schema commands that have no handler (for the 1:1 test);
  * free with g_strfreev. */
 char **qmp_server_unhandled_commands(QmpServer *server);

@@ -125,7 +125,8 @@ static bool roundtrip(Conn *c, const char *cmd, size_t len, char *line,
             fprintf(stderr, "qmp-bench: connection closed\n");
             exit(1);
         }
-        if (strncmp(line, "{\"event\"", 8) != 0) {
+        /* Events open with "timestamp" (QEMU's member order). */
+        if (strncmp(line, "{\"timestamp\"", 12) != 0) {
             return strncmp(line, "{\"return\"", 9) == 0;
         }
     }

@@ -356,8 +356,8 @@ static void boundaries(void)
             ok(got[0] == 'M' && strlen(got) == max + 2,
                "a message of exactly %zu bytes is delivered", max);
         } else {
-            ok(g_str_has_prefix(got, "E:") && strstr(got, "too large"),
-               "one byte more is one 'too large' error: %.60s", got);
+            ok(g_str_has_prefix(got, "E:") && strstr(got, "size limit exceeded"),
+               "one byte more is one 'size limit exceeded' error: %.60s", got);
         }
         ok(buffer_within_bound(s), "buffer within its bound after %zu bytes",
            total);
@@ -376,7 +376,7 @@ static void boundaries(void)
         const char *got = e.items->len == before + 1
                           ? e.items->pdata[before] : "";
         ok(depth == 64 ? got[0] == 'M'
-                       : (got[0] == 'E' && strstr(got, "nested") != NULL),
+                       : (got[0] == 'E' && strstr(got, "nesting depth") != NULL),
            "nesting %u: %.50s", depth, got);
         g_string_free(m, TRUE);
     }

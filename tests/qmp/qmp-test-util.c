@@ -177,26 +177,16 @@ void raw_send_str(RawConn *rc, const char *text)
     raw_send(rc, text, strlen(text));
 }
 
-JsonObject *raw_recv(RawConn *rc, int timeout_ms)
+char *raw_recv_line(RawConn *rc, int timeout_ms)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     for (;;) {
         char *crlf = strstr(rc->buf->str, "\r\n");
         if (crlf) {
             size_t len = (size_t)(crlf - rc->buf->str);
-            g_autoptr(JsonParser) p = json_parser_new();
-            JsonObject *obj = NULL;
-            if (json_parser_load_from_data(p, rc->buf->str, (gssize)len,
-                                           NULL) &&
-                JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-                obj = json_object_ref(
-                    json_node_get_object(json_parser_get_root(p)));
-            } else {
-                g_printerr("# unparsable server message: %.*s\n", (int)len,
-                           rc->buf->str);
-            }
+            char *line = g_strndup(rc->buf->str, len);
             g_string_erase(rc->buf, 0, (gssize)(len + 2));
-            return obj;
+            return line;
         }
         gint64 left = deadline - g_get_monotonic_time();
         if (left <= 0) {
@@ -213,6 +203,21 @@ JsonObject *raw_recv(RawConn *rc, int timeout_ms)
         }
         g_string_append_len(rc->buf, buf, n);
     }
+}
+
+JsonObject *raw_recv(RawConn *rc, int timeout_ms)
+{
+    g_autofree char *line = raw_recv_line(rc, timeout_ms);
+    if (!line) {
+        return NULL;
+    }
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (json_parser_load_from_data(p, line, -1, NULL) &&
+        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+        return json_object_ref(json_node_get_object(json_parser_get_root(p)));
+    }
+    g_printerr("# unparsable server message: %s\n", line);
+    return NULL;
 }
 
 const char *reply_error_class(JsonObject *reply)

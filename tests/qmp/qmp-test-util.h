@@ -48,6 +48,9 @@ void raw_send_str(RawConn *rc, const char *text);
  * NULL after @timeout_ms or on EOF.  *crlf (optional): whether it ended in
  * CRLF. */
 JsonObject *raw_recv(RawConn *rc, int timeout_ms);
+/* Next CRLF-terminated message as its bytes (without the CRLF; caller
+ * frees), or NULL after @timeout_ms or on EOF. */
+char *raw_recv_line(RawConn *rc, int timeout_ms);
 
 /* Reply helpers: "class" of an error reply or NULL. */
 const char *reply_error_class(JsonObject *reply);

@@ -324,7 +324,7 @@ int main(void)
     }
 
     const char *const *names = qmp_schema_command_names(s);
-    is_int(g_strv_length((char **)names), 13, "13 commands");
+    is_int(g_strv_length((char **)names), 14, "14 commands");
     for (int i = 0; expected_commands[i]; i++) {
         ok(qmp_schema_has_command(s, expected_commands[i]) &&
            qmp_schema_doc(s, expected_commands[i]),

@@ -154,7 +154,8 @@ static void test_malformed(TestServer *ts)
           "{\"value\": \"\xc3\x28\"}}", 0, "GenericError", "UTF-8", NULL },
         { "syntax error", "{\"execute\" \"echo\"}", 0, "GenericError",
           "JSON parse error", NULL },
-        { "stray closing brace", "}", 0, "GenericError", "stray", NULL },
+        { "stray closing brace", "}", 0, "GenericError", "expecting value",
+          NULL },
         { "array instead of object", "[1, 2]", 0, "GenericError",
           "must be a JSON object", NULL },
         { "top-level string", "\"echo\"", 0, "GenericError",
@@ -205,7 +206,8 @@ static void test_malformed(TestServer *ts)
     }
     g_string_append(big, "\"}}");
     expect_error(rc, "message over QMP_MAX_MESSAGE_BYTES", big->str,
-                 big->len, "GenericError", "too large", NULL);
+                 big->len, "GenericError", "JSON token size limit exceeded",
+                 NULL);
     ok(expect_echo(rc, 100), "a command works after an oversized message");
     g_string_free(big, TRUE);
 
@@ -219,7 +221,7 @@ static void test_malformed(TestServer *ts)
     }
     g_string_append(deep, "}}");
     expect_error(rc, "nesting over QMP_MAX_NESTING", deep->str, deep->len,
-                 "GenericError", "nested too deeply", NULL);
+                 "GenericError", "JSON nesting depth limit exceeded", NULL);
     ok(expect_echo(rc, 101), "a command works after too deep nesting");
     g_string_free(deep, TRUE);
     raw_close(rc);
@@ -442,11 +444,11 @@ static void test_embedded_handlers(void)
     TestServer *ts = test_server_start(true);
     char **unhandled = qmp_server_unhandled_commands(ts->server);
     g_autofree char *list = g_strjoinv(",", unhandled);
-    ok(g_strv_length(unhandled) == 10 &&
+    ok(g_strv_length(unhandled) == 11 &&
        !g_strv_contains((const char *const *)unhandled, "qmp_capabilities") &&
        !g_strv_contains((const char *const *)unhandled, "query-qmp-schema") &&
        !g_strv_contains((const char *const *)unhandled, "query-commands"),
-       "with the embedded schema only the daemon's 10 commands lack a "
+       "with the embedded schema only the daemon's 11 commands lack a "
        "handler (%s)", list);
     g_strfreev(unhandled);
 
@@ -466,6 +468,80 @@ static void test_embedded_handlers(void)
     test_server_stop(ts);
 }
 
+/* Send @req and check the reply's bytes (CRLF stripped) are @want. */
+static void expect_bytes(RawConn *rc, const char *what, const char *req,
+                         const char *want)
+{
+    raw_send_str(rc, req);
+    g_autofree char *got = raw_recv_line(rc, 5000);
+    if (!ok(got && !strcmp(got, want), "%s", what)) {
+        diag("got  %s", got ? got : "(nothing)");
+        diag("want %s", want);
+    }
+}
+
+/* On a fresh connection: send @req, check the reply is exactly @want. */
+static void check_reply_bytes(TestServer *ts, const char *what,
+                              const char *req, const char *want)
+{
+    RawConn *rc = raw_connect(ts->path, true);
+    expect_bytes(rc, what, req, want);
+    raw_close(rc);
+}
+
+static void test_output_is_ascii(TestServer *ts)
+{
+    /* U+00E9 raw UTF-8, U+1F600 raw UTF-8, U+007F, U+001F escaped, "\/" */
+    check_reply_bytes(ts, "non-ASCII id echoed as \\uXXXX and a surrogate pair",
+                      "{\"execute\": \"nope\", \"id\": \"\xc3\xa9\xf0\x9f\x98"
+                      "\x80\\u007f\\u001f\\/\"}",
+                      "{\"id\": \"\\u00E9\\uD83D\\uDE00\\u007F\\u001F/\", "
+                      "\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
+                      "\"The command nope has not been found\"}}");
+}
+
+static void test_member_order_as_qemu(TestServer *ts)
+{
+    check_reply_bytes(ts, "return before id, id before error (QEMU's QDict "
+                      "order)",
+                      "{\"execute\": \"echo\", \"arguments\": {\"value\": "
+                      "{\"major\": 1, \"minor\": 2, \"micro\": 3}}, "
+                      "\"id\": 9}",
+                      "{\"return\": {\"micro\": 3, \"minor\": 2, "
+                      "\"major\": 1}, \"id\": 9}");
+}
+
+static void test_duplicate_keys_refused(TestServer *ts)
+{
+    RawConn *rc = raw_connect(ts->path, true);
+    expect_bytes(rc, "a duplicate key refused with QEMU's text",
+                 "{\"execute\": \"echo\", \"arguments\": {\"value\": 1, "
+                 "\"v\\u0061lue\": 2}, \"id\": 1}",
+                 "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+                 "\"JSON parse error, duplicate key\"}}");
+    ok(expect_echo(rc, 102), "a command works after a duplicate key");
+    raw_close(rc);
+}
+
+static void test_unclosed_nesting_answered_at_once(TestServer *ts)
+{
+    RawConn *rc = raw_connect(ts->path, true);
+    GString *open = g_string_new(NULL);
+    for (int i = 0; i < 100000; i++) {
+        g_string_append_c(open, '[');
+    }
+    raw_send(rc, open->str, open->len);
+    g_string_free(open, TRUE);
+    JsonObject *r = raw_recv(rc, 5000);
+    ok(r && !g_strcmp0(reply_error_desc(r),
+                       "JSON nesting depth limit exceeded"),
+       "100000 unclosed '[' answered before the value closes");
+    if (r) {
+        json_object_unref(r);
+    }
+    raw_close(rc);
+}
+
 int main(void)
 {
     TestServer *ts = test_server_start(false);
@@ -475,6 +551,10 @@ int main(void)
     test_bad_clients(ts);
     test_events(ts);
     test_socket_rules(ts);
+    test_output_is_ascii(ts);
+    test_member_order_as_qemu(ts);
+    test_duplicate_keys_refused(ts);
+    test_unclosed_nesting_answered_at_once(ts);
     test_server_stop(ts);
     test_embedded_handlers();
     return done_testing();
