@@ -374,10 +374,11 @@ static CmdStatus iothread_set_one_by_one(Session *s, const char *id,
     if (st == CMD_OK && !s->json) {
         printf("iothread %s updated\n", id);
     } else if (st == CMD_OK) {
-        JsonNode *empty = json_node_init_object(json_node_alloc(),
-                                                json_object_new());
+        JsonObject *none = json_object_new();
+        JsonNode *empty = json_node_init_object(json_node_alloc(), none);
         session_print_result(s, empty);
         json_node_unref(empty);
+        json_object_unref(none);
     }
     g_string_free(applied, TRUE);
     g_free(path);

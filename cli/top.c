@@ -250,6 +250,9 @@ CmdStatus cmd_top(Session *s, char **argv)
     struct termios saved;
 
     CmdStatus status;
+    if (session_lacks(s, "query-iothread-stats")) {
+        return CMD_OK;
+    }
     GPtrArray *prev = stats_fetch(s, NULL, &status);
     if (!prev) {
         return status;
