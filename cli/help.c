@@ -85,9 +85,9 @@ static void help_human(Session *s, const HumanCommand *hc, GString *out)
     if (!strcmp(hc->name, "iothread")) {
         char **props = commands_iothread_properties(s);
         char *list = g_strjoinv(", ", props);
-        append_wrapped(out, props[0] ? list : "(the server's schema names "
-                       "them; not connected)", "Properties: ",
-                       text_width(s));
+        g_string_append(out, "Properties (from the server's schema):\n");
+        append_wrapped(out, props[0] ? list : "(unknown: not connected)",
+                       "  ", text_width(s));
         g_free(list);
         g_strfreev(props);
     }

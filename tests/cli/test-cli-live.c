@@ -9,7 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
-#define PLAN 71
+#define PLAN 73
 
 static Daemon daemon_;
 
@@ -247,6 +247,26 @@ static void test_raw_and_errors(void)
     is_int(rc, 1, "help of an unknown command exits 1");
 }
 
+static void test_help_lists_properties_from_schema(void)
+{
+    int rc = RUN(NULL, "-c", "help iothread");
+    const char *props = strstr(out, "Properties (from the server's schema):");
+
+    ok(rc == 0 && props && strstr(props, "poll-max-ns") &&
+       strstr(props, "thread-pool-max"),
+       "help iothread lists the properties the daemon's schema declares");
+}
+
+static void test_help_shows_union_variant(void)
+{
+    int rc = RUN(NULL, "-c", "help object-add");
+    const char *variant = strstr(out, "with qom-type=iothread:");
+
+    ok(rc == 0 && variant && strstr(variant, "poll-max-ns") &&
+       !strstr(variant, "required"),
+       "help object-add lists the iothread variant's members as optional");
+}
+
 static void test_script_mode(void)
 {
     const char *script = "# a comment\n\ninfo iothreads\nbogus-command\n"
@@ -305,6 +325,8 @@ int main(void)
     test_stats_and_top();
     test_json();
     test_raw_and_errors();
+    test_help_lists_properties_from_schema();
+    test_help_shows_union_variant();
     test_script_mode();
     test_reconnect();
     daemon_cleanup(&daemon_);
