@@ -466,7 +466,10 @@ static CmdStatus cmd_hmp(Session *s, const char *line)
     if (!*line) {
         return usage_error(s, "hmp");
     }
-    if (session_lacks(s, "human-monitor-command")) {
+    if (session_lacks_quietly(s, "human-monitor-command")) {
+        /* Nothing to show instead: unlike info or stats, a failure. */
+        session_print_error(s, "CommandNotFound", "the server has no "
+                            "human-monitor-command");
         return CMD_FAILED;
     }
     JsonObject *args = json_object_new();
