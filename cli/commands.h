@@ -1,6 +1,6 @@
 /*
  * iothreadctl's command dispatcher: one input line is a human command
- * (info, iothread, stats, top, events, help, quit), a raw QMP command in
+ * (info, iothread, stats, top, events, hmp, help, quit), a raw QMP command in
  * qmp-shell syntax, or a raw {...} JSON request sent as is.
  *
  * Thread rules: single-threaded (the Session's thread).
