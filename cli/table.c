@@ -275,12 +275,14 @@ static char **row_cells(const Table *t, guint r)
 }
 
 /* Natural widths, then the widest column that can still shrink loses a
- * character until the whole fits @max_width (0: no limit). */
+ * character until the whole fits @max_width (0: no limit).  A table that
+ * cannot fit even at its narrowest keeps its natural widths: wrapping
+ * would split names without making it fit. */
 static guint *column_widths(const Table *t, guint max_width)
 {
     guint *width = g_new0(guint, t->ncols);
     guint *min = g_new0(guint, t->ncols);
-    guint total = 2 * (t->ncols - 1);
+    guint total = 2 * (t->ncols - 1), narrowest = total;
 
     for (guint c = 0; c < t->ncols; c++) {
         for (guint r = 0; r <= t->rows->len; r++) {
@@ -289,17 +291,15 @@ static guint *column_widths(const Table *t, guint max_width)
             min[c] = MAX(min[c], cell_min_width(cell));
         }
         total += width[c];
+        narrowest += min[c];
     }
-    while (max_width && total > max_width) {
-        guint widest = t->ncols;
+    while (max_width && total > max_width && narrowest <= max_width) {
+        guint widest = 0;
         for (guint c = 0; c < t->ncols; c++) {
             if (width[c] > min[c] &&
-                (widest == t->ncols || width[c] > width[widest])) {
+                (width[widest] <= min[widest] || width[c] > width[widest])) {
                 widest = c;
             }
-        }
-        if (widest == t->ncols) {
-            break;   /* nothing can shrink further: let it overflow */
         }
         width[widest]--;
         total--;

@@ -140,7 +140,7 @@ static char *render_frame(Session *s, GArray *rows, double seconds,
             g_free(cells[c]);
         }
     }
-    char *table = table_render(t);
+    char *table = table_render_fit(t, session_width(s));
     g_string_append(out, table);
     g_free(table);
     table_free(t);
