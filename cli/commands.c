@@ -1,13 +1,18 @@
 /*
  * iothreadctl's commands (see commands.h): dispatch, the human commands
- * info / iothread / events / help, and raw QMP in qmp-shell syntax.
- * `stats` and `top` live in stats.c and top.c.
+ * info / iothread / events / hmp, and raw QMP in qmp-shell syntax.
+ * `help` lives in help.c, `stats` and `top` in stats.c and top.c.
+ *
+ * Nothing here names a tunable or a statistic: property names, table
+ * columns and counters are learnt from the server's schema and replies,
+ * so the same CLI drives iothreadd and QEMU.
  */
 #include "commands.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "help.h"
 #include "shell-parse.h"
 #include "stats.h"
 #include "suggest.h"
@@ -15,68 +20,73 @@
 
 volatile int cli_interrupted;
 
-typedef CmdStatus (*HumanHandler)(Session *s, char **argv);
-
-typedef struct {
-    const char *name;
-    const char *usage;
-    const char *summary;
-    const char *details;   /* for `help NAME` */
-    HumanHandler handler;
-} HumanCommand;
-
 static CmdStatus cmd_info(Session *s, char **argv);
 static CmdStatus cmd_iothread(Session *s, char **argv);
 static CmdStatus cmd_events(Session *s, char **argv);
-static CmdStatus cmd_help(Session *s, char **argv);
+static CmdStatus cmd_hmp(Session *s, const char *line);
 static CmdStatus cmd_quit(Session *s, char **argv);
 
 static const HumanCommand human_commands[] = {
     { "info", "info [iothreads]",
       "table of the iothreads and the values in effect",
-      "Columns: ID, TID (Linux thread id), BACKEND (fd monitoring: poll,\n"
-      "epoll or io_uring), POLL-MAX (poll-max-ns), GROW, SHRINK, POLL-NS (the\n"
-      "current adaptive poll time), MAX-BATCH (aio-max-batch), POOL-MIN and\n"
-      "POOL-MAX (thread pool bounds).\n", cmd_info },
+      "One row per iothread, one column per member of query-iothreads'\n"
+      "answer (headers are the member names; `help query-iothreads` and the\n"
+      "server's schema say what each means).  A value the server does not\n"
+      "report for an iothread shows as '-'.\n", false, cmd_info, NULL },
     { "iothread", "iothread add|del|set ID [PROP=VALUE...]",
       "create, delete or tune an iothread",
       "iothread add ID [PROP=VALUE...]   create (object-add qom-type=iothread)\n"
       "iothread del ID                   drain and delete (object-del)\n"
       "iothread set ID PROP=VALUE...     change several properties at once,\n"
-      "                                  validated together (iothread-set)\n"
-      "Properties: poll-max-ns, poll-grow, poll-shrink, aio-max-batch,\n"
-      "thread-pool-min, thread-pool-max.  Example:\n"
-      "  iothread add io2 poll-max-ns=0\n"
-      "  iothread set io2 thread-pool-min=4 thread-pool-max=8\n", cmd_iothread },
+      "                                  validated together (iothread-set);\n"
+      "                                  a server without iothread-set (QEMU)\n"
+      "                                  gets one qom-set per property,\n"
+      "                                  applied one at a time (not atomic)\n"
+      "Example: iothread add io2 PROP=VALUE; Tab completes the properties.\n",
+      false, cmd_iothread, NULL },
     { "stats", "stats [ID]",
       "per-context counters, with rates since the previous `stats`",
-      "One row per counter; per context its value and the rate per second\n"
-      "since the previous `stats` call in this session (levels such as\n"
-      "poll-ns-current or io-in-flight get no rate).\n", cmd_stats },
+      "One row per counter, as the server names them; per context its value\n"
+      "and the rate per second since the previous `stats` call in this\n"
+      "session (levels, which go up and down, get no rate).  A server\n"
+      "without query-iothread-stats (QEMU) is told apart, not an error.\n",
+      false, cmd_stats, NULL },
     { "top", "top [--interval S] [--count N]",
       "live view of the iothreads sorted by busy time",
       "Refreshes in place every S seconds (default 1); q, Ctrl-C or Ctrl-D\n"
       "leaves.  --count N prints N frames and returns (also without a\n"
       "terminal).  BUSY%/POLL%/BLOCK% are the shares of wall time the loop\n"
       "spent running handlers, busy-polling and blocked in the kernel.\n",
-      cmd_top },
+      false, cmd_top, NULL },
     { "events", "events on|off",
       "print QMP events as they arrive",
-      "With events on, OBJECT_ADDED, OBJECT_DELETED and\n"
-      "IOTHREAD_PROPERTY_CHANGED are printed as the daemon sends them.\n",
-      cmd_events },
-    { "help", "help [COMMAND]", "this list, or the documentation of COMMAND",
+      "With events on, every event the server sends (object added or\n"
+      "deleted, properties changed...) is printed as it arrives.\n",
+      false, cmd_events, NULL },
+    { "hmp", "hmp LINE",
+      "run a human monitor (HMP) command line, print its text",
+      "Sends human-monitor-command {\"command-line\": LINE} and prints the\n"
+      "text it returns, e.g. `hmp info iothreads` or `hmp help`.  LINE is\n"
+      "passed on as typed (HMP syntax, not qmp-shell's).\n",
+      true, NULL, cmd_hmp },
+    { "help", "help [COMMAND [VARIANT]]",
+      "this list, or the documentation of COMMAND",
       "help COMMAND shows a human command's usage, or a QMP command's\n"
-      "documentation and arguments from the daemon's schema.\n", cmd_help },
+      "documentation and arguments from the server's schema; arguments that\n"
+      "are a union (object-add) are listed per variant, and help COMMAND\n"
+      "VARIANT shows one (help object-add iothread).\n", false, cmd_help,
+      NULL },
     { "quit", "quit", "leave iothreadctl (also exit, Ctrl-D)",
-      "Leaves the CLI; the daemon keeps running.  To stop the daemon, send\n"
-      "the QMP command as raw JSON: {\"execute\": \"quit\"}\n", cmd_quit },
-    { "exit", "exit", "leave iothreadctl", "Same as quit.\n", cmd_quit },
+      "Leaves the CLI; the server keeps running.  To stop iothreadd, send\n"
+      "the QMP command as raw JSON: {\"execute\": \"quit\"}\n", false,
+      cmd_quit, NULL },
+    { "exit", "exit", "leave iothreadctl", "Same as quit.\n", false,
+      cmd_quit, NULL },
 };
 
 static const char *const human_names[] = {
-    "info", "iothread", "stats", "top", "events", "help", "quit", "exit",
-    NULL
+    "info", "iothread", "stats", "top", "events", "hmp", "help", "quit",
+    "exit", NULL
 };
 
 const char *const *commands_human_names(void)
@@ -103,7 +113,13 @@ const char *const *commands_subcommands(const char *human)
     return NULL;
 }
 
-static const HumanCommand *find_human(const char *name)
+const HumanCommand *commands_human_table(guint *n)
+{
+    *n = G_N_ELEMENTS(human_commands);
+    return human_commands;
+}
+
+const HumanCommand *commands_find_human(const char *name)
 {
     for (guint i = 0; i < G_N_ELEMENTS(human_commands); i++) {
         if (!strcmp(human_commands[i].name, name)) {
@@ -115,26 +131,14 @@ static const HumanCommand *find_human(const char *name)
 
 char **commands_iothread_properties(Session *s)
 {
-    static const char *const builtin[] = {
-        "poll-max-ns", "poll-grow", "poll-shrink", "aio-max-batch",
-        "thread-pool-min", "thread-pool-max", NULL
-    };
     GPtrArray *out = g_ptr_array_new();
+    GPtrArray *members = s->schema
+        ? schema_info_variant_arguments(s->schema, "object-add", "iothread")
+        : NULL;
 
-    if (s->schema) {
-        GPtrArray *members = schema_info_arguments(s->schema,
-                                                   "iothread-set");
-        for (guint i = 0; i < members->len; i++) {
-            SchemaMember *m = members->pdata[i];
-            if (strcmp(m->name, "id")) {
-                g_ptr_array_add(out, g_strdup(m->name));
-            }
-        }
-    }
-    if (out->len == 0) {
-        for (guint i = 0; builtin[i]; i++) {
-            g_ptr_array_add(out, g_strdup(builtin[i]));
-        }
+    for (guint i = 0; members && i < members->len; i++) {
+        SchemaMember *m = members->pdata[i];
+        g_ptr_array_add(out, g_strdup(m->name));
     }
     g_ptr_array_add(out, NULL);
     return (char **)g_ptr_array_free(out, FALSE);
@@ -142,7 +146,7 @@ char **commands_iothread_properties(Session *s)
 
 static CmdStatus usage_error(Session *s, const char *name)
 {
-    const HumanCommand *hc = find_human(name);
+    const HumanCommand *hc = commands_find_human(name);
 
     session_print_error(s, "GenericError", "usage: %s", hc->usage);
     return CMD_FAILED;
@@ -173,22 +177,90 @@ static char *member_text(JsonObject *o, const char *name)
     }
 }
 
+/* "thread-id" -> "THREAD-ID": headers are the member names. */
+static char *column_header(const char *member)
+{
+    return g_ascii_strup(member, -1);
+}
+
+static void add_column(GPtrArray *columns, const char *member)
+{
+    if (!g_ptr_array_find_with_equal_func(columns, member, g_str_equal,
+                                          NULL)) {
+        g_ptr_array_add(columns, g_strdup(member));
+    }
+}
+
+/* The columns of `info`: "id" (the row key) first, then the members of
+ * the replies in the order the server sends them, then members the schema
+ * declares for query-iothreads' elements that no reply carried (shown as
+ * '-': the server declares but does not report them).  Reply order, not
+ * schema order: the server sends its members in a meaningful order, while
+ * an introspection answer may list them in any order. */
+static GPtrArray *info_columns(Session *s, JsonArray *iothreads)
+{
+    GPtrArray *columns = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *members = schema_info_return_members(s->schema,
+                                                    "query-iothreads");
+
+    add_column(columns, "id");
+    for (guint i = 0; i < json_array_get_length(iothreads); i++) {
+        JsonNode *n = json_array_get_element(iothreads, i);
+        GList *names = JSON_NODE_HOLDS_OBJECT(n)
+            ? json_object_get_members(json_node_get_object(n)) : NULL;
+        for (GList *l = names; l; l = l->next) {
+            add_column(columns, l->data);
+        }
+        g_list_free(names);
+    }
+    for (guint i = 0; i < members->len; i++) {
+        add_column(columns, ((SchemaMember *)members->pdata[i])->name);
+    }
+    g_ptr_array_unref(members);
+    return columns;
+}
+
+static Table *info_table(Session *s, JsonArray *iothreads)
+{
+    GPtrArray *columns = info_columns(s, iothreads);
+    char **headers = g_new0(char *, columns->len + 1);
+    char **cells = g_new0(char *, columns->len + 1);
+
+    for (guint c = 0; c < columns->len; c++) {
+        headers[c] = column_header(columns->pdata[c]);
+    }
+    Table *t = table_new((const char *const *)headers);
+    for (guint i = 0; i < json_array_get_length(iothreads); i++) {
+        JsonNode *n = json_array_get_element(iothreads, i);
+        if (!JSON_NODE_HOLDS_OBJECT(n)) {
+            continue;
+        }
+        for (guint c = 0; c < columns->len; c++) {
+            cells[c] = member_text(json_node_get_object(n),
+                                   columns->pdata[c]);
+        }
+        table_add_row(t, (const char *const *)cells);
+        for (guint c = 0; c < columns->len; c++) {
+            g_clear_pointer(&cells[c], g_free);
+        }
+    }
+    g_free(cells);
+    g_strfreev(headers);
+    g_ptr_array_unref(columns);
+    table_sort(t, 0, false);
+    return t;
+}
+
 static CmdStatus cmd_info(Session *s, char **argv)
 {
-    static const char *const headers[] = {
-        "ID", "TID", "BACKEND", "POLL-MAX", "GROW", "SHRINK", "POLL-NS",
-        "MAX-BATCH", "POOL-MIN", "POOL-MAX", NULL
-    };
-    static const char *const fields[] = {
-        "id", "thread-id", "backend", "poll-max-ns", "poll-grow",
-        "poll-shrink", "poll-ns", "aio-max-batch", "thread-pool-min",
-        "thread-pool-max",
-    };
     CmdStatus status;
 
     /* Plain `info` means `info iothreads`: there is nothing else yet. */
     if (argv[1] && (strcmp(argv[1], "iothreads") || argv[2])) {
         return usage_error(s, "info");
+    }
+    if (session_lacks(s, "query-iothreads")) {
+        return CMD_OK;
     }
     JsonNode *ret = session_execute(s, "query-iothreads", NULL, &status);
     if (!ret) {
@@ -196,38 +268,19 @@ static CmdStatus cmd_info(Session *s, char **argv)
     }
     if (s->json) {
         session_print_result(s, ret);
-        json_node_unref(ret);
-        return CMD_OK;
-    }
-    if (!JSON_NODE_HOLDS_ARRAY(ret)) {
+    } else if (!JSON_NODE_HOLDS_ARRAY(ret)) {
         session_print_error(s, "GenericError",
                             "query-iothreads did not return an array");
-        json_node_unref(ret);
-        return CMD_FAILED;
+        status = CMD_FAILED;
+    } else {
+        Table *t = info_table(s, json_node_get_array(ret));
+        char *text = table_render_fit(t, session_width(s));
+        session_print_human(s, text);
+        g_free(text);
+        table_free(t);
     }
-    Table *t = table_new(headers);
-    JsonArray *arr = json_node_get_array(ret);
-    for (guint i = 0; i < json_array_get_length(arr); i++) {
-        JsonNode *n = json_array_get_element(arr, i);
-        if (!JSON_NODE_HOLDS_OBJECT(n)) {
-            continue;
-        }
-        char *cells[G_N_ELEMENTS(fields)];
-        for (guint f = 0; f < G_N_ELEMENTS(fields); f++) {
-            cells[f] = member_text(json_node_get_object(n), fields[f]);
-        }
-        table_add_row(t, (const char *const *)cells);
-        for (guint f = 0; f < G_N_ELEMENTS(fields); f++) {
-            g_free(cells[f]);
-        }
-    }
-    table_sort(t, 0, false);
-    char *text = table_render(t);
-    session_print_human(s, text);
-    g_free(text);
-    table_free(t);
     json_node_unref(ret);
-    return CMD_OK;
+    return status;
 }
 
 /* ---- iothread add|del|set ---------------------------------------------- */
@@ -251,10 +304,115 @@ static CmdStatus run_and_report(Session *s, const char *command,
     return CMD_OK;
 }
 
-static CmdStatus cmd_iothread(Session *s, char **argv)
+static CmdStatus iothread_del(Session *s, const char *id)
+{
+    JsonObject *args = json_object_new();
+    char *msg = g_strdup_printf("iothread %s deleted\n", id);
+
+    json_object_set_string_member(args, "id", id);
+    CmdStatus st = run_and_report(s, "object-del", args, msg);
+    g_free(msg);
+    json_object_unref(args);
+    return st;
+}
+
+/* The PROP=VALUE words as an object, or NULL with the error printed (bad
+ * syntax, or a member the command itself gives). */
+static JsonObject *iothread_properties(Session *s, char **words, bool add)
 {
     GError *err = NULL;
+    JsonObject *props = shell_parse_arguments(words, &err);
 
+    if (!props) {
+        session_print_error(s, "GenericError", "%s", err->message);
+        g_error_free(err);
+        return NULL;
+    }
+    const char *given = json_object_has_member(props, "id") ? "id"
+        : add && json_object_has_member(props, "qom-type") ? "qom-type"
+        : NULL;
+    if (given) {
+        session_print_error(s, "GenericError", "'%s' is given by the "
+                            "command itself", given);
+        json_object_unref(props);
+        return NULL;
+    }
+    return props;
+}
+
+/* `iothread set` on a server without iothread-set (QEMU): one qom-set per
+ * property, in the order given.  Stops at the first refusal and says
+ * which properties were already applied. */
+static CmdStatus iothread_set_one_by_one(Session *s, const char *id,
+                                         JsonObject *props)
+{
+    GList *names = json_object_get_members(props);
+    char *path = g_strconcat("/objects/", id, NULL);
+    GString *applied = g_string_new(NULL);
+    CmdStatus st = CMD_OK;
+
+    session_print_human(s, "note: the server has no iothread-set; one "
+                        "qom-set per property, applied one at a time (not "
+                        "atomic)\n");
+    for (GList *l = names; l && st == CMD_OK; l = l->next) {
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "path", path);
+        json_object_set_string_member(args, "property", l->data);
+        json_object_set_member(args, "value", json_node_copy(
+            json_object_get_member(props, l->data)));
+        JsonNode *ret = session_execute(s, "qom-set", args, &st);
+        if (ret) {
+            g_string_append_printf(applied, " %s", (char *)l->data);
+            json_node_unref(ret);
+        } else if (applied->len) {
+            session_print_error(s, "GenericError", "already applied:%s",
+                                applied->str);
+        }
+        json_object_unref(args);
+    }
+    session_invalidate_ids(s);
+    if (st == CMD_OK && !s->json) {
+        printf("iothread %s updated\n", id);
+    } else if (st == CMD_OK) {
+        JsonObject *none = json_object_new();
+        JsonNode *empty = json_node_init_object(json_node_alloc(), none);
+        session_print_result(s, empty);
+        json_node_unref(empty);
+        json_object_unref(none);
+    }
+    g_string_free(applied, TRUE);
+    g_free(path);
+    g_list_free(names);
+    return st;
+}
+
+/* `iothread add|set ID PROP=VALUE...` as one object-add / iothread-set. */
+static CmdStatus iothread_add_or_set(Session *s, const char *id,
+                                     JsonObject *props, bool add)
+{
+    JsonObject *args = json_object_new();
+
+    if (add) {
+        json_object_set_string_member(args, "qom-type", "iothread");
+    }
+    json_object_set_string_member(args, "id", id);
+    GList *names = json_object_get_members(props);
+    for (GList *l = names; l; l = l->next) {
+        json_object_set_member(args, l->data, json_node_copy(
+            json_object_get_member(props, l->data)));
+    }
+    g_list_free(names);
+    char *msg = g_strdup_printf(add ? "iothread %s added\n"
+                                    : "iothread %s updated\n", id);
+    CmdStatus st = run_and_report(s, add ? "object-add" : "iothread-set",
+                                  args, msg);
+    g_free(msg);
+    json_object_unref(args);
+    return st;
+}
+
+static CmdStatus cmd_iothread(Session *s, char **argv)
+{
     if (!argv[1] || !argv[2] || strchr(argv[2], '=')) {
         return usage_error(s, "iothread");
     }
@@ -264,13 +422,7 @@ static CmdStatus cmd_iothread(Session *s, char **argv)
         if (argv[3]) {
             return usage_error(s, "iothread");
         }
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "id", id);
-        char *msg = g_strdup_printf("iothread %s deleted\n", id);
-        CmdStatus st = run_and_report(s, "object-del", args, msg);
-        g_free(msg);
-        json_object_unref(args);
-        return st;
+        return iothread_del(s, id);
     }
     if (!add && !set) {
         return usage_error(s, "iothread");
@@ -280,40 +432,66 @@ static CmdStatus cmd_iothread(Session *s, char **argv)
                             "least one PROP=VALUE", id);
         return CMD_FAILED;
     }
-    JsonObject *props = shell_parse_arguments(argv + 3, &err);
+    JsonObject *props = iothread_properties(s, argv + 3, add);
     if (!props) {
-        session_print_error(s, "GenericError", "%s", err->message);
-        g_error_free(err);
+        return CMD_FAILED;
+    }
+    CmdStatus st;
+    if (set && session_lacks_quietly(s, "iothread-set")) {
+        st = iothread_set_one_by_one(s, id, props);
+    } else {
+        st = iothread_add_or_set(s, id, props, add);
+    }
+    json_object_unref(props);
+    return st;
+}
+
+/* ---- hmp ----------------------------------------------------------------- */
+
+/* HMP answers with CRLF line ends (QEMU's monitor output); a terminal
+ * wants LF. */
+static char *lf_lines(const char *text)
+{
+    char **lines = g_strsplit(text, "\r\n", -1);
+    char *joined = g_strjoinv("\n", lines);
+
+    g_strfreev(lines);
+    return joined;
+}
+
+static CmdStatus cmd_hmp(Session *s, const char *line)
+{
+    CmdStatus status;
+
+    if (!*line) {
+        return usage_error(s, "hmp");
+    }
+    if (session_lacks_quietly(s, "human-monitor-command")) {
+        /* Nothing to show instead: unlike info or stats, a failure. */
+        session_print_error(s, "CommandNotFound", "the server has no "
+                            "human-monitor-command");
         return CMD_FAILED;
     }
     JsonObject *args = json_object_new();
-    if (add) {
-        json_object_set_string_member(args, "qom-type", "iothread");
-    }
-    json_object_set_string_member(args, "id", id);
-    GList *names = json_object_get_members(props);
-    for (GList *l = names; l; l = l->next) {
-        if (!strcmp(l->data, "id") || (add && !strcmp(l->data, "qom-type"))) {
-            session_print_error(s, "GenericError", "'%s' is given by the "
-                                "command itself", (char *)l->data);
-            g_list_free(names);
-            json_object_unref(props);
-            json_object_unref(args);
-            return CMD_FAILED;
-        }
-        json_object_set_member(args, l->data,
-                               json_node_copy(json_object_get_member(
-                                   props, l->data)));
-    }
-    g_list_free(names);
-    json_object_unref(props);
-    char *msg = g_strdup_printf(add ? "iothread %s added\n"
-                                    : "iothread %s updated\n", id);
-    CmdStatus st = run_and_report(s, add ? "object-add" : "iothread-set",
-                                  args, msg);
-    g_free(msg);
+    json_object_set_string_member(args, "command-line", line);
+    JsonNode *ret = session_execute(s, "human-monitor-command", args,
+                                    &status);
     json_object_unref(args);
-    return st;
+    session_invalidate_ids(s);
+    if (!ret) {
+        return status;
+    }
+    if (s->json || !JSON_NODE_HOLDS_VALUE(ret) ||
+        json_node_get_value_type(ret) != G_TYPE_STRING) {
+        session_print_result(s, ret);
+    } else {
+        char *text = lf_lines(json_node_get_string(ret));
+        fputs(text, stdout);
+        fflush(stdout);
+        g_free(text);
+    }
+    json_node_unref(ret);
+    return CMD_OK;
 }
 
 /* ---- events, quit --------------------------------------------------------- */
@@ -334,172 +512,6 @@ static CmdStatus cmd_events(Session *s, char **argv)
 static CmdStatus cmd_quit(Session *s, char **argv)
 {
     return CMD_QUIT;
-}
-
-/* ---- help ---------------------------------------------------------------- */
-
-static void help_overview(Session *s, GString *out)
-{
-    g_string_append(out, "Commands:\n");
-    for (guint i = 0; i < G_N_ELEMENTS(human_commands); i++) {
-        const HumanCommand *hc = &human_commands[i];
-        g_string_append_printf(out, "  %-40s %s\n", hc->usage, hc->summary);
-    }
-    g_string_append(out,
-        "\nQMP commands, in qmp-shell syntax (NAME KEY=VALUE ...; values are\n"
-        "JSON where they parse, else strings), or a raw {\"execute\": ...} "
-        "line:\n");
-    if (!s->schema) {
-        g_string_append(out, "  (not connected: the list comes from the "
-                        "daemon)\n");
-    } else {
-        const char *const *cmds = schema_info_commands(s->schema);
-        GString *line = g_string_new("  ");
-        for (guint i = 0; cmds[i]; i++) {
-            if (line->len + strlen(cmds[i]) > 76) {
-                g_strchomp(line->str);
-                g_string_append_printf(out, "%s\n", line->str);
-                g_string_assign(line, "  ");
-            }
-            g_string_append_printf(line, "%s  ", cmds[i]);
-        }
-        g_strchomp(line->str);
-        g_string_append_printf(out, "%s\n", line->str);
-        g_string_free(line, TRUE);
-    }
-    g_string_append(out, "\nhelp COMMAND shows one command; Tab completes "
-                    "commands, arguments and ids.\n");
-}
-
-/* @text as lines of at most @width columns (words never split), each
- * starting with @indent. */
-static void append_wrapped(GString *out, const char *text, const char *indent,
-                           guint width)
-{
-    char **words = g_strsplit_set(text, " \n", -1);
-    GString *line = g_string_new(indent);
-    bool empty = true;
-
-    for (guint i = 0; words[i]; i++) {
-        if (!words[i][0]) {
-            continue;
-        }
-        if (!empty && line->len + 1 + strlen(words[i]) > width) {
-            g_string_append_printf(out, "%s\n", line->str);
-            g_string_assign(line, indent);
-            empty = true;
-        }
-        if (!empty) {
-            g_string_append_c(line, ' ');
-        }
-        g_string_append(line, words[i]);
-        empty = false;
-    }
-    if (!empty) {
-        g_string_append_printf(out, "%s\n", line->str);
-    }
-    g_string_free(line, TRUE);
-    g_strfreev(words);
-}
-
-/* A member's doc, following one "See TYPE." reference to TYPE's member
- * of the same name. */
-static const char *member_doc(const SchemaInfo *si, const SchemaMember *m)
-{
-    if (m->doc && g_str_has_prefix(m->doc, "See ")) {
-        char *type = g_strdup(m->doc + 4);
-        g_strchomp(type);
-        if (g_str_has_suffix(type, ".")) {
-            type[strlen(type) - 1] = '\0';
-        }
-        const char *doc = schema_info_member_doc(si, type, m->name);
-        g_free(type);
-        if (doc) {
-            return doc;
-        }
-    }
-    return m->doc ? m->doc : "";
-}
-
-static void help_qmp_command(Session *s, const char *name, GString *out)
-{
-    const char *doc = schema_info_doc(s->schema, name);
-
-    g_string_append_printf(out, "%s\n", name);
-    if (doc) {
-        append_wrapped(out, doc, "  ", 76);
-    }
-    GPtrArray *args = schema_info_arguments(s->schema, name);
-    if (args->len) {
-        g_string_append(out, "Arguments:\n");
-        const char *h[] = { "  NAME", "TYPE", "", "DESCRIPTION", NULL };
-        Table *t = table_new(h);
-        /* Required arguments first, each group in the daemon's order. */
-        for (guint k = 0; k < 2 * args->len; k++) {
-            SchemaMember *m = args->pdata[k % args->len];
-            if (m->optional != (k >= args->len)) {
-                continue;
-            }
-            char *type = schema_info_describe_type(s->schema, m->type);
-            char *nm = g_strconcat("  ", m->name, NULL);
-            table_add_row_va(t, nm, type, m->optional ? "optional" : "required",
-                             member_doc(s->schema, m));
-            g_free(nm);
-            g_free(type);
-        }
-        table_set_align(t, 3, TABLE_ALIGN_LEFT);
-        char *text = table_render(t);
-        /* Skip the header line: the section title says what follows. */
-        const char *body = strchr(text, '\n');
-        g_string_append(out, body ? body + 1 : text);
-        g_free(text);
-        table_free(t);
-    } else {
-        g_string_append(out, "Arguments: none\n");
-    }
-    const char *ret = schema_info_ret_type(s->schema, name);
-    if (ret && strcmp(ret, "0")) {
-        char *desc = schema_info_describe_type(s->schema, ret);
-        g_string_append_printf(out, "Returns: %s (%s)\n", desc, ret);
-        g_free(desc);
-    }
-}
-
-static CmdStatus cmd_help(Session *s, char **argv)
-{
-    GString *out = g_string_new(NULL);
-    CmdStatus status = CMD_OK;
-
-    if (!s->schema) {
-        /* Help should work while the daemon is away; ignore failures. */
-        session_ensure_connected(s, NULL);
-    }
-    if (!argv[1]) {
-        help_overview(s, out);
-    } else if (find_human(argv[1])) {
-        const HumanCommand *hc = find_human(argv[1]);
-        g_string_append_printf(out, "usage: %s\n  %s\n%s", hc->usage,
-                               hc->summary, hc->details);
-    } else if (s->schema && schema_info_has_command(s->schema, argv[1])) {
-        help_qmp_command(s, argv[1], out);
-    } else {
-        session_print_error(s, "CommandNotFound", "no command '%s'",
-                            argv[1]);
-        status = CMD_FAILED;
-    }
-    if (status == CMD_OK) {
-        if (s->json) {
-            JsonNode *n = json_node_new(JSON_NODE_VALUE);
-            json_node_set_string(n, out->str);
-            session_print_result(s, n);
-            json_node_unref(n);
-        } else {
-            fputs(out->str, stdout);
-            fflush(stdout);
-        }
-    }
-    g_string_free(out, TRUE);
-    return status;
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -569,6 +581,18 @@ static CmdStatus run_qmp_shell(Session *s, const char *line)
     return status;
 }
 
+/* The command word of @line if it names a human command that takes the
+ * rest of the line as typed. */
+static const HumanCommand *line_command(const char *line)
+{
+    size_t len = strcspn(line, " \t");
+    char *word = g_strndup(line, len);
+    const HumanCommand *hc = commands_find_human(word);
+
+    g_free(word);
+    return hc && hc->takes_line ? hc : NULL;
+}
+
 CmdStatus commands_run_line(Session *s, const char *line)
 {
     GError *err = NULL;
@@ -587,13 +611,22 @@ CmdStatus commands_run_line(Session *s, const char *line)
         session_drain_events(s);
         return status;
     }
+    const HumanCommand *hc = line_command(p);
+    if (hc) {
+        /* The text after the command word, blanks around it dropped. */
+        char *rest = g_strstrip(g_strdup(p + strcspn(p, " \t")));
+        status = hc->line_handler(s, rest);
+        g_free(rest);
+        session_drain_events(s);
+        return status;
+    }
     char **argv = shell_split_words(p, &err);
     if (!argv) {
         session_print_error(s, "GenericError", "%s", err->message);
         g_error_free(err);
         return CMD_FAILED;
     }
-    const HumanCommand *hc = find_human(argv[0]);
+    hc = commands_find_human(argv[0]);
     if (hc) {
         status = hc->handler(s, argv);
     } else {

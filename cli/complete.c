@@ -44,21 +44,61 @@ static char *const *live_ids(Session *s)
     return session_iothread_ids(s, 1000);
 }
 
-static bool already_given(char **words, guint nwords, const char *name)
+
+/* The value of KEY=VALUE among the words after the command, or NULL. */
+static const char *given_value(char **words, guint nwords, const char *key)
 {
-    size_t len = strlen(name);
+    size_t len = strlen(key);
 
     for (guint i = 1; i < nwords; i++) {
-        if (!strncmp(words[i], name, len) && words[i][len] == '=') {
-            return true;
+        if (!strncmp(words[i], key, len) && words[i][len] == '=') {
+            return words[i] + len + 1;
         }
     }
-    return false;
+    return NULL;
 }
 
-/* Values for KEY= of a QMP command's argument @m. */
+static bool already_given(char **words, guint nwords, const char *name)
+{
+    return given_value(words, nwords, name) != NULL;
+}
+
+/* The property names of the object at QOM @path, asked of the server
+ * (qom-list) so they are the server's own; quietly empty on any error. */
+static char **object_properties(Session *s, const char *path)
+{
+    GPtrArray *names = g_ptr_array_new();
+    JsonObject *args = json_object_new();
+    JsonNode *ret = NULL;
+
+    json_object_set_string_member(args, "path", path);
+    if (s->client) {
+        ret = qmp_client_execute(s->client, "qom-list", args, NULL);
+    }
+    JsonArray *arr = ret && JSON_NODE_HOLDS_ARRAY(ret)
+                     ? json_node_get_array(ret) : NULL;
+    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+        JsonNode *n = json_array_get_element(arr, i);
+        const char *name = JSON_NODE_HOLDS_OBJECT(n)
+            ? json_object_get_string_member_with_default(
+                  json_node_get_object(n), "name", NULL) : NULL;
+        if (name) {
+            g_ptr_array_add(names, g_strdup(name));
+        }
+    }
+    g_ptr_array_add(names, NULL);
+    if (ret) {
+        json_node_unref(ret);
+    }
+    json_object_unref(args);
+    return (char **)g_ptr_array_free(names, FALSE);
+}
+
+/* Values for KEY= of a QMP command's argument @m; @path is the path=
+ * already given on the line, if any. */
 static void complete_value(Session *s, GPtrArray *out, const char *word,
-                           const char *key_eq, const SchemaMember *m)
+                           const char *key_eq, const SchemaMember *m,
+                           const char *path)
 {
     static const char *const bools[] = { "true", "false", NULL };
     const char *const *values = schema_info_enum_values(s->schema, m->type);
@@ -76,17 +116,45 @@ static void complete_value(Session *s, GPtrArray *out, const char *word,
             add_matching(out, word, key_eq, "/objects/", ids[i]);
         }
     } else if (!strcmp(m->name, "property")) {
-        char **props = commands_iothread_properties(s);
+        char **props = path ? object_properties(s, path)
+                            : commands_iothread_properties(s);
         add_all(out, word, key_eq, (const char *const *)props, "");
-        add_matching(out, word, key_eq, "thread-id", "");
         g_strfreev(props);
     }
+}
+
+/* The arguments @command takes given the words typed so far: for a flat
+ * union whose tag value is given (object-add qom-type=iothread), the
+ * base members and that variant's, in a new array; else every member of
+ * every variant (a borrowed array: *@owned is false). */
+static GPtrArray *candidate_members(Session *s, char **words, guint nwords,
+                                    bool *owned)
+{
+    const char *tag = schema_info_union_tag(s->schema, words[0]);
+    const char *value = tag ? given_value(words, nwords, tag) : NULL;
+    GPtrArray *variant = schema_info_variant_arguments(s->schema, words[0],
+                                                       value);
+
+    *owned = variant != NULL;
+    if (!variant) {
+        return schema_info_arguments(s->schema, words[0]);
+    }
+    GPtrArray *members = g_ptr_array_new();
+    GPtrArray *base = schema_info_base_arguments(s->schema, words[0]);
+    for (guint i = 0; i < base->len; i++) {
+        g_ptr_array_add(members, base->pdata[i]);
+    }
+    for (guint i = 0; i < variant->len; i++) {
+        g_ptr_array_add(members, variant->pdata[i]);
+    }
+    return members;
 }
 
 static void complete_qmp(Session *s, GPtrArray *out, char **words,
                          guint nwords, const char *word)
 {
-    GPtrArray *members = schema_info_arguments(s->schema, words[0]);
+    bool owned;
+    GPtrArray *members = candidate_members(s, words, nwords, &owned);
     const char *eq = strchr(word, '=');
 
     if (eq) {
@@ -95,18 +163,22 @@ static void complete_qmp(Session *s, GPtrArray *out, char **words,
         for (guint i = 0; i < members->len; i++) {
             SchemaMember *m = members->pdata[i];
             if (!strcmp(m->name, key)) {
-                complete_value(s, out, word, key_eq, m);
+                complete_value(s, out, word, key_eq, m,
+                               given_value(words, nwords, "path"));
             }
         }
         g_free(key_eq);
         g_free(key);
-        return;
-    }
-    for (guint i = 0; i < members->len; i++) {
-        SchemaMember *m = members->pdata[i];
-        if (!already_given(words, nwords, m->name)) {
-            add_matching(out, word, "", m->name, "=");
+    } else {
+        for (guint i = 0; i < members->len; i++) {
+            SchemaMember *m = members->pdata[i];
+            if (!already_given(words, nwords, m->name)) {
+                add_matching(out, word, "", m->name, "=");
+            }
         }
+    }
+    if (owned) {
+        g_ptr_array_unref(members);
     }
 }
 

@@ -108,26 +108,48 @@ static void on_line(char *line)
     rl_callback_handler_remove();
 }
 
+static JsonObject *object_member(JsonObject *o, const char *name)
+{
+    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+/* "iothreadd 0.1.0" or "QEMU 7.2.0 (PACKAGE)", from the greeting: the
+ * version triple is named "qemu" in both; iothreadd's package is its
+ * name, QEMU's a free-form build description (empty upstream). */
+static char *server_name(JsonObject *version, JsonObject *triple)
+{
+    const char *package = json_object_get_string_member_with_default(
+        version, "package", "");
+    char *number = g_strdup_printf(
+        "%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT,
+        json_object_get_int_member_with_default(triple, "major", 0),
+        json_object_get_int_member_with_default(triple, "minor", 0),
+        json_object_get_int_member_with_default(triple, "micro", 0));
+    char *name;
+
+    if (!strcmp(package, "iothreadd")) {
+        name = g_strdup_printf("iothreadd %s", number);
+    } else if (*package) {
+        name = g_strdup_printf("QEMU %s (%s)", number, package);
+    } else {
+        name = g_strdup_printf("QEMU %s", number);
+    }
+    g_free(number);
+    return name;
+}
+
 static void print_banner(Session *s)
 {
     JsonObject *greeting = s->client ? qmp_client_greeting(s->client) : NULL;
-    JsonObject *version = NULL, *triple = NULL;
+    JsonObject *version = object_member(greeting, "version");
+    JsonObject *triple = object_member(version, "qemu");
 
-    if (greeting && json_object_has_member(greeting, "version")) {
-        JsonNode *v = json_object_get_member(greeting, "version");
-        version = JSON_NODE_HOLDS_OBJECT(v) ? json_node_get_object(v) : NULL;
-    }
-    if (version && json_object_has_member(version, "qemu")) {
-        JsonNode *q = json_object_get_member(version, "qemu");
-        triple = JSON_NODE_HOLDS_OBJECT(q) ? json_node_get_object(q) : NULL;
-    }
     if (triple) {
-        printf("Connected to iothreadd %" G_GINT64_FORMAT ".%" G_GINT64_FORMAT
-               ".%" G_GINT64_FORMAT " at %s.\n",
-               json_object_get_int_member_with_default(triple, "major", 0),
-               json_object_get_int_member_with_default(triple, "minor", 0),
-               json_object_get_int_member_with_default(triple, "micro", 0),
-               s->address);
+        char *name = server_name(version, triple);
+        printf("Connected to %s at %s.\n", name, s->address);
+        g_free(name);
     } else {
         printf("Connected to %s.\n", s->address);
     }
@@ -165,9 +187,70 @@ static void cancel_line(void)
     rl_forced_update_display();
 }
 
+/* Edit one line at the prompt, printing events as they arrive.  The line
+ * (free()), or NULL at Ctrl-D or when stdin fails. */
+static char *read_line(Session *s)
+{
+    char *prompt = make_prompt(s);
+
+    entered = false;
+    rl_callback_handler_install(prompt, on_line);
+    g_free(prompt);
+    while (!entered) {
+        struct pollfd pfd[2] = {
+            { STDIN_FILENO, POLLIN, 0 },
+            { s->client ? qmp_client_fd(s->client) : -1, POLLIN, 0 },
+        };
+        int r = poll(pfd, 2, -1);
+        if (cli_interrupted) {
+            cli_interrupted = 0;
+            cancel_line();
+            continue;
+        }
+        if (r < 0 && errno != EINTR) {
+            break;
+        }
+        if (r > 0 && pfd[1].revents) {
+            async_output(s);
+        }
+        if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            rl_callback_read_char();
+        }
+    }
+    if (!entered || entered_eof) {
+        rl_callback_handler_remove();
+        fputc('\n', stdout);
+        return NULL;
+    }
+    char *line = entered_line;
+    entered_line = NULL;
+    return line;
+}
+
+/* Add a non-blank @line to the history unless it repeats the last one;
+ * appended to @hist at once so a crash or a kill loses nothing. */
+static void remember_line(const char *line, const char *hist)
+{
+    const char *p = line + strspn(line, " \t");
+
+    if (!*p) {
+        return;
+    }
+    HIST_ENTRY *last = history_length > 0
+                       ? history_get(history_base + history_length - 1)
+                       : NULL;
+    if (!last || strcmp(last->line, line)) {
+        add_history(line);
+        if (append_history(1, hist) != 0) {
+            write_history(hist);
+        }
+    }
+}
+
 int repl_interactive(Session *s)
 {
     char *hist = history_path();
+    char *line;
 
     using_history();
     stifle_history(2000);
@@ -177,58 +260,8 @@ int repl_interactive(Session *s)
     complete_install(s);
     print_banner(s);
 
-    for (;;) {
-        char *prompt = make_prompt(s);
-        entered = false;
-        rl_callback_handler_install(prompt, on_line);
-        g_free(prompt);
-        while (!entered) {
-            struct pollfd pfd[2] = {
-                { STDIN_FILENO, POLLIN, 0 },
-                { s->client ? qmp_client_fd(s->client) : -1, POLLIN, 0 },
-            };
-            int r = poll(pfd, 2, -1);
-            if (cli_interrupted) {
-                cli_interrupted = 0;
-                cancel_line();
-                continue;
-            }
-            if (r < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                break;
-            }
-            if (pfd[1].revents) {
-                async_output(s);
-            }
-            if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-                rl_callback_read_char();
-            }
-        }
-        if (!entered || entered_eof) {
-            rl_callback_handler_remove();
-            fputc('\n', stdout);
-            break;
-        }
-        char *line = entered_line;
-        entered_line = NULL;
-        const char *p = line;
-        while (*p == ' ' || *p == '\t') {
-            p++;
-        }
-        if (*p) {
-            HIST_ENTRY *last = history_length > 0
-                               ? history_get(history_base + history_length - 1)
-                               : NULL;
-            if (!last || strcmp(last->line, line)) {
-                add_history(line);
-                /* Append at once so a crash or a kill loses nothing. */
-                if (append_history(1, hist) != 0) {
-                    write_history(hist);
-                }
-            }
-        }
+    while ((line = read_line(s))) {
+        remember_line(line, hist);
         CmdStatus st = commands_run_line(s, line);
         free(line);
         if (st == CMD_QUIT) {

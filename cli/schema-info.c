@@ -5,13 +5,28 @@
 
 #include <string.h>
 
+/* The arguments of one command, flattened (completion) and as declared
+ * (help renders a flat union by variant). */
+typedef struct {
+    GPtrArray *all;       /* SchemaMember *: base, then every variant's */
+    GPtrArray *base;      /* SchemaMember *: the arg-type's own members */
+    char *tag;            /* discriminator member of a flat union, or NULL */
+    GPtrArray *cases;     /* char *: tag values in schema order, NULL-ended */
+    GHashTable *variants; /* tag value -> GPtrArray of SchemaMember * */
+} CommandArgs;
+
 struct SchemaInfo {
     JsonNode *root;               /* keeps the entries alive */
     GHashTable *entries;          /* name -> JsonObject * (borrowed) */
     GPtrArray *commands;          /* char * (borrowed), NULL-terminated */
-    GHashTable *arguments;        /* command -> GPtrArray of SchemaMember */
+    GHashTable *arguments;        /* command -> CommandArgs * */
     GHashTable *enum_values;      /* type -> char ** */
 };
+
+/* An enum described by its values only while the list stays this short;
+ * longer ones (QEMU's ObjectType has dozens) would widen help's type
+ * column to hundreds of characters. */
+#define ENUM_LIST_MAX_CHARS 40
 
 static void member_free(gpointer p)
 {
@@ -47,16 +62,24 @@ static JsonObject *lookup(const SchemaInfo *si, const char *name)
     return name ? g_hash_table_lookup(si->entries, name) : NULL;
 }
 
-/* Append the members of object type @type (and of its variants) to
- * @out, skipping names already present.  @depth guards against cycles in
- * a malformed answer. */
-static void collect_members(SchemaInfo *si, const char *type, GPtrArray *out,
-                            GHashTable *seen, int depth)
+/* The object entry named @type, or NULL if it is not an object. */
+static JsonObject *object_entry(const SchemaInfo *si, const char *type)
 {
     JsonObject *entry = lookup(si, type);
     const char *meta = entry ? entry_string(entry, "meta-type") : NULL;
 
-    if (!meta || strcmp(meta, "object") || depth > 8) {
+    return meta && !strcmp(meta, "object") ? entry : NULL;
+}
+
+/* Append the members of object type @type (and of its variants when
+ * @with_variants) to @out, skipping names already present.  @depth guards
+ * against cycles in a malformed answer. */
+static void collect_members(SchemaInfo *si, const char *type, GPtrArray *out,
+                            GHashTable *seen, bool with_variants, int depth)
+{
+    JsonObject *entry = object_entry(si, type);
+
+    if (!entry || depth > 8) {
         return;
     }
     JsonArray *members = entry_array(entry, "members");
@@ -78,12 +101,15 @@ static void collect_members(SchemaInfo *si, const char *type, GPtrArray *out,
         g_hash_table_add(seen, sm->name);
         g_ptr_array_add(out, sm);
     }
+    if (!with_variants) {
+        return;
+    }
     JsonArray *variants = entry_array(entry, "variants");
     for (guint i = 0; variants && i < json_array_get_length(variants); i++) {
         JsonNode *vn = json_array_get_element(variants, i);
         if (JSON_NODE_HOLDS_OBJECT(vn)) {
             collect_members(si, entry_string(json_node_get_object(vn), "type"),
-                            out, seen, depth + 1);
+                            out, seen, true, depth + 1);
         }
     }
 }
@@ -114,6 +140,70 @@ static char **enum_values_of(JsonObject *entry)
     return (char **)g_ptr_array_free(values, FALSE);
 }
 
+/* The members of @type (with its variants) as a new array. */
+static GPtrArray *members_of(SchemaInfo *si, const char *type,
+                             bool with_variants)
+{
+    GPtrArray *members = g_ptr_array_new_with_free_func(member_free);
+    GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+    collect_members(si, type, members, seen, with_variants, 0);
+    g_hash_table_destroy(seen);
+    return members;
+}
+
+static void command_args_free(gpointer p)
+{
+    CommandArgs *ca = p;
+
+    g_ptr_array_unref(ca->all);
+    g_ptr_array_unref(ca->base);
+    g_free(ca->tag);
+    g_ptr_array_free(ca->cases, TRUE);
+    g_hash_table_destroy(ca->variants);
+    g_free(ca);
+}
+
+/* Index the variants of the flat union @entry (the arg-type) by tag value;
+ * a case named twice keeps its first type. */
+static void index_variants(SchemaInfo *si, JsonObject *entry, CommandArgs *ca)
+{
+    JsonArray *variants = entry_array(entry, "variants");
+
+    for (guint i = 0; variants && i < json_array_get_length(variants); i++) {
+        JsonNode *vn = json_array_get_element(variants, i);
+        JsonObject *v = JSON_NODE_HOLDS_OBJECT(vn) ? json_node_get_object(vn)
+                                                   : NULL;
+        const char *value = v ? entry_string(v, "case") : NULL;
+        if (!value || g_hash_table_contains(ca->variants, value)) {
+            continue;
+        }
+        char *key = g_strdup(value);
+        g_ptr_array_add(ca->cases, key);
+        g_hash_table_insert(ca->variants, key,
+                            members_of(si, entry_string(v, "type"), true));
+    }
+}
+
+static CommandArgs *command_args_new(SchemaInfo *si, const char *command)
+{
+    const char *type = entry_string(lookup(si, command), "arg-type");
+    JsonObject *entry = object_entry(si, type);
+    CommandArgs *ca = g_new0(CommandArgs, 1);
+
+    ca->all = members_of(si, type, true);
+    ca->base = members_of(si, type, false);
+    ca->cases = g_ptr_array_new_with_free_func(g_free);
+    ca->variants = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                         (GDestroyNotify)g_ptr_array_unref);
+    if (entry && entry_string(entry, "tag")) {
+        ca->tag = g_strdup(entry_string(entry, "tag"));
+        index_variants(si, entry, ca);
+    }
+    g_ptr_array_add(ca->cases, NULL);
+    return ca;
+}
+
 static int compare_names(gconstpointer a, gconstpointer b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -131,7 +221,7 @@ SchemaInfo *schema_info_new(JsonNode *introspection, GError **error)
     si->entries = g_hash_table_new(g_str_hash, g_str_equal);
     si->commands = g_ptr_array_new();
     si->arguments = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                          (GDestroyNotify)g_ptr_array_unref);
+                                          command_args_free);
     si->enum_values = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                             (GDestroyNotify)g_strfreev);
 
@@ -160,12 +250,8 @@ SchemaInfo *schema_info_new(JsonNode *introspection, GError **error)
 
     for (guint i = 0; si->commands->pdata[i]; i++) {
         const char *cmd = si->commands->pdata[i];
-        GPtrArray *members = g_ptr_array_new_with_free_func(member_free);
-        GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
-        collect_members(si, entry_string(lookup(si, cmd), "arg-type"),
-                        members, seen, 0);
-        g_hash_table_destroy(seen);
-        g_hash_table_insert(si->arguments, (gpointer)cmd, members);
+        g_hash_table_insert(si->arguments, (gpointer)cmd,
+                            command_args_new(si, cmd));
     }
     return si;
 }
@@ -200,18 +286,54 @@ const char *schema_info_doc(const SchemaInfo *si, const char *name)
     return entry ? entry_string(entry, "doc") : NULL;
 }
 
-GPtrArray *schema_info_arguments(const SchemaInfo *si, const char *command)
+static GPtrArray *empty_members(void)
 {
     static GPtrArray *empty;
 
-    GPtrArray *members = g_hash_table_lookup(si->arguments, command);
-    if (members) {
-        return members;
-    }
     if (g_once_init_enter(&empty)) {
         g_once_init_leave(&empty, g_ptr_array_new());
     }
     return empty;
+}
+
+GPtrArray *schema_info_arguments(const SchemaInfo *si, const char *command)
+{
+    CommandArgs *ca = g_hash_table_lookup(si->arguments, command);
+
+    return ca ? ca->all : empty_members();
+}
+
+GPtrArray *schema_info_base_arguments(const SchemaInfo *si,
+                                      const char *command)
+{
+    CommandArgs *ca = g_hash_table_lookup(si->arguments, command);
+
+    return ca ? ca->base : empty_members();
+}
+
+const char *schema_info_union_tag(const SchemaInfo *si, const char *command)
+{
+    CommandArgs *ca = g_hash_table_lookup(si->arguments, command);
+
+    return ca ? ca->tag : NULL;
+}
+
+const char *const *schema_info_union_cases(const SchemaInfo *si,
+                                           const char *command)
+{
+    static const char *const none[] = { NULL };
+    CommandArgs *ca = g_hash_table_lookup(si->arguments, command);
+
+    return ca ? (const char *const *)ca->cases->pdata : none;
+}
+
+GPtrArray *schema_info_variant_arguments(const SchemaInfo *si,
+                                         const char *command,
+                                         const char *value)
+{
+    CommandArgs *ca = g_hash_table_lookup(si->arguments, command);
+
+    return ca && value ? g_hash_table_lookup(ca->variants, value) : NULL;
 }
 
 const char *const *schema_info_enum_values(const SchemaInfo *si,
@@ -242,7 +364,10 @@ char *schema_info_describe_type(const SchemaInfo *si, const char *type)
     if (!strcmp(meta, "enum")) {
         const char *const *values = schema_info_enum_values(si, type);
         char *list = g_strjoinv(", ", (char **)values);
-        char *s = g_strdup_printf("one of: %s", list);
+        char *s = strlen(list) <= ENUM_LIST_MAX_CHARS
+                  ? g_strdup_printf("one of: %s", list)
+                  : g_strdup_printf("one of %u values",
+                                    g_strv_length((char **)values));
         g_free(list);
         return s;
     }
@@ -259,6 +384,18 @@ char *schema_info_describe_type(const SchemaInfo *si, const char *type)
         return g_strdup_printf("array of %s", emeta ? emeta : "any");
     }
     return g_strdup(meta);
+}
+
+GPtrArray *schema_info_return_members(SchemaInfo *si, const char *command)
+{
+    const char *type = schema_info_ret_type(si, command);
+    JsonObject *entry = lookup(si, type);
+    const char *meta = entry ? entry_string(entry, "meta-type") : NULL;
+
+    if (meta && !strcmp(meta, "array")) {
+        type = entry_string(entry, "element-type");
+    }
+    return members_of(si, type, true);
 }
 
 const char *schema_info_member_doc(const SchemaInfo *si, const char *type,

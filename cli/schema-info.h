@@ -49,19 +49,46 @@ const char *schema_info_doc(const SchemaInfo *si, const char *name);
  * command takes no arguments or is unknown. */
 GPtrArray *schema_info_arguments(const SchemaInfo *si, const char *command);
 
+/* The arguments of @command as declared: its arg-type's own members
+ * (without any variant's).  Owned by @si; empty if none or unknown. */
+GPtrArray *schema_info_base_arguments(const SchemaInfo *si,
+                                      const char *command);
+
+/* The discriminator member ("tag") when @command's arguments are a flat
+ * union (QEMU's object-add: "qom-type"), else NULL. */
+const char *schema_info_union_tag(const SchemaInfo *si, const char *command);
+
+/* The tag values that have a variant, in schema order (NULL-terminated,
+ * owned by @si; empty when @command's arguments are no union). */
+const char *const *schema_info_union_cases(const SchemaInfo *si,
+                                           const char *command);
+
+/* The members the variant for tag value @value adds (each with its own
+ * optional flag: required only within that variant), owned by @si; NULL
+ * if @value has no variant. */
+GPtrArray *schema_info_variant_arguments(const SchemaInfo *si,
+                                         const char *command,
+                                         const char *value);
+
 /* The enum values of type @type (NULL-terminated, owned by @si), or NULL
  * if @type is not an enum. */
 const char *const *schema_info_enum_values(const SchemaInfo *si,
                                            const char *type);
 
 /* A short human description of type @type: "int", "string", "bool",
- * "array of int", "one of: a, b, c", "object" ...  Caller frees. */
+ * "array of int", "one of: a, b, c" ("one of N values" when the list
+ * would be long), "object" ...  Caller frees. */
 char *schema_info_describe_type(const SchemaInfo *si, const char *type);
 
 /* The "doc" of member @member of object type @type, or NULL (used to
  * resolve "See TYPE." member docs). */
 const char *schema_info_member_doc(const SchemaInfo *si, const char *type,
                                    const char *member);
+
+/* The members of the object @command returns (of its elements when it
+ * returns an array), in schema order; empty when it returns no object.
+ * Caller frees (g_ptr_array_unref). */
+GPtrArray *schema_info_return_members(SchemaInfo *si, const char *command);
 
 /* The return type name of @command, or NULL. */
 const char *schema_info_ret_type(const SchemaInfo *si, const char *command);

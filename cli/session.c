@@ -6,7 +6,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 static void stats_prev_free(gpointer p)
 {
@@ -382,6 +385,53 @@ char *const *session_iothread_ids(Session *s, int max_age_ms)
     s->iothread_ids = (char **)g_ptr_array_free(ids, FALSE);
     s->ids_fetched_us = now;
     return s->iothread_ids;
+}
+
+guint session_width(const Session *s)
+{
+    struct winsize ws;
+    const char *env = getenv("COLUMNS");
+    guint64 columns;
+
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+        ws.ws_col > 0) {
+        return ws.ws_col;
+    }
+    if (env && g_ascii_string_to_unsigned(env, 10, 1, 10000, &columns,
+                                          NULL)) {
+        return (guint)columns;
+    }
+    return 0;
+}
+
+bool session_has_command(const Session *s, const char *command)
+{
+    return s->schema && schema_info_has_command(s->schema, command);
+}
+
+bool session_lacks_quietly(Session *s, const char *command)
+{
+    return session_ensure_connected(s, NULL) &&
+           !schema_info_has_command(s->schema, command);
+}
+
+bool session_lacks(Session *s, const char *command)
+{
+    if (!session_lacks_quietly(s, command)) {
+        return false;
+    }
+    if (s->json) {
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "missing-command", command);
+        JsonNode *n = json_node_init_object(json_node_alloc(), o);
+        session_print_result(s, n);
+        json_node_unref(n);
+        json_object_unref(o);
+    } else {
+        printf("note: the server has no %s\n", command);
+        fflush(stdout);
+    }
+    return true;
 }
 
 char *session_label(const Session *s)

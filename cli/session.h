@@ -101,6 +101,23 @@ void session_invalidate_ids(Session *s);
  * frees. */
 char *session_label(const Session *s);
 
+/* The width tables must fit: the terminal's columns when stdout is a
+ * terminal, else $COLUMNS when it is a number, else 0 (no limit: pipes
+ * and files get whole lines). */
+guint session_width(const Session *s);
+
+/* True if the server offers @command (false until the schema is known). */
+bool session_has_command(const Session *s, const char *command);
+
+/* True when the server is known not to offer @command (connecting first
+ * if needed; false when not connected, so the command itself reports
+ * that).  session_lacks() also prints a note naming the missing command:
+ * "note: the server has no COMMAND" (with --json: {"missing-command":
+ * COMMAND} on stdout), so human commands show what the server has
+ * instead of failing on QEMU, which lacks iothreadd's extensions. */
+bool session_lacks(Session *s, const char *command);
+bool session_lacks_quietly(Session *s, const char *command);
+
 /* Compact / pretty JSON text of @node (caller frees). */
 char *json_text(JsonNode *node, bool pretty);
 

@@ -10,87 +10,117 @@
 
 G_DEFINE_QUARK(iothreadctl-shell-parse-error-quark, shell_parse_error)
 
-char **shell_split_words(const char *line, GError **error)
+/* The state of shell_split_words between characters. */
+typedef struct {
+    GPtrArray *words;
+    GString *cur;       /* the word being built, NULL between words */
+    GString *nesting;   /* closing brackets awaited; bounded by the line */
+    char quote;         /* the open quote character, or 0 */
+} Splitter;
+
+static void end_word(Splitter *sp)
 {
-    GPtrArray *words = g_ptr_array_new_with_free_func(g_free);
-    GString *cur = NULL;
-    /* Stack of the closing brackets we wait for; depth bounded by the line. */
-    GString *nesting = g_string_new(NULL);
-    char quote = 0;
-    const char *p;
-
-    for (p = line; *p; p++) {
-        char ch = *p;
-        bool blank = (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r');
-
-        if (!quote && nesting->len == 0 && blank) {
-            if (cur) {
-                g_ptr_array_add(words, g_string_free(cur, FALSE));
-                cur = NULL;
-            }
-            continue;
-        }
-        if (!cur) {
-            cur = g_string_new(NULL);
-        }
-        g_string_append_c(cur, ch);
-        if (quote) {
-            if (quote == '"' && ch == '\\' && p[1]) {
-                g_string_append_c(cur, *++p);
-            } else if (ch == quote) {
-                quote = 0;
-            }
-            continue;
-        }
-        switch (ch) {
-        case '"':
-        case '\'':
-            quote = ch;
-            break;
-        case '[':
-            g_string_append_c(nesting, ']');
-            break;
-        case '{':
-            g_string_append_c(nesting, '}');
-            break;
-        case ']':
-        case '}':
-            if (nesting->len == 0 || nesting->str[nesting->len - 1] != ch) {
-                g_set_error(error, SHELL_PARSE_ERROR, 0,
-                            "unbalanced '%c' in \"%s\"", ch, cur->str);
-                goto fail;
-            }
-            g_string_truncate(nesting, nesting->len - 1);
-            break;
-        default:
-            break;
-        }
+    if (sp->cur) {
+        g_ptr_array_add(sp->words, g_string_free(sp->cur, FALSE));
+        sp->cur = NULL;
     }
-    if (quote) {
+}
+
+/* A character outside quotes: opens a quote, opens or closes a bracket.
+ * False + @error on a closing bracket that does not match. */
+static bool split_structural(Splitter *sp, char ch, GError **error)
+{
+    switch (ch) {
+    case '"':
+    case '\'':
+        sp->quote = ch;
+        break;
+    case '[':
+        g_string_append_c(sp->nesting, ']');
+        break;
+    case '{':
+        g_string_append_c(sp->nesting, '}');
+        break;
+    case ']':
+    case '}':
+        if (sp->nesting->len == 0 ||
+            sp->nesting->str[sp->nesting->len - 1] != ch) {
+            g_set_error(error, SHELL_PARSE_ERROR, 0,
+                        "unbalanced '%c' in \"%s\"", ch, sp->cur->str);
+            return false;
+        }
+        g_string_truncate(sp->nesting, sp->nesting->len - 1);
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+/* Take the character at *@p (and the one it escapes inside "..."),
+ * advancing *@p past what it consumed beyond the first. */
+static bool split_char(Splitter *sp, const char **p, GError **error)
+{
+    char ch = **p;
+    bool blank = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+
+    if (!sp->quote && sp->nesting->len == 0 && blank) {
+        end_word(sp);
+        return true;
+    }
+    if (!sp->cur) {
+        sp->cur = g_string_new(NULL);
+    }
+    g_string_append_c(sp->cur, ch);
+    if (!sp->quote) {
+        return split_structural(sp, ch, error);
+    }
+    if (sp->quote == '"' && ch == '\\' && (*p)[1]) {
+        g_string_append_c(sp->cur, *++*p);
+    } else if (ch == sp->quote) {
+        sp->quote = 0;
+    }
+    return true;
+}
+
+/* At the end of the line: false + @error if a quote or bracket is open. */
+static bool split_finish(Splitter *sp, GError **error)
+{
+    if (sp->quote) {
         g_set_error(error, SHELL_PARSE_ERROR, 0,
-                    "unterminated %c quote", quote);
-        goto fail;
+                    "unterminated %c quote", sp->quote);
+        return false;
     }
-    if (nesting->len) {
+    if (sp->nesting->len) {
         g_set_error(error, SHELL_PARSE_ERROR, 0,
                     "missing '%c' before the end of the line",
-                    nesting->str[nesting->len - 1]);
-        goto fail;
+                    sp->nesting->str[sp->nesting->len - 1]);
+        return false;
     }
-    if (cur) {
-        g_ptr_array_add(words, g_string_free(cur, FALSE));
-    }
-    g_string_free(nesting, TRUE);
-    g_ptr_array_add(words, NULL);
-    return (char **)g_ptr_array_free(words, FALSE);
+    end_word(sp);
+    return true;
+}
 
-fail:
-    if (cur) {
-        g_string_free(cur, TRUE);
+char **shell_split_words(const char *line, GError **error)
+{
+    Splitter sp = { g_ptr_array_new_with_free_func(g_free), NULL,
+                    g_string_new(NULL), 0 };
+    bool good = true;
+
+    for (const char *p = line; *p && good; p++) {
+        good = split_char(&sp, &p, error);
     }
-    g_string_free(nesting, TRUE);
-    g_ptr_array_free(words, TRUE);
-    return NULL;
+    good = good && split_finish(&sp, error);
+    if (sp.cur) {
+        g_string_free(sp.cur, TRUE);
+    }
+    g_string_free(sp.nesting, TRUE);
+    if (!good) {
+        g_ptr_array_free(sp.words, TRUE);
+        return NULL;
+    }
+    g_ptr_array_add(sp.words, NULL);
+    return (char **)g_ptr_array_free(sp.words, FALSE);
 }
 
 /* Whether json-glib's @node can be written back as JSON: a number beyond

@@ -1,6 +1,6 @@
 /*
  * qmp-shell syntax: turn a line such as
- *     object-add qom-type=iothread id=io2 poll-max-ns=0
+ *     object-add qom-type=iothread id=io2 x.y=[1,2]
  * into a command name and a JSON arguments object.  Pure (no I/O), so the
  * unit tests drive it directly.
  *

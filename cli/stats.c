@@ -118,6 +118,122 @@ static JsonObject *previous(Session *s, const char *id, gint64 now,
     return prev->stats;
 }
 
+/* The rate of counter @name since the previous sample (NULL: no previous
+ * sample, a level, or not a number). */
+static char *rate_text(JsonObject *stats, JsonObject *prev, double elapsed,
+                       const char *name)
+{
+    double a, b;
+
+    if (!prev || elapsed <= 0 || stats_is_gauge(name) ||
+        !stats_value(stats, name, &a) || !stats_value(prev, name, &b)) {
+        return NULL;
+    }
+    return table_fmt_rate((a - b) / elapsed);
+}
+
+/* --json: the raw answer plus, per context, the rates since the previous
+ * sample (same data as the table). */
+static void print_stats_json(Session *s, GPtrArray *samples, gint64 now)
+{
+    JsonArray *out = json_array_new();
+
+    for (guint i = 0; i < samples->len; i++) {
+        StatsSample *sm = samples->pdata[i];
+        double elapsed = 0, a, b;
+        JsonObject *prev = previous(s, sm->id, now, &elapsed);
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "id", sm->id);
+        json_object_set_object_member(o, "stats", json_object_ref(sm->stats));
+        if (prev && elapsed > 0) {
+            JsonObject *rates = json_object_new();
+            GList *names = json_object_get_members(sm->stats);
+            for (GList *l = names; l; l = l->next) {
+                if (!stats_is_gauge(l->data) &&
+                    stats_value(sm->stats, l->data, &a) &&
+                    stats_value(prev, l->data, &b)) {
+                    json_object_set_double_member(rates, l->data,
+                                                  (a - b) / elapsed);
+                }
+            }
+            g_list_free(names);
+            json_object_set_object_member(o, "rates", rates);
+        }
+        json_array_add_object_element(out, o);
+    }
+    JsonNode *n = json_node_init_array(json_node_alloc(), out);
+    session_print_result(s, n);
+    json_node_unref(n);
+    json_array_unref(out);
+}
+
+/* COUNTER, then ID and ID/s per context. */
+static Table *stats_table_new(GPtrArray *samples)
+{
+    GPtrArray *headers = g_ptr_array_new_with_free_func(g_free);
+
+    g_ptr_array_add(headers, g_strdup("COUNTER"));
+    for (guint i = 0; i < samples->len; i++) {
+        StatsSample *sm = samples->pdata[i];
+        g_ptr_array_add(headers, g_strdup(sm->id));
+        g_ptr_array_add(headers, g_strdup_printf("%s/s", sm->id));
+    }
+    g_ptr_array_add(headers, NULL);
+    Table *t = table_new((const char *const *)headers->pdata);
+    g_ptr_array_free(headers, TRUE);
+    /* Value columns also hold the backend's name: align them all. */
+    for (guint c = 1; c < table_columns(t); c++) {
+        table_set_align(t, c, TABLE_ALIGN_RIGHT);
+    }
+    return t;
+}
+
+/* The table: a row per counter in the order the server sends them.
+ * Returns whether any rate could be computed. */
+static bool print_stats_table(Session *s, GPtrArray *samples, gint64 now)
+{
+    Table *t = stats_table_new(samples);
+    StatsSample *first = samples->pdata[0];
+    GList *names = json_object_get_members(first->stats);
+    char **cells = g_new0(char *, table_columns(t) + 1);
+    bool any_rate = false;
+
+    for (GList *l = names; l; l = l->next) {
+        cells[0] = g_strdup(l->data);
+        for (guint i = 0; i < samples->len; i++) {
+            StatsSample *sm = samples->pdata[i];
+            double elapsed = 0;
+            JsonObject *prev = previous(s, sm->id, now, &elapsed);
+            any_rate |= prev != NULL;
+            cells[1 + 2 * i] = value_text(sm->stats, l->data);
+            cells[2 + 2 * i] = rate_text(sm->stats, prev, elapsed, l->data);
+        }
+        table_add_row(t, (const char *const *)cells);
+        for (guint c = 0; c < table_columns(t); c++) {
+            g_clear_pointer(&cells[c], g_free);
+        }
+    }
+    g_free(cells);
+    g_list_free(names);
+    char *text = table_render_fit(t, session_width(s));
+    session_print_human(s, text);
+    g_free(text);
+    table_free(t);
+    return any_rate;
+}
+
+/* Keep this sample as the base of the next `stats`' rates. */
+static void remember_samples(Session *s, GPtrArray *samples, gint64 now)
+{
+    for (guint i = 0; i < samples->len; i++) {
+        StatsSample *sm = samples->pdata[i];
+        StatsPrev *prev = g_new0(StatsPrev, 1);
+        prev->stats = json_object_ref(sm->stats);
+        prev->taken_us = now;
+        g_hash_table_replace(s->prev_stats, g_strdup(sm->id), prev);
+    }
+}
+
 CmdStatus cmd_stats(Session *s, char **argv)
 {
     CmdStatus status;
@@ -126,104 +242,22 @@ CmdStatus cmd_stats(Session *s, char **argv)
         session_print_error(s, "GenericError", "usage: stats [ID]");
         return CMD_FAILED;
     }
+    if (session_lacks(s, "query-iothread-stats")) {
+        return CMD_OK;
+    }
     GPtrArray *samples = stats_fetch(s, argv[1], &status);
     if (!samples) {
         return status;
     }
     gint64 now = g_get_monotonic_time();
-    bool any_rate = false;
-
     if (s->json) {
-        /* Same data as the table: the raw answer plus the rates. */
-        JsonArray *out = json_array_new();
-        for (guint i = 0; i < samples->len; i++) {
-            StatsSample *sm = samples->pdata[i];
-            double elapsed;
-            JsonObject *prev = previous(s, sm->id, now, &elapsed);
-            JsonObject *o = json_object_new();
-            json_object_set_string_member(o, "id", sm->id);
-            json_object_set_object_member(o, "stats",
-                                          json_object_ref(sm->stats));
-            if (prev && elapsed > 0) {
-                JsonObject *rates = json_object_new();
-                GList *names = json_object_get_members(sm->stats);
-                for (GList *l = names; l; l = l->next) {
-                    double a, b;
-                    if (!stats_is_gauge(l->data) &&
-                        stats_value(sm->stats, l->data, &a) &&
-                        stats_value(prev, l->data, &b)) {
-                        json_object_set_double_member(rates, l->data,
-                                                      (a - b) / elapsed);
-                    }
-                }
-                g_list_free(names);
-                json_object_set_object_member(o, "rates", rates);
-            }
-            json_array_add_object_element(out, o);
-        }
-        JsonNode *n = json_node_new(JSON_NODE_ARRAY);
-        json_node_take_array(n, out);
-        session_print_result(s, n);
-        json_node_unref(n);
+        print_stats_json(s, samples, now);
     } else if (samples->len == 0) {
         session_print_human(s, "no iothreads\n");
-    } else {
-        GPtrArray *headers = g_ptr_array_new_with_free_func(g_free);
-        g_ptr_array_add(headers, g_strdup("COUNTER"));
-        for (guint i = 0; i < samples->len; i++) {
-            StatsSample *sm = samples->pdata[i];
-            g_ptr_array_add(headers, g_strdup(sm->id));
-            g_ptr_array_add(headers, g_strdup_printf("%s/s", sm->id));
-        }
-        g_ptr_array_add(headers, NULL);
-        Table *t = table_new((const char *const *)headers->pdata);
-        /* Value columns also hold the backend's name: align them all. */
-        for (guint c = 1; c < table_columns(t); c++) {
-            table_set_align(t, c, TABLE_ALIGN_RIGHT);
-        }
-        /* Counter order: as the daemon sends them (schema order). */
-        StatsSample *first = samples->pdata[0];
-        GList *names = json_object_get_members(first->stats);
-        guint ncols = table_columns(t);
-        char **cells = g_new0(char *, ncols + 1);
-        for (GList *l = names; l; l = l->next) {
-            const char *name = l->data;
-            cells[0] = g_strdup(name);
-            for (guint i = 0; i < samples->len; i++) {
-                StatsSample *sm = samples->pdata[i];
-                double elapsed, a, b;
-                JsonObject *prev = previous(s, sm->id, now, &elapsed);
-                any_rate |= prev != NULL;
-                cells[1 + 2 * i] = value_text(sm->stats, name);
-                cells[2 + 2 * i] =
-                    (prev && elapsed > 0 && !stats_is_gauge(name) &&
-                     stats_value(sm->stats, name, &a) &&
-                     stats_value(prev, name, &b))
-                    ? table_fmt_rate((a - b) / elapsed) : NULL;
-            }
-            table_add_row(t, (const char *const *)cells);
-            for (guint c = 0; c < ncols; c++) {
-                g_clear_pointer(&cells[c], g_free);
-            }
-        }
-        g_free(cells);
-        g_list_free(names);
-        char *text = table_render(t);
-        session_print_human(s, text);
-        if (!any_rate) {
-            session_print_human(s, "(rates appear from the next `stats`)\n");
-        }
-        g_free(text);
-        table_free(t);
-        g_ptr_array_free(headers, TRUE);
+    } else if (!print_stats_table(s, samples, now)) {
+        session_print_human(s, "(rates appear from the next `stats`)\n");
     }
-    for (guint i = 0; i < samples->len; i++) {
-        StatsSample *sm = samples->pdata[i];
-        StatsPrev *prev = g_new0(StatsPrev, 1);
-        prev->stats = json_object_ref(sm->stats);
-        prev->taken_us = now;
-        g_hash_table_replace(s->prev_stats, g_strdup(sm->id), prev);
-    }
+    remember_samples(s, samples, now);
     g_ptr_array_unref(samples);
     return CMD_OK;
 }

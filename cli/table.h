@@ -48,6 +48,15 @@ void table_sort(Table *t, guint column, bool descending);
  * characters.  Caller frees. */
 char *table_render(const Table *t);
 
+/* The same, no wider than @max_width characters where it can be (0: no
+ * limit): the widest columns are narrowed in turn by wrapping their cells
+ * onto continuation lines, at blanks or after a '-' between two word
+ * characters ("POLL-MAX-NS" -> "POLL-" / "MAX-NS"; "-5" stays whole).  No
+ * column gets narrower than its longest unbreakable piece; a table that
+ * cannot fit even so is rendered whole (as table_render), since wrapping
+ * would split names without making it fit.  Caller frees. */
+char *table_render_fit(const Table *t, guint max_width);
+
 /* True if @s is a decimal number, optionally signed, with an optional
  * fraction and an optional unit suffix of '%' or "/s" (how the tables
  * print rates). */

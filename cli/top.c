@@ -140,7 +140,7 @@ static char *render_frame(Session *s, GArray *rows, double seconds,
             g_free(cells[c]);
         }
     }
-    char *table = table_render(t);
+    char *table = table_render_fit(t, session_width(s));
     g_string_append(out, table);
     g_free(table);
     table_free(t);
@@ -226,13 +226,17 @@ static bool parse_number(const char *text, double min, double *out)
     return true;
 }
 
-CmdStatus cmd_top(Session *s, char **argv)
+/* --interval S and --count N (0: until the user leaves); false with the
+ * usage printed on anything else. */
+static bool parse_top_args(Session *s, char **argv, double *interval,
+                           guint *count)
 {
-    double interval = 1.0, count_d = 0;
+    double count_d = 0;
 
+    *interval = 1.0;
     for (guint i = 1; argv[i]; i++) {
         if (!strcmp(argv[i], "--interval") && argv[i + 1] &&
-            parse_number(argv[i + 1], 0.05, &interval)) {
+            parse_number(argv[i + 1], 0.05, interval)) {
             i++;
         } else if (!strcmp(argv[i], "--count") && argv[i + 1] &&
                    parse_number(argv[i + 1], 1, &count_d) &&
@@ -241,34 +245,62 @@ CmdStatus cmd_top(Session *s, char **argv)
         } else {
             session_print_error(s, "GenericError", "usage: top [--interval "
                                 "S] [--count N] (S >= 0.05, N >= 1)");
-            return CMD_FAILED;
+            return false;
         }
     }
-    guint count = (guint)count_d;
-    bool live = isatty(STDOUT_FILENO) && !s->json;
-    bool keys = live && isatty(STDIN_FILENO);
-    struct termios saved;
+    *count = (guint)count_d;
+    return true;
+}
 
-    CmdStatus status;
-    GPtrArray *prev = stats_fetch(s, NULL, &status);
-    if (!prev) {
-        return status;
+/* Single keys without echo while top runs; false if stdin is no
+ * terminal. */
+static bool keys_on(struct termios *saved)
+{
+    if (tcgetattr(STDIN_FILENO, saved) != 0) {
+        return false;
     }
-    if (keys && tcgetattr(STDIN_FILENO, &saved) == 0) {
-        struct termios raw = saved;
-        raw.c_lflag &= ~(ICANON | ECHO | ISIG);
-        raw.c_cc[VMIN] = 1;
-        raw.c_cc[VTIME] = 0;
-        tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    struct termios raw = *saved;
+    raw.c_lflag &= ~(ICANON | ECHO | ISIG);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    return true;
+}
+
+/* Print one frame from two samples @seconds apart. */
+static void print_frame(Session *s, GPtrArray *prev, GPtrArray *cur,
+                        double seconds, double interval, bool live, bool keys,
+                        guint frame)
+{
+    GArray *rows = build_rows(prev, cur);
+
+    if (s->json) {
+        JsonNode *n = frame_json(rows, seconds);
+        session_print_result(s, n);
+        json_node_unref(n);
     } else {
-        keys = false;
+        char *text = render_frame(s, rows, seconds, interval, keys);
+        if (live) {
+            fputs("\033[H\033[2J", stdout);
+        } else if (frame) {
+            fputc('\n', stdout);
+        }
+        fputs(text, stdout);
+        fflush(stdout);
+        g_free(text);
     }
-    if (live) {
-        fputs("\033[?25l", stdout);   /* hide the cursor while redrawing */
-    }
-    cli_interrupted = 0;
+    g_array_free(rows, TRUE);
+}
+
+/* Sample every @interval seconds and print a frame, @count times (0:
+ * until q or Ctrl-C); takes @prev, the first sample. */
+static CmdStatus run_frames(Session *s, GPtrArray *prev, double interval,
+                            guint count, bool live, bool keys)
+{
     gint64 prev_us = g_get_monotonic_time();
-    status = CMD_OK;
+    CmdStatus status = CMD_OK;
+
+    cli_interrupted = 0;
     for (guint frame = 0; !count || frame < count; frame++) {
         if (wait_or_quit((int)(interval * 1000), keys)) {
             break;
@@ -278,29 +310,39 @@ CmdStatus cmd_top(Session *s, char **argv)
             break;
         }
         gint64 now_us = g_get_monotonic_time();
-        double seconds = MAX(now_us - prev_us, 1) / 1e6;
-        GArray *rows = build_rows(prev, cur);
-        if (s->json) {
-            JsonNode *n = frame_json(rows, seconds);
-            session_print_result(s, n);
-            json_node_unref(n);
-        } else {
-            char *text = render_frame(s, rows, seconds, interval, keys);
-            if (live) {
-                fputs("\033[H\033[2J", stdout);
-            } else if (frame) {
-                fputc('\n', stdout);
-            }
-            fputs(text, stdout);
-            fflush(stdout);
-            g_free(text);
-        }
-        g_array_free(rows, TRUE);
+        print_frame(s, prev, cur, MAX(now_us - prev_us, 1) / 1e6, interval,
+                    live, keys, frame);
         g_ptr_array_unref(prev);
         prev = cur;
         prev_us = now_us;
     }
     g_ptr_array_unref(prev);
+    return status;
+}
+
+CmdStatus cmd_top(Session *s, char **argv)
+{
+    double interval;
+    guint count;
+    CmdStatus status;
+    struct termios saved;
+
+    if (!parse_top_args(s, argv, &interval, &count)) {
+        return CMD_FAILED;
+    }
+    if (session_lacks(s, "query-iothread-stats")) {
+        return CMD_OK;
+    }
+    GPtrArray *first = stats_fetch(s, NULL, &status);
+    if (!first) {
+        return status;
+    }
+    bool live = isatty(STDOUT_FILENO) && !s->json;
+    bool keys = live && isatty(STDIN_FILENO) && keys_on(&saved);
+    if (live) {
+        fputs("\033[?25l", stdout);   /* hide the cursor while redrawing */
+    }
+    status = run_frames(s, first, interval, count, live, keys);
     if (keys) {
         tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     }

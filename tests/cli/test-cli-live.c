@@ -9,7 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
-#define PLAN 72
+#define PLAN 74
 
 static Daemon daemon_;
 
@@ -51,12 +51,14 @@ static void test_info_and_iothread(void)
 {
     int rc = RUN(NULL, "-c", "info iothreads");
     is_int(rc, 0, "info iothreads exits 0");
-    ok(strstr(out, "ID") && strstr(out, "TID") && strstr(out, "BACKEND") &&
-       strstr(out, "POLL-MAX") && strstr(out, "POOL-MAX"),
-       "info iothreads has the header");
-    ok(cell_is("io0", "POLL-MAX", "32768") && cell_is("io1", "POOL-MAX", "64"),
+    ok(g_str_has_prefix(out, "ID ") && strstr(out, " THREAD-ID ") &&
+       strstr(out, " BACKEND ") && strstr(out, " POLL-MAX-NS ") &&
+       strstr(out, " THREAD-POOL-MAX"),
+       "info iothreads has a column per query-iothreads member");
+    ok(cell_is("io0", "POLL-MAX-NS", "32768") &&
+       cell_is("io1", "THREAD-POOL-MAX", "64"),
        "default iothreads io0/io1 with default values");
-    char *tid = table_lookup(out, "io0", "TID");
+    char *tid = table_lookup(out, "io0", "THREAD-ID");
     ok(tid && atoi(tid) > 0, "io0 has a thread id (%s)", tid ? tid : "-");
     g_free(tid);
     char *backend = table_lookup(out, "io0", "BACKEND");
@@ -68,23 +70,27 @@ static void test_info_and_iothread(void)
              "-c", "info iothreads");
     is_int(rc, 0, "iothread add exits 0");
     ok(strstr(out, "iothread io2 added"), "add is confirmed");
-    ok(cell_is("io2", "POLL-MAX", "0") && cell_is("io2", "MAX-BATCH", "16"),
+    ok(cell_is("io2", "POLL-MAX-NS", "0") &&
+       cell_is("io2", "AIO-MAX-BATCH", "16"),
        "io2 appears with its properties");
 
     rc = RUN(NULL, "-c", "iothread set io2 thread-pool-min=2 thread-pool-max=4 "
              "poll-max-ns=1000", "-c", "info iothreads");
     is_int(rc, 0, "iothread set exits 0");
-    ok(cell_is("io2", "POOL-MIN", "2") && cell_is("io2", "POOL-MAX", "4") &&
-       cell_is("io2", "POLL-MAX", "1000"), "iothread set applied all three");
+    ok(cell_is("io2", "THREAD-POOL-MIN", "2") &&
+       cell_is("io2", "THREAD-POOL-MAX", "4") &&
+       cell_is("io2", "POLL-MAX-NS", "1000"),
+       "iothread set applied all three");
 
     rc = RUN(NULL, "-c", "iothread set io2 thread-pool-min=9 "
              "thread-pool-max=5", "-c", "info iothreads");
     is_int(rc, 1, "invalid iothread set exits 1");
     ok(g_str_has_prefix(err, "error: "), "reported as error: ... (%s)",
        g_strchomp(err));
-    ok(!strstr(out, "POOL-MIN"), "stops at the first failing -c");
+    ok(!strstr(out, "THREAD-POOL-MIN"), "stops at the first failing -c");
     RUN(NULL, "-c", "info iothreads");
-    ok(cell_is("io2", "POOL-MIN", "2") && cell_is("io2", "POOL-MAX", "4"),
+    ok(cell_is("io2", "THREAD-POOL-MIN", "2") &&
+       cell_is("io2", "THREAD-POOL-MAX", "4"),
        "nothing changed after the refusal");
 
     rc = RUN(NULL, "-c", "iothread del io2", "-c", "info iothreads");
@@ -241,6 +247,26 @@ static void test_raw_and_errors(void)
     is_int(rc, 1, "help of an unknown command exits 1");
 }
 
+static void test_help_lists_properties_from_schema(void)
+{
+    int rc = RUN(NULL, "-c", "help iothread");
+    const char *props = strstr(out, "Properties (from the server's schema):");
+
+    ok(rc == 0 && props && strstr(props, "poll-max-ns") &&
+       strstr(props, "thread-pool-max"),
+       "help iothread lists the properties the daemon's schema declares");
+}
+
+static void test_help_shows_union_variant(void)
+{
+    int rc = RUN(NULL, "-c", "help object-add");
+    const char *variant = strstr(out, "with qom-type=iothread:");
+
+    ok(rc == 0 && variant && strstr(variant, "poll-max-ns") &&
+       !strstr(variant, "required"),
+       "help object-add lists the iothread variant's members as optional");
+}
+
 static void test_script_mode(void)
 {
     const char *script = "# a comment\n\ninfo iothreads\nbogus-command\n"
@@ -324,6 +350,8 @@ int main(void)
     test_stats_and_top();
     test_json();
     test_raw_and_errors();
+    test_help_lists_properties_from_schema();
+    test_help_shows_union_variant();
     test_script_mode();
     test_reconnect();
     daemon_cleanup(&daemon_);

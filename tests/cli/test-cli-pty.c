@@ -1,6 +1,7 @@
 /*
  * iothreadctl through a pseudo-terminal (forkpty), as a person uses it:
- * the prompt, a table, tab completion of a command and of an iothread id,
+ * the prompt, a table, tab completion of a command, an iothread id, an
+ * argument, an enum value, a union variant's argument and a property,
  * Ctrl-C cancelling the line, events printed at the idle prompt, the live
  * top view left with q, Ctrl-D leaving, history surviving a restart.
  * SKIPs only when the daemon binary is not built.
@@ -11,7 +12,7 @@
 #include <pty.h>
 #include <termios.h>
 
-#define PLAN 23
+#define PLAN 31
 
 static Daemon daemon_;
 static char *state_dir;
@@ -155,6 +156,30 @@ int main(void)
     type(&p, "\r");
     ok(expect(&p, "iothread solo7 deleted") && expect(&p, "> "),
        "the completed line deletes solo7");
+
+    type(&p, "object-add qom-t\t");
+    ok(expect(&p, "ype="), "Tab completes an argument name with its '='");
+    type(&p, "io\t");
+    ok(expect(&p, "thread"), "Tab completes an enum value (qom-type)");
+    type(&p, " id=cpl1 poll-m\t");
+    ok(expect(&p, "ax-ns="), "Tab completes an argument of the chosen "
+       "union variant");
+    type(&p, "7\r");
+    ok(expect(&p, "> "), "the completed object-add runs");
+
+    type(&p, "iothread set cpl1 thread-pool-mi\t");
+    ok(expect(&p, "n="), "Tab completes an iothread property of "
+       "iothread set");
+    type(&p, "3\r");
+    ok(expect(&p, "iothread cpl1 updated") && expect(&p, "> "),
+       "the completed iothread set runs");
+
+    type(&p, "qom-get path=/objects/cpl1 property=poll-max\t");
+    ok(expect(&p, "-ns"), "Tab completes a property the path's object "
+       "lists (qom-list)");
+    type(&p, "\r");
+    ok(expect(&p, "7\r\n") && expect(&p, "> "),
+       "the completed qom-get reads the value set through completion");
 
     type(&p, "garbage-line");
     ok(expect(&p, "garbage-line"), "typed text is echoed");

@@ -19,7 +19,17 @@ static const char *canned =
     " \"members\":[{\"name\":\"qom-type\",\"type\":\"ObjectType\"},"
     "              {\"name\":\"id\",\"type\":\"str\",\"doc\":\"The id.\"}],"
     " \"tag\":\"qom-type\","
-    " \"variants\":[{\"case\":\"iothread\",\"type\":\"IothreadProperties\"}]},"
+    " \"variants\":[{\"case\":\"iothread\",\"type\":\"IothreadProperties\"},"
+    "               {\"case\":\"secret\",\"type\":\"SecretProperties\"}]},"
+    "{\"name\":\"SecretProperties\",\"meta-type\":\"object\","
+    " \"members\":[{\"name\":\"data\",\"type\":\"str\"}]},"
+    "{\"name\":\"IOThreadInfo\",\"meta-type\":\"object\","
+    " \"members\":[{\"name\":\"thread-id\",\"type\":\"int\"}]},"
+    "{\"name\":\"[IOThreadInfo]\",\"meta-type\":\"array\","
+    " \"element-type\":\"IOThreadInfo\"},"
+    "{\"name\":\"LongEnum\",\"meta-type\":\"enum\",\"values\":"
+    " [\"authz-list\",\"authz-listfile\",\"authz-pam\",\"authz-simple\","
+    "  \"can-host-socketcan\"]},"
     "{\"name\":\"IothreadProperties\",\"meta-type\":\"object\","
     " \"members\":[{\"name\":\"poll-max-ns\",\"type\":\"int\",\"default\":null},"
     "              {\"name\":\"id\",\"type\":\"int\"}]},"
@@ -35,6 +45,62 @@ static const char *canned =
     "42, {\"meta-type\":\"command\"},"
     "{\"name\":\"OBJECT_ADDED\",\"meta-type\":\"event\",\"arg-type\":\"0\"}"
     "]";
+
+static void test_union_base_and_tag(SchemaInfo *si)
+{
+    GPtrArray *base = schema_info_base_arguments(si, "object-add");
+    const char *const *cases = schema_info_union_cases(si, "object-add");
+
+    ok(base->len == 2 &&
+       !strcmp(((SchemaMember *)base->pdata[0])->name, "qom-type") &&
+       !strcmp(((SchemaMember *)base->pdata[1])->name, "id"),
+       "base arguments: the union's own members, no variant's");
+    ok(!g_strcmp0(schema_info_union_tag(si, "object-add"), "qom-type") &&
+       schema_info_union_tag(si, "query-iothreads") == NULL,
+       "the union's tag; none for a plain command");
+    ok(g_strv_length((char **)cases) == 2 && !strcmp(cases[0], "iothread") &&
+       !strcmp(cases[1], "secret"), "tag values in schema order");
+}
+
+static void test_union_variant_members(SchemaInfo *si)
+{
+    GPtrArray *io = schema_info_variant_arguments(si, "object-add",
+                                                  "iothread");
+    GPtrArray *secret = schema_info_variant_arguments(si, "object-add",
+                                                      "secret");
+
+    ok(io && io->len == 2 && ((SchemaMember *)io->pdata[0])->optional,
+       "a variant's members, each with its own optional flag");
+    ok(secret && secret->len == 1 &&
+       !strcmp(((SchemaMember *)secret->pdata[0])->name, "data") &&
+       !((SchemaMember *)secret->pdata[0])->optional,
+       "a member required in its variant only");
+    ok(schema_info_variant_arguments(si, "object-add", "nosuch") == NULL &&
+       schema_info_variant_arguments(si, "query-iothreads", "x") == NULL,
+       "no variant for an unknown value or a plain command");
+}
+
+static void test_return_members(SchemaInfo *si)
+{
+    GPtrArray *ret = schema_info_return_members(si, "query-iothreads");
+    GPtrArray *none = schema_info_return_members(si, "object-add");
+
+    ok(ret->len == 1 && !strcmp(((SchemaMember *)ret->pdata[0])->name,
+                                "thread-id"),
+       "the members of the elements a command returns");
+    is_int(none->len, 0, "no members when it returns no object");
+    g_ptr_array_unref(ret);
+    g_ptr_array_unref(none);
+}
+
+static void test_long_enum_is_counted(SchemaInfo *si)
+{
+    char *d = schema_info_describe_type(si, "LongEnum");
+
+    ok(!strcmp(d, "one of 5 values"),
+       "an enum whose list would be long is described by its count: %s", d);
+    g_free(d);
+}
 
 int main(void)
 {
@@ -60,8 +126,8 @@ int main(void)
     ok(schema_info_doc(si, "object-add") == NULL, "no doc -> NULL");
 
     GPtrArray *args = schema_info_arguments(si, "object-add");
-    is_int(args->len, 3, "object-add: base members + variant members, "
-           "duplicates dropped");
+    is_int(args->len, 4, "object-add: base members + every variant's "
+           "members, duplicates dropped");
     SchemaMember *m0 = args->pdata[0], *m1 = args->pdata[1],
                  *m2 = args->pdata[2];
     ok(!strcmp(m0->name, "qom-type") && !strcmp(m0->type, "ObjectType") &&
@@ -100,6 +166,10 @@ int main(void)
        "member docs by type and name");
     ok(!g_strcmp0(schema_info_ret_type(si, "query-iothreads"),
                   "[IOThreadInfo]"), "ret-type");
+    test_union_base_and_tag(si);
+    test_union_variant_members(si);
+    test_return_members(si);
+    test_long_enum_is_counted(si);
     schema_info_free(si);
 
     JsonNode *notarray = json_node_new(JSON_NODE_OBJECT);

@@ -6,8 +6,84 @@
 
 #include <string.h>
 
+/* A two-column table: a header with dashes, a number, a sentence. */
+static Table *fit_table(void)
+{
+    const char *headers[] = { "POLL-MAX-NS", "DESCRIPTION", NULL };
+    Table *t = table_new(headers);
+
+    table_add_row_va(t, "-32768", "the longest busy-poll window");
+    return t;
+}
+
+static void test_fit_zero_is_unlimited(void)
+{
+    Table *t = fit_table();
+    char *whole = table_render(t), *fit = table_render_fit(t, 0);
+
+    ok(strcmp(whole, fit) == 0 &&
+       !strcmp(whole, "POLL-MAX-NS  DESCRIPTION\n"
+                      "     -32768  the longest busy-poll window\n"),
+       "width 0 renders whole lines, as table_render");
+    g_free(whole);
+    g_free(fit);
+    table_free(t);
+}
+
+static void test_fit_wraps_at_blanks_and_dashes(void)
+{
+    Table *t = fit_table();
+    char *s = table_render_fit(t, 30);
+    const char *expect =
+        "POLL-MAX-NS  DESCRIPTION\n"
+        "     -32768  the longest busy-\n"
+        "             poll window\n";
+
+    if (!ok(strcmp(s, expect) == 0,
+            "the widest column wraps at a blank or a dash to fit 30 columns")) {
+        diag("got:\n%s", s);
+    }
+    g_free(s);
+    table_free(t);
+}
+
+static void test_fit_splits_header_after_dash(void)
+{
+    Table *t = fit_table();
+    char *s = table_render_fit(t, 19);
+    const char *expect =
+        " POLL-  DESCRIPTION\n"
+        "MAX-NS\n"
+        "-32768  the longest\n"
+        "        busy-poll\n"
+        "        window\n";
+
+    if (!ok(strcmp(s, expect) == 0, "down to each column's longest piece: a header wraps after a dash")) {
+        diag("got:\n%s", s);
+    }
+    g_free(s);
+    table_free(t);
+}
+
+static void test_fit_impossible_renders_whole(void)
+{
+    Table *t = fit_table();
+    char *whole = table_render(t), *s = table_render_fit(t, 18);
+
+    ok(strcmp(s, whole) == 0, "a table narrower than its longest pieces "
+       "allow (19) is rendered whole, not split");
+    g_free(whole);
+    g_free(s);
+    table_free(t);
+}
+
 int main(void)
 {
+    test_fit_zero_is_unlimited();
+    test_fit_wraps_at_blanks_and_dashes();
+    test_fit_splits_header_after_dash();
+    test_fit_impossible_renders_whole();
+
     const char *headers[] = { "ID", "TID", "BACKEND", NULL };
     Table *t = table_new(headers);
 
