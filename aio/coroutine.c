@@ -280,11 +280,14 @@ static void co_trampoline(void)
 
 static size_t co_page_size(void)
 {
-    static size_t page;
-    if (!page) {
-        page = (size_t)sysconf(_SC_PAGESIZE);
+    /* Any thread may be first: every one stores the same value. */
+    static _Atomic size_t page;
+    size_t p = atomic_load_explicit(&page, memory_order_relaxed);
+    if (!p) {
+        p = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&page, p, memory_order_relaxed);
     }
-    return page;
+    return p;
 }
 
 static size_t co_round_up(size_t n, size_t to)

@@ -198,12 +198,18 @@ static void iothread_start(IoThread *t)
     pthread_create(&t->thread, NULL, iothread_run, t);
 }
 
-static void iothread_stop(IoThread *t)
+/* Both threads are joined before either context is freed: the last hop's
+ * scheduler may still be inside aio_co_schedule on the other context. */
+static void iothreads_stop(IoThread *a, IoThread *b)
 {
-    atomic_store(&t->stop, true);
-    aio_notify(t->ctx);
-    pthread_join(t->thread, NULL);
-    aio_context_unref(t->ctx);
+    atomic_store(&a->stop, true);
+    atomic_store(&b->stop, true);
+    aio_notify(a->ctx);
+    aio_notify(b->ctx);
+    pthread_join(a->thread, NULL);
+    pthread_join(b->thread, NULL);
+    aio_context_unref(a->ctx);
+    aio_context_unref(b->ctx);
 }
 
 typedef struct PingPong {
@@ -240,8 +246,7 @@ static void test_reschedule_self_ping_pong(void)
         g_usleep(1000);
     }
     bool done = atomic_load(&p.done);
-    iothread_stop(&a);
-    iothread_stop(&b);
+    iothreads_stop(&a, &b);
     ok(done && p.misplaced == 0,
        "a coroutine moved itself between two iothreads %d times, each time "
        "continuing in the thread asked for (misplaced: %d)", p.hops,

@@ -32,15 +32,17 @@ typedef struct SleepOrder {
 typedef struct SleepJob {
     SleepOrder *order;
     int ms;
+    int64_t base_ns;            /* deadlines are base_ns + ms, however slow
+                                 * the start of each coroutine is */
 } SleepJob;
 
 static void sleep_entry(void *opaque)
 {
     SleepJob *j = opaque;
-    int64_t start = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
-    int ret = aio_co_sleep_ns(ctx, AIO_CLOCK_MONOTONIC, j->ms * 1000000LL);
-    if (ret != 0 ||
-        aio_clock_get_ns(AIO_CLOCK_MONOTONIC) - start < j->ms * 1000000LL) {
+    int64_t deadline = j->base_ns + j->ms * 1000000LL;
+    int64_t ns = deadline - aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
+    int ret = aio_co_sleep_ns(ctx, AIO_CLOCK_MONOTONIC, ns > 0 ? ns : 0);
+    if (ret != 0 || aio_clock_get_ns(AIO_CLOCK_MONOTONIC) < deadline) {
         j->order->too_early++;
     }
     j->order->woke[j->order->n++] = j->ms;
@@ -49,15 +51,17 @@ static void sleep_entry(void *opaque)
 static void test_sleep_wakes_in_deadline_order(void)
 {
     SleepOrder order = { .n = 0 };
-    SleepJob jobs[3] = { { &order, 30 }, { &order, 10 }, { &order, 20 } };
+    int64_t base = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
+    SleepJob jobs[3] = { { &order, 300, base }, { &order, 100, base },
+                         { &order, 200, base } };
 
     for (int i = 0; i < 3; i++) {
         aio_coroutine_enter(aio_coroutine_create(sleep_entry, &jobs[i]));
     }
     bool all = POLL_UNTIL(ctx, order.n == 3, 10000);
-    ok(all && order.woke[0] == 10 && order.woke[1] == 20 &&
-       order.woke[2] == 30 && order.too_early == 0,
-       "coroutines sleeping 30, 10, 20 ms wake in deadline order (%d %d %d), "
+    ok(all && order.woke[0] == 100 && order.woke[1] == 200 &&
+       order.woke[2] == 300 && order.too_early == 0,
+       "coroutines sleeping 300, 100, 200 ms wake in deadline order (%d %d %d), "
        "none before its time", order.woke[0], order.woke[1], order.woke[2]);
 }
 
