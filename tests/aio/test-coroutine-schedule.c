@@ -8,6 +8,7 @@
  */
 #include "coroutine.h"
 #include "aio-test.h"
+#include "co-test.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,24 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define UNDER_SANITIZER 1
-#endif
-#ifdef __has_feature
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-
-/* Sanitizers cost microseconds per switch and per atomic: scale loops. */
-static int scaled(int full)
-{
-#ifdef UNDER_SANITIZER
-    return full / 10;
-#else
-    return full;
-#endif
-}
 
 static AioContext *ctx;     /* driven by the main thread */
 
@@ -144,7 +127,7 @@ static void test_schedule_from_four_threads(void)
 {
     static SchedLog log;
     Scheduler s[SCHED_THREADS];
-    int per_thread = scaled(1000);
+    int per_thread = (int)co_test_scaled(1000, 10);   /* 100 under sanitizers */
 
     log.home = pthread_self();
     for (int t = 0; t < SCHED_THREADS; t++) {
@@ -236,7 +219,8 @@ static void ping_pong_entry(void *opaque)
 static void test_reschedule_self_ping_pong(void)
 {
     IoThread a, b;
-    PingPong p = { &a, &b, scaled(100000), 0, false };
+    /* 10,000 hops under sanitizers. */
+    PingPong p = { &a, &b, (int)co_test_scaled(100000, 10), 0, false };
 
     iothread_start(&a);
     iothread_start(&b);

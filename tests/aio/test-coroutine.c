@@ -7,6 +7,7 @@
  */
 #include "coroutine.h"
 #include "../tap.h"
+#include "co-test.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -15,14 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define UNDER_SANITIZER 1
-#endif
-#ifdef __has_feature
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
 
 /* ---------------------------------------------------------------------- */
 
@@ -142,18 +135,6 @@ static void count_up(void *opaque)
     (*(long *)opaque)++;
 }
 
-/* Sanitizers make each switch cost about a microsecond: fewer lifecycles
- * there (200,000), still far more than a leak could hide in (a leaked page
- * each would be 800 MiB). */
-static long lifecycles(long full)
-{
-#ifdef UNDER_SANITIZER
-    return full / 5;
-#else
-    return full;
-#endif
-}
-
 static void run_lifecycles(long n, long *count)
 {
     for (long i = 0; i < n; i++) {
@@ -163,7 +144,9 @@ static void run_lifecycles(long n, long *count)
 
 static void test_lifecycles_pooled_rss(void)
 {
-    long n = lifecycles(1000000), warm = n / 4, count = 0;
+    /* 200,000 under sanitizers: still far more than a leak could hide in
+     * (a leaked page each would be 800 MiB). */
+    long n = co_test_scaled(1000000, 5), warm = n / 4, count = 0;
 
     /* Warm the pool, the allocator and ThreadSanitizer's own bookkeeping
      * (it grows by ~4 MiB over the first 50,000 fiber switches). */
@@ -178,13 +161,8 @@ static void test_lifecycles_pooled_rss(void)
 
 static void test_lifecycles_unpooled_rss(void)
 {
-    /* Each costs ~100 us here, and ~14 ms under ThreadSanitizer (its
-     * fiber and shadow teardown). */
-#ifdef UNDER_SANITIZER
-    long n = 200, count = 0;
-#else
-    long n = 10000, count = 0;
-#endif
+    /* Each costs ~100 us here; 200 under sanitizers. */
+    long n = co_test_scaled(10000, 50), count = 0;
 
     aio_coroutine_set_pool_max(0);
     run_lifecycles(100, &count);
