@@ -32,10 +32,11 @@
  * lies a PROT_NONE guard page, so an overflow faults at once (SIGSEGV)
  * instead of corrupting a neighbour.  Pages are only committed when touched.
  *
- * Switching.  On x86_64 a 14-instruction assembly switch saves the six
+ * Switching.  On x86_64 a 15-instruction assembly switch saves the six
  * callee-saved registers on the old stack and swaps stack pointers: no
  * system call, no signal mask (swapcontext would do a sigprocmask syscall
- * per switch), about 10 ns for an enter+yield pair.  The SysV ABI makes the
+ * per switch); an enter+yield pair costs ~30 ns of CPU here, with the
+ * library's bookkeeping (wake-up queue, context, checks) included.  The SysV ABI makes the
  * MXCSR and x87 control words callee-saved too; they are not switched, as
  * nothing in the library changes them (a coroutine that changes the
  * rounding mode changes it for its thread).  Elsewhere (or when built with
@@ -118,9 +119,12 @@ void aio_coroutine_set_pool_max(unsigned max);
  * Any thread.  @co (yielded or new) runs in @ctx's home thread, entered from
  * a bottom half that takes every coroutine scheduled since it last ran, in
  * scheduling order (so the coroutines one thread schedules run in the order
- * it scheduled them).  Scheduling a coroutine that is already scheduled
- * aborts with a message naming the function that scheduled it first (the
- * caller's function, via this macro).
+ * it scheduled them).  @co may still be running when this is called if it
+ * runs in @ctx's home thread (e.g. a worker thread wakes it before it
+ * yielded): the bottom half runs in that thread, so after the yield.
+ * Scheduling a coroutine that is already scheduled aborts with a message
+ * naming the function that scheduled it first (the caller's function, via
+ * this macro).
  */
 #define aio_co_schedule(ctx, co) aio_co_schedule_full((ctx), (co), __func__)
 void aio_co_schedule_full(AioContext *ctx, Coroutine *co, const char *caller);
