@@ -16,8 +16,9 @@
  *  co_randread      4 KiB O_DIRECT random reads at QD 32 on one file, per
  *                   engine: a callback chain (each completion submits the
  *                   next read) against 32 coroutines looping on
- *                   aio_disk_co_preadv, alternating in slices so device
- *                   drift cancels; IOPS of each and their ratio.
+ *                   aio_disk_co_preadv, alternating in 1 s slices (who
+ *                   goes first alternates too) so device drift cancels;
+ *                   IOPS and CPU µs per I/O of each, and the IOPS ratio.
  *
  * Options: --quick (a few seconds; the test suite runs it to prove the
  * benchmark works), --file PATH (default /var/tmp/iothreadd-co-bench.dat,
@@ -345,9 +346,14 @@ static void coroutine_reader(void *opaque)
     r->active--;
 }
 
-/* One slice through a context set up like an iothread's; IOPS. */
-static double randread_slice(const AioDiskEngine *engine, bool coroutines,
-                             double secs, uint64_t seed)
+typedef struct SliceResult {
+    double ios, secs, cpu_secs;
+    uint64_t submit_calls, iterations;      /* AioStats over the slice */
+} SliceResult;
+
+/* One slice through a context set up like an iothread's, added to @acc. */
+static void randread_slice(const AioDiskEngine *engine, bool coroutines,
+                           double secs, uint64_t seed, SliceResult *acc)
 {
     AioContext *ctx = aio_context_new(NULL);
     DiskRun r = { .engine = engine, .rng = seed, .blocks = file_size / BS };
@@ -362,6 +368,7 @@ static double randread_slice(const AioDiskEngine *engine, bool coroutines,
     }
     aio_set_current_context(ctx);
     int64_t start = now_ns(), end = start + (int64_t)(secs * 1e9);
+    int64_t cpu_start = thread_cpu_ns();
     for (int i = 0; i < QD; i++) {
         slots[i] = (DiskSlot){ &r, { (char *)bufs + (size_t)i * BS, BS } };
         r.active++;
@@ -374,8 +381,9 @@ static double randread_slice(const AioDiskEngine *engine, bool coroutines,
     while (now_ns() < end) {
         aio_poll(ctx, true);
     }
-    uint64_t done = r.done;
-    int64_t elapsed = now_ns() - start;
+    acc->ios += r.done;
+    acc->secs += (now_ns() - start) / 1e9;
+    acc->cpu_secs += (thread_cpu_ns() - cpu_start) / 1e9;
     r.stop = true;
     while (r.active > 0) {
         aio_poll(ctx, true);
@@ -383,31 +391,46 @@ static double randread_slice(const AioDiskEngine *engine, bool coroutines,
     if (r.errors) {
         die("read errors");
     }
+    AioStats st;
+    aio_context_get_stats(ctx, &st);
+    acc->submit_calls += st.io_submit_calls;
+    acc->iterations += st.iterations;
     aio_set_current_context(NULL);
     close(r.fd);
     aio_context_unref(ctx);
     free(bufs);
-    return done * 1e9 / elapsed;
 }
 
 static void bench_randread(const AioDiskEngine *engine)
 {
-    int slices = quick ? 1 : 5;
-    double secs = quick ? 0.3 : 2.0, iops[2] = { 0, 0 };
+    int slices = quick ? 1 : 10;
+    double secs = quick ? 0.3 : 1.0;
+    SliceResult res[2];
+    memset(res, 0, sizeof(res));
 
     for (int s = 0; s < slices; s++) {
-        for (int co = 0; co < 2; co++) {
-            /* Same offsets for both in a slice, new ones per slice. */
-            iops[co] += randread_slice(engine, co, secs, 0x2545f4914f6cdd1dull + s)
-                        / slices;
+        /* Same offsets for both in a slice, new ones per slice; who goes
+         * first alternates, so a drift favours neither. */
+        for (int k = 0; k < 2; k++) {
+            int co = (s + k) % 2;
+            randread_slice(engine, co, secs, 0x2545f4914f6cdd1dull + s, &res[co]);
         }
     }
     char extra[96];
     snprintf(extra, sizeof(extra), "\"engine\": \"%s\", \"qd\": %d, \"slices\": %d",
              engine->name, QD, slices);
-    emit("co_randread", "callback", extra, "iops", iops[0]);
-    emit("co_randread", "coroutine", extra, "iops", iops[1]);
-    emit("co_randread", "coroutine", extra, "ratio_to_callback", iops[1] / iops[0]);
+    for (int co = 0; co < 2; co++) {
+        const char *impl = co ? "coroutine" : "callback";
+        emit("co_randread", impl, extra, "iops", res[co].ios / res[co].secs);
+        emit("co_randread", impl, extra, "cpu_us_per_io",
+             res[co].cpu_secs * 1e6 / res[co].ios);
+        emit("co_randread", impl, extra, "ios_per_submit_call",
+             res[co].ios / res[co].submit_calls);
+        emit("co_randread", impl, extra, "ios_per_loop_iteration",
+             res[co].ios / res[co].iterations);
+    }
+    emit("co_randread", "coroutine", extra, "ratio_to_callback",
+         (res[1].ios / res[1].secs) / (res[0].ios / res[0].secs));
 }
 
 int main(int argc, char **argv)
