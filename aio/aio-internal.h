@@ -198,6 +198,7 @@ typedef struct AioStatCounters {
 struct ThreadPool;
 struct LinuxAioState;
 struct LuringState;
+struct AioCoState;
 
 struct AioContext {
     GSource source;             /* first: the context *is* a GSource */
@@ -247,6 +248,8 @@ struct AioContext {
     struct ThreadPool *thread_pool;
     struct LinuxAioState *linux_aio;
     struct LuringState *luring;
+    /* Coroutine state (co-schedule.c), created on first use by any thread. */
+    struct AioCoState *_Atomic coroutines;
 
     _Atomic(const char *) backend_name;         /* for other threads */
     int64_t last_block_ns;      /* this iteration's poll+block time (home) */

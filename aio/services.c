@@ -5,11 +5,15 @@
  * Kept here so async.c knows no service.
  */
 #include "aio-internal.h"
+#include "coroutine-internal.h"
 #include "disk-common.h"
 #include "thread-pool.h"
 
 void aio_context_destroy_services(AioContext *ctx)
 {
+    /* Coroutines first, while the services they may use still work; the
+     * end hook runs those the services' teardown woke. */
+    aio_co_context_finalize_begin(ctx);
     /* Engines first: their completion callbacks may still use the pool
      * (linux-aio fsync); the pool's done callbacks never use the engines. */
     if (ctx->luring) {
@@ -23,6 +27,7 @@ void aio_context_destroy_services(AioContext *ctx)
         thread_pool_free(pool);
         ctx->thread_pool = NULL;
     }
+    aio_co_context_finalize_end(ctx);
 }
 
 static void add_disk_stats(AioStats *out, const AioDiskStats *d)
