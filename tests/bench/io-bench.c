@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <json-glib/json-glib.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,22 @@ static double cpu_s(void)
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
            ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The run's own checks (the --quick run is a test: its exit status is the
+ * result): every row of ours present with no I/O error, and every
+ * reference ran or printed a "skipped" line because it is not installed. */
+static unsigned failed_checks;
+
+static G_GNUC_PRINTF(1, 2) void check_failed(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "io-bench: FAILED: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    failed_checks++;
 }
 
 static void emit(const char *bench, const char *impl, const char *extra,
@@ -359,9 +376,9 @@ static bool run_fio_slice(const char *ioengine, const char *engine_name,
     const char *json = out ? strchr(out, '{') : NULL;
     if (!ran || !g_spawn_check_wait_status(status, NULL) || !json ||
         !json_parser_load_from_data(parser, json, -1, NULL)) {
-        printf("{\"bench\": \"io_randread\", \"impl\": \"fio\"%s, "
-               "\"skipped\": \"fio failed: %s\"}\n", extra,
-               err ? err->message : (errout ? g_strstrip(errout) : "?"));
+        check_failed("fio (installed) failed for %s QD %d: %s", engine_name,
+                     qd, err ? err->message
+                             : (errout ? g_strstrip(errout) : "?"));
     } else {
         JsonObject *root = json_node_get_object(json_parser_get_root(parser));
         JsonObject *job = json_array_get_object_element(
@@ -381,6 +398,9 @@ static bool run_fio_slice(const char *ioengine, const char *engine_name,
         acc->lat_mean_x_ios += json_double(lat, "mean") * total;
         acc->p99_x_ios += json_double(pct, "99.000000") * total;
         ok = total > 0 && runtime_s > 0;
+        if (!ok) {
+            check_failed("fio reported no I/O for %s QD %d", engine_name, qd);
+        }
     }
     g_object_unref(parser);
     g_clear_error(&err);
@@ -429,6 +449,13 @@ static void bench_engine(const AioDiskEngine *engine, const char *fio_engine,
     }
     if (!ours.failed && ours.ios) {
         emit_engine(engine, qd, &ours);
+    } else {
+        check_failed("no %s QD %d row: the engine %s", engine->name, qd,
+                     ours.failed ? "could not be set up" : "completed no I/O");
+    }
+    if (ours.errors) {
+        check_failed("%s QD %d: %" PRIu64 " I/O errors", engine->name, qd,
+                     ours.errors);
     }
     if (!ref.failed && ref.ios) {
         emit_fio(engine->name, qd, &ref);
@@ -514,6 +541,10 @@ static void run_pool(int workers, int us)
     snprintf(extra, sizeof(extra), ", \"threads\": \"%s\", \"job_us\": %d, "
              "\"outstanding\": %d", workers ? "4" : "default", us,
              POOL_OUTSTANDING);
+    if (!r.done) {
+        check_failed("thread pool (%s workers, %d us jobs) ran no job",
+                     workers ? "4" : "default", us);
+    }
     emit("thread_pool", "aio", extra, "jobs_per_s", r.done / elapsed);
     emit("thread_pool", "aio", extra, "cpu_us_per_job", cpu / r.done * 1e6);
     emit("thread_pool", "aio", extra, "threads_at_end", st.pool_threads);
@@ -567,6 +598,9 @@ static void run_libuv(int us)
     char extra[160];
     snprintf(extra, sizeof(extra), ", \"threads\": \"4\", \"job_us\": %d, "
              "\"outstanding\": %d", us, POOL_OUTSTANDING);
+    if (!r.done) {
+        check_failed("libuv (%d us jobs) ran no job", us);
+    }
     emit("thread_pool", "libuv", extra, "jobs_per_s", r.done / elapsed);
     emit("thread_pool", "libuv", extra, "cpu_us_per_job", cpu / r.done * 1e6);
     g_free(works);
@@ -673,5 +707,5 @@ int main(int argc, char **argv)
                job_lengths[j]);
 #endif
     }
-    return 0;
+    return failed_checks ? 1 : 0;
 }

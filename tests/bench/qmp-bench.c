@@ -252,8 +252,9 @@ static double run_mixed(const char *path, WorkKind kind, int clients,
         ops += w[i].ops;
         failures += w[i].failures;
     }
-    if (failures) {
-        fprintf(stderr, "qmp-bench: %lu of %lu operations failed\n",
+    /* Every row must be a real figure: the --quick run is a test. */
+    if (failures || ops == 0) {
+        fprintf(stderr, "qmp-bench: FAILED: %lu of %lu operations failed\n",
                 failures, ops);
         exit(1);
     }
@@ -446,7 +447,12 @@ int main(int argc, char **argv)
     }
     /* The echo server answers with the very bytes the daemon sends. */
     static const char query[] = "{\"execute\": \"query-iothreads\"}";
-    roundtrip(probe, query, sizeof(query) - 1, reply, sizeof(reply) - 2);
+    if (!roundtrip(probe, query, sizeof(query) - 1, reply,
+                   sizeof(reply) - 2)) {
+        fprintf(stderr, "qmp-bench: FAILED: query-iothreads: %s\n", reply);
+        kill(pid, SIGKILL);
+        return 1;
+    }
     conn_close(probe);
 
     for (size_t i = 0; i < 2; i++) {

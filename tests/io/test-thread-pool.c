@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static pthread_t home;
@@ -313,16 +314,25 @@ static void test_invalid(void)
 }
 
 /* ---- finalization with jobs in flight ---------------------------------- */
+/* Jobs block on a gate that a helper thread opens only once the main thread
+ * sleeps inside aio_context_unref (waiting for the running jobs), so jobs
+ * are still queued when finalization starts: the contract says they are
+ * cancelled while the running ones complete normally. */
 
+enum { FIN_JOBS = 40 };
 static int fin_done_calls;
 static int fin_cancelled;
-static _Atomic int fin_running;
+static int fin_completed;
+static _Atomic int fin_started;
+static atomic_bool fin_gate_open;
+static atomic_bool fin_unref_called;
 
 static int fin_job(void *arg)
 {
-    atomic_fetch_add(&fin_running, 1);
-    g_usleep(1000);
-    atomic_fetch_sub(&fin_running, 1);
+    atomic_fetch_add(&fin_started, 1);
+    while (!atomic_load(&fin_gate_open)) {
+        g_usleep(100);
+    }
     return 0;
 }
 
@@ -330,6 +340,38 @@ static void fin_done(void *opaque, int ret)
 {
     fin_done_calls++;
     fin_cancelled += ret == -ECANCELED;
+    fin_completed += ret == 0;
+}
+
+/* Whether thread @tid of this process is blocked (state S or D). */
+static bool thread_sleeps(pid_t tid)
+{
+    char path[64], *text = NULL;
+    bool sleeps = false;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+    if (g_file_get_contents(path, &text, NULL, NULL)) {
+        const char *end = strrchr(text, ')');  /* the name may hold spaces */
+        sleeps = end && (end[2] == 'S' || end[2] == 'D');
+    }
+    g_free(text);
+    return sleeps;
+}
+
+/* Opens the gate once the main thread (@opaque: its tid) blocks in unref;
+ * after 10 s regardless, so a broken finalization fails instead of hanging. */
+static void *fin_gate_opener(void *opaque)
+{
+    pid_t main_tid = (pid_t)(intptr_t)opaque;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    while (g_get_monotonic_time() < deadline &&
+           !(atomic_load(&fin_unref_called) && thread_sleeps(main_tid))) {
+        g_usleep(1000);
+    }
+    g_usleep(20 * 1000);    /* let it settle into the wait; not a check */
+    atomic_store(&fin_gate_open, true);
+    return NULL;
 }
 
 static void test_finalize(void)
@@ -337,17 +379,28 @@ static void test_finalize(void)
     AioContext *ctx = aio_context_new(NULL);
     aio_context_set_thread_pool_params(ctx, 0, 2, NULL);
     ThreadPool *pool = aio_get_thread_pool(ctx);
-    for (int i = 0; i < 40; i++) {
+    pthread_t opener;
+
+    for (int i = 0; i < FIN_JOBS; i++) {
         thread_pool_submit(pool, fin_job, NULL, fin_done, NULL);
     }
-    while (!atomic_load(&fin_running)) {
+    while (!atomic_load(&fin_started)) {
         g_usleep(100);
     }
+    pthread_create(&opener, NULL, fin_gate_opener,
+                   (void *)(intptr_t)gettid());
+    atomic_store(&fin_unref_called, true);
     aio_context_unref(ctx);
-    is_int(fin_done_calls, 40, "finalize: every request called back once");
-    is_int(atomic_load(&fin_running), 0, "finalize: no job still running");
-    ok(fin_cancelled < 40, "finalize: the running jobs completed normally "
-       "(%d of 40 were cancelled)", fin_cancelled);
+    pthread_join(opener, NULL);
+    int started = atomic_load(&fin_started);
+    is_int(fin_done_calls, FIN_JOBS, "finalize: every request called back "
+           "once");
+    is_int(fin_completed, started, "finalize: every job that started ran "
+           "to completion with its result");
+    is_int(fin_cancelled, FIN_JOBS - started, "finalize: every job still "
+           "queued got -ECANCELED");
+    ok(started <= 2, "finalize: no queued job started once finalization "
+       "began (%d started, 2 workers)", started);
 }
 
 int main(void)

@@ -289,6 +289,25 @@ JsonObject *find_iothread(QmpClient *c, const char *id)
     return found;
 }
 
+bool iothread_absent(QmpClient *c, const char *id)
+{
+    JsonNode *ret = c ? qx(c, "query-iothreads", NULL, NULL, NULL) : NULL;
+    bool absent = ret && JSON_NODE_HOLDS_ARRAY(ret);
+
+    if (absent) {
+        JsonArray *arr = json_node_get_array(ret);
+        for (guint i = 0; i < json_array_get_length(arr); i++) {
+            JsonObject *o = json_array_get_object_element(arr, i);
+            absent &= g_strcmp0(json_object_get_string_member_with_default(
+                                    o, "id", NULL), id) != 0;
+        }
+    }
+    if (ret) {
+        json_node_unref(ret);
+    }
+    return absent;
+}
+
 JsonObject *get_stats(QmpClient *c, const char *id, bool reset)
 {
     char *args = g_strdup_printf("{\"id\": \"%s\", \"reset\": %s}", id,

@@ -59,6 +59,9 @@ bool qx_ok(QmpClient *c, const char *command, const char *args_json);
 /* The object of query-iothreads' element with "id" @id (new reference), or
  * NULL. */
 JsonObject *find_iothread(QmpClient *c, const char *id);
+/* Whether query-iothreads succeeded and does not list @id (false when the
+ * query failed or @c is NULL, so a dead client never reads as "absent"). */
+bool iothread_absent(QmpClient *c, const char *id);
 /* query-iothread-stats id=@id, its "stats" object (new reference). */
 JsonObject *get_stats(QmpClient *c, const char *id, bool reset);
 /* qom-get as an integer (-1 on error). */

@@ -62,11 +62,11 @@ static void test_objects_and_pidfile(void)
     }
     QmpClient *c = test_connect(d);
     JsonObject *only = c ? find_iothread(c, "only") : NULL;
-    JsonObject *io0 = c ? find_iothread(c, "io0") : NULL;
     ok(only && json_object_get_int_member(only, "poll-max-ns") == 5 &&
        json_object_get_int_member(only, "thread-pool-max") == 3,
        "--object iothread created with its properties");
-    ok(io0 == NULL, "no default iothreads when --object iothread is given");
+    ok(iothread_absent(c, "io0"),
+       "no default iothreads when --object iothread is given");
     is_int(c ? qom_get_int(c, "/objects/main-loop", "thread-pool-max") : -1,
            7, "--object main-loop applied");
     char *pid_text = NULL;
@@ -75,9 +75,6 @@ static void test_objects_and_pidfile(void)
     g_free(pid_text);
     if (only) {
         json_object_unref(only);
-    }
-    if (io0) {
-        json_object_unref(io0);
     }
 
     /* quit: the reply arrives, then the daemon exits 0. */
@@ -114,9 +111,9 @@ static void test_nodefaults_and_sigterm(void)
     }
     /* A client still connected and an iothread with work pending must not
      * hold up the exit. */
-    if (c) {
-        qx_ok(c, "object-add", "{\"qom-type\": \"iothread\", \"id\": \"w\"}");
-    }
+    ok(c && qx_ok(c, "object-add",
+                  "{\"qom-type\": \"iothread\", \"id\": \"w\"}"),
+       "object-add w with the client connected");
     is_int(test_daemon_kill(d, SIGTERM), 0,
            "SIGTERM with a client connected: exit status 0");
     ok(!g_file_test(d->socket, G_FILE_TEST_EXISTS), "socket removed");

@@ -15,10 +15,16 @@
 
 static TestDaemon *d;
 
+/* @name's integer in @o.  A missing object or member is a failed check of
+ * its own (a "not ok" line), and reads as G_MININT64, which no expected
+ * value equals. */
 static gint64 int_member(JsonObject *o, const char *name)
 {
-    return o && json_object_has_member(o, name)
-           ? json_object_get_int_member(o, name) : -1;
+    if (o && json_object_has_member(o, name)) {
+        return json_object_get_int_member(o, name);
+    }
+    ok(false, "the reply has an integer member '%s'", name);
+    return G_MININT64;
 }
 
 static void test_add_all_properties(QmpClient *c)
@@ -128,10 +134,12 @@ static void test_live_set(QmpClient *c)
     /* The context's own view: with polling off the loop reports no poll
      * time and never enters a poll window. */
     JsonObject *before = get_stats(c, "t1", false);
+    int sets_ok = 0;
     for (int i = 0; i < 20; i++) {
-        qx_ok(c, "qom-set", "{\"path\": \"/objects/t1\", "
-                            "\"property\": \"poll-grow\", \"value\": 5}");
+        sets_ok += qx_ok(c, "qom-set", "{\"path\": \"/objects/t1\", "
+                         "\"property\": \"poll-grow\", \"value\": 5}");
     }
+    is_int(sets_ok, 20, "20 qom-set poll-grow succeeded");
     JsonObject *after = get_stats(c, "t1", false);
     JsonObject *info = find_iothread(c, "t1");
     ok(int_member(after, "poll-ns-current") == 0 &&
@@ -220,7 +228,7 @@ static void test_refusals(QmpClient *c)
     ok(qx_fails(c, "object-add", "{\"qom-type\": \"iothread\", \"id\": \"n1\", "
                 "\"thread-pool-min\": 70}", "GenericError", "thread-pool-min"),
        "thread-pool-min above the default max refused");
-    ok(find_iothread(c, "n1") == NULL, "no n1 created by the refusals");
+    ok(iothread_absent(c, "n1"), "no n1 created by the refusals");
     ok(qx_fails(c, "object-add", "{\"qom-type\": \"memory-backend\", "
                 "\"id\": \"m\"}", "GenericError", "qom-type"),
        "unknown qom-type");
@@ -326,12 +334,14 @@ static void test_stats(QmpClient *c)
 static void test_delete(QmpClient *c)
 {
     gint64 tid = qom_get_int(c, "/objects/t1", "thread-id");
+    ok(tid > 0, "t1's thread-id read before deletion (%" G_GINT64_FORMAT ")",
+       tid);
     ok(qx_ok(c, "object-del", "{\"id\": \"t1\"}"), "object-del t1");
     char *path = g_strdup_printf("/proc/%d/task/%" G_GINT64_FORMAT,
                                  (int)d->pid, tid);
     ok(!g_file_test(path, G_FILE_TEST_EXISTS), "its thread is gone");
     g_free(path);
-    ok(find_iothread(c, "t1") == NULL, "no longer listed");
+    ok(iothread_absent(c, "t1"), "no longer listed");
     ok(qx_fails(c, "qom-get", "{\"path\": \"/objects/t1\", \"property\": "
                 "\"poll-max-ns\"}", "DeviceNotFound", "t1"),
        "its path is gone");
