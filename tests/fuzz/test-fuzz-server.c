@@ -43,34 +43,84 @@ static void count_quit(void *opaque)
 /*
  * How many replies the server owes for @stream: one per message and one per
  * framing error, counted by a model written from QMP's framing rules
- * (json-splitter.h, qmp-spec 2.6), deliberately not with the server's own
- * splitter, so a framing bug cannot agree with itself:
+ * (json-splitter.h: QEMU's json-streamer behaviour), deliberately not with
+ * the server's own splitter, so a framing bug cannot agree with itself:
  *  - a message ends where its top-level value closes: the bracket matching
  *    the first '{' or '[', the closing quote of a top-level string, or the
  *    byte after a top-level literal/number that cannot belong to it
  *    (whitespace, a control byte, a bracket, '"', ',' or ':');
  *  - errors (each answered once, discarding the half-read message): a byte
- *    0xFE/0xFF anywhere, a control byte inside a string, a control byte
- *    other than TAB/LF/CR between or inside values, a closing bracket with
- *    nothing open.  Oversized or too deep messages are answered once when
- *    they close, like any other message, so the limits do not change the
- *    count.
+ *    0xFE/0xFF, a control byte inside a string, a control byte other than
+ *    TAB/LF/CR between or inside values, a closing bracket with nothing
+ *    open.  After an error, input up to the next whitespace or bracket is
+ *    dropped unread (QEMU's lexer resumes there);
+ *  - a message that grows past QMP_MAX_MESSAGE_BYTES, nests deeper than
+ *    QMP_MAX_NESTING or holds an integer beyond 64 bits is answered once,
+ *    before the next byte is read; the rest of it is skipped until it
+ *    closes, without a second answer.
  */
 typedef enum { FRAME_NONE, FRAME_CONTAINER, FRAME_STRING, FRAME_SCALAR } Frame;
 
 typedef struct {
     Frame top;
     bool in_string, escape;
-    size_t depth;
+    size_t depth, len;
+    /* A bound was crossed: the message is skipped.  The answer goes out
+     * before the next byte is read, so an error on the very byte that
+     * crossed it (a control byte ending a too long integer) answers for
+     * the message instead. */
+    enum { LIMIT_NONE, LIMIT_PENDING, LIMIT_ANSWERED } limit;
+    bool recovering;            /* dropping bytes after an error */
+    bool in_number, number_is_float;
+    char number[24];
+    size_t number_len;
     unsigned answers;
 } FrameModel;
 
-static void frame_answer(FrameModel *m)
+static void frame_reset(FrameModel *m)
+{
+    unsigned answers = m->answers;
+    *m = (FrameModel){ .top = FRAME_NONE, .answers = answers };
+}
+
+static void frame_message_ends(FrameModel *m)
+{
+    if (m->limit != LIMIT_ANSWERED) {
+        m->answers++;
+    }
+    frame_reset(m);
+}
+
+static void frame_error(FrameModel *m)
 {
     m->answers++;
-    m->top = FRAME_NONE;
-    m->in_string = m->escape = false;
-    m->depth = 0;
+    frame_reset(m);
+    m->recovering = true;
+}
+
+static void frame_limit(FrameModel *m)
+{
+    if (m->limit == LIMIT_NONE) {
+        m->limit = LIMIT_PENDING;
+    }
+}
+
+static void frame_answer_limit(FrameModel *m)
+{
+    if (m->limit == LIMIT_PENDING) {
+        m->answers++;
+        m->limit = LIMIT_ANSWERED;
+    }
+}
+
+static bool frame_is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool frame_is_bracket(unsigned char c)
+{
+    return c == '{' || c == '}' || c == '[' || c == ']';
 }
 
 static bool frame_ends_scalar(unsigned char c)
@@ -78,18 +128,63 @@ static bool frame_ends_scalar(unsigned char c)
     return c <= ' ' || strchr("{}[]\",:", c) != NULL;
 }
 
+/* One more byte of the message (the size bound). */
+static void frame_take(FrameModel *m)
+{
+    if (m->limit == LIMIT_NONE && ++m->len > QMP_MAX_MESSAGE_BYTES) {
+        frame_limit(m);
+    }
+}
+
+/* Numbers outside strings: an integer must fit 64 bits. */
+static void frame_number(FrameModel *m, unsigned char c)
+{
+    bool part = g_ascii_isdigit(c) || strchr("-+.eE", c) != NULL;
+
+    if (part && (m->in_number || c == '-' || g_ascii_isdigit(c))) {
+        if (!m->in_number) {
+            m->in_number = true;
+            m->number_is_float = false;
+            m->number_len = 0;
+        }
+        m->number_is_float |= c == '.' || c == 'e' || c == 'E';
+        if (m->number_len < sizeof(m->number) - 1) {
+            m->number[m->number_len] = (char)c;
+        }
+        m->number_len++;
+        return;
+    }
+    if (m->in_number) {
+        m->in_number = false;
+        if (!m->number_is_float) {
+            bool fits = m->number_len < sizeof(m->number);
+            if (fits) {
+                m->number[m->number_len] = '\0';
+                fits = g_ascii_string_to_signed(m->number, 10, G_MININT64,
+                                                G_MAXINT64, NULL, NULL);
+            }
+            if (!fits) {
+                frame_limit(m);
+            }
+        }
+    }
+}
+
 static void frame_in_string(FrameModel *m, unsigned char c)
 {
     if (c < 0x20) {
-        frame_answer(m);                /* error */
-    } else if (m->escape) {
+        frame_error(m);
+        return;
+    }
+    frame_take(m);
+    if (m->escape) {
         m->escape = false;
     } else if (c == '\\') {
         m->escape = true;
     } else if (c == '"') {
         m->in_string = false;
         if (m->top == FRAME_STRING) {
-            frame_answer(m);
+            frame_message_ends(m);
         }
     }
 }
@@ -97,24 +192,65 @@ static void frame_in_string(FrameModel *m, unsigned char c)
 /* One byte outside strings and top-level scalars. */
 static void frame_structural(FrameModel *m, unsigned char c)
 {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-        return;
-    }
-    if (c < 0x20) {
-        frame_answer(m);                /* error */
+    if (frame_is_ws(c)) {
+        if (m->top != FRAME_NONE) {
+            frame_take(m);
+        }
+    } else if (c < 0x20) {
+        frame_error(m);
     } else if (c == '"') {
         m->in_string = true;
         m->top = m->top == FRAME_NONE ? FRAME_STRING : m->top;
+        frame_take(m);
     } else if (c == '{' || c == '[') {
-        m->top = FRAME_CONTAINER;
-        m->depth++;
-    } else if (c == '}' || c == ']') {
-        if (m->top == FRAME_NONE || --m->depth == 0) {
-            frame_answer(m);            /* stray: error; else: closed */
+        m->top = m->top == FRAME_NONE ? FRAME_CONTAINER : m->top;
+        if (++m->depth > QMP_MAX_NESTING) {
+            frame_limit(m);
         }
-    } else if (m->top == FRAME_NONE) {
-        m->top = FRAME_SCALAR;
+        frame_take(m);
+    } else if (c == '}' || c == ']') {
+        if (m->top == FRAME_NONE) {
+            frame_error(m);             /* a closer with nothing open */
+            return;
+        }
+        frame_take(m);
+        if (--m->depth == 0) {
+            frame_message_ends(m);
+        }
+    } else {
+        m->top = m->top == FRAME_NONE ? FRAME_SCALAR : m->top;
+        frame_take(m);
     }
+}
+
+static void frame_byte(FrameModel *m, unsigned char c)
+{
+    frame_answer_limit(m);
+    if (m->recovering) {
+        if (!frame_is_ws(c) && !frame_is_bracket(c)) {
+            return;
+        }
+        m->recovering = false;
+    }
+    if (c >= 0xfe) {
+        frame_error(m);
+        return;
+    }
+    if (!m->in_string) {
+        frame_number(m, c);
+    }
+    if (m->in_string) {
+        frame_in_string(m, c);
+        return;
+    }
+    if (m->top == FRAME_SCALAR) {
+        if (!frame_ends_scalar(c)) {
+            frame_take(m);
+            return;
+        }
+        frame_message_ends(m);          /* the scalar ended before @c */
+    }
+    frame_structural(m, c);
 }
 
 static unsigned expected_replies(const GString *stream)
@@ -122,20 +258,9 @@ static unsigned expected_replies(const GString *stream)
     FrameModel m = { .top = FRAME_NONE };
 
     for (size_t i = 0; i < stream->len; i++) {
-        unsigned char c = (unsigned char)stream->str[i];
-        if (c >= 0xfe) {
-            frame_answer(&m);           /* error */
-        } else if (m.in_string) {
-            frame_in_string(&m, c);
-        } else if (m.top == FRAME_SCALAR && !frame_ends_scalar(c)) {
-            continue;
-        } else {
-            if (m.top == FRAME_SCALAR) {
-                frame_answer(&m);       /* the scalar ended before @c */
-            }
-            frame_structural(&m, c);
-        }
+        frame_byte(&m, (unsigned char)stream->str[i]);
     }
+    frame_answer_limit(&m);
     return m.answers;
 }
 

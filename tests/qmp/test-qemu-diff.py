@@ -47,9 +47,8 @@ def hmp(line, **extra):
 
 SYNTAX = {"differs": "JSON syntax error texts name the problem and its "
                      "offset"}
-TUNABLE_TEXT = {"todo": "the tunables' range errors take QEMU's wording"}
-TUNABLE_BOUND = {"todo": "poll-grow/poll-shrink bounded at 2^32, "
-                         "aio-max-batch at 2^31-1 (QEMU: int64)"}
+TUNABLE_TEXT = {}
+TUNABLE_BOUND = {}
 
 # (label, bytes, options).  options: norm = extra normaliser name,
 # differs = reason (README table).
@@ -155,7 +154,7 @@ COMMANDS = [
      cmd("object-add", {"qom-type": "iothread", "id": "io2"}), {}),
     ("object-add invalid id",
      cmd("object-add", {"qom-type": "iothread", "id": "9x"}),
-     {"todo": "the id error text (registry) takes QEMU's wording"}),
+     {}),
     ("object-add missing id", cmd("object-add", {"qom-type": "iothread"}), {}),
     ("object-add missing qom-type", cmd("object-add", {"id": "io3"}), {}),
     ("object-add unknown qom-type",
