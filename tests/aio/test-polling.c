@@ -18,8 +18,9 @@
  *    stays within poll-max-ns.  While learning, poll-max-ns is LEARN_MAX_NS
  *    (2 s): only an iteration stalled for longer than that (a hang, not
  *    noise) could shrink instead.
- *  - A doorbell rung later than poll-max-ns always means a block time
- *    above poll-max-ns (the event cannot come earlier): a shrink.
+ *  - A doorbell rung LATE_DOORBELL_NS (200 ms) after posting, with
+ *    poll-max-ns 1 ms, means a block time above poll-max-ns (a shrink)
+ *    unless the thread stalls for 199 ms between posting and waiting.
  * One watchdog timer per test function guards against a hang; it is armed
  * before the rounds, since arming a timer notifies the context and a
  * notified iteration does not block (and so would not teach a window).
@@ -40,6 +41,8 @@
 /* The doorbell lag of an event visible to polling: the fd path is taken
  * only while the handler has no polling window. */
 #define KICK_LAG_NS 20000
+/* The doorbell of an event later than the lowered poll-max-ns (1 ms). */
+#define LATE_DOORBELL_NS (200LL * 1000 * 1000)
 
 typedef struct Device {
     int doorbell;           /* timerfd */
@@ -284,7 +287,9 @@ static void test_window_capped_at_max(void)
 }
 
 /* Learns a 16 µs window (grow 2), lowers poll-max-ns to 1 ms, then posts
- * an event whose doorbell rings after 2 ms; returns the window after it. */
+ * an event whose doorbell rings after LATE_DOORBELL_NS; returns the window
+ * after it.  Setting the parameters notifies the context: a non-blocking
+ * poll consumes that, so the late event's wait is one blocking wait. */
 static int64_t window_after_late_event(int64_t shrink, uint64_t *shrinks)
 {
     TestWatchdog wd;
@@ -300,8 +305,9 @@ static int64_t window_after_late_event(int64_t shrink, uint64_t *shrinks)
         teardown(ctx, &wd);
         return -1;
     }
+    aio_poll(ctx, false);
     aio_context_get_stats(ctx, &before);
-    if (run_rounds(ctx, &wd, 1, false, 2 * AIO_SCALE_MS)) {
+    if (run_rounds(ctx, &wd, 1, false, LATE_DOORBELL_NS)) {
         w = probe_window(ctx);
     }
     aio_context_get_stats(ctx, &after);
