@@ -47,7 +47,8 @@ struct Coroutine {
     CoAction action;                /* why it last switched back */
     unsigned locks_held;            /* CoMutex held: must be 0 at exit */
 
-    /* Stack: [guard page][stack_bottom .. +stack_size][this struct] */
+    /* Mapping: [guard page][stack_bottom .. +stack_size][this struct],
+     * the struct at the end of the stack's top page. */
     void *map;
     size_t map_size;
     void *stack_bottom;

@@ -306,10 +306,13 @@ static size_t co_stack_size(size_t requested)
     return co_round_up(requested, co_page_size());
 }
 
+/* [guard page][stack ... | Coroutine]: the struct shares the stack's top
+ * page, so a running coroutine touches one page less (its first frames are
+ * just below it). */
 static Coroutine *co_map(size_t stack_size)
 {
     size_t page = co_page_size();
-    size_t map_size = page + stack_size + co_round_up(sizeof(Coroutine), page);
+    size_t map_size = page + co_round_up(stack_size + sizeof(Coroutine), page);
     char *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                      -1, 0);
@@ -322,11 +325,12 @@ static Coroutine *co_map(size_t stack_size)
         co_die("aio_coroutine_create: cannot protect the guard page: %s",
                strerror(errno));
     }
-    Coroutine *co = (Coroutine *)(map + page + stack_size);
+    uintptr_t top = (uintptr_t)map + map_size - sizeof(Coroutine);
+    Coroutine *co = (Coroutine *)(top & ~(uintptr_t)63);
     co->map = map;
     co->map_size = map_size;
     co->stack_bottom = map + page;
-    co->stack_size = stack_size;
+    co->stack_size = (size_t)((char *)co - (char *)co->stack_bottom);
 #ifdef CO_TSAN
     co->tsan_fiber = __tsan_create_fiber(0);
 #endif
