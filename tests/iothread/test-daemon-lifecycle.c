@@ -198,7 +198,7 @@ static void test_bad_options(void)
     expect_bad((const char *const[]){ "--qmp", "/some/path", NULL },
                "unix:PATH", "--qmp without unix:/tcp:");
     expect_bad((const char *const[]){ "--object", "iothread,id=9x", NULL },
-               "letter", "--object with a bad id");
+               "expects an identifier", "--object with a bad id");
     expect_bad((const char *const[]){ "--object", "iothread", NULL },
                "id=", "--object without id");
     expect_bad((const char *const[]){ "--object",

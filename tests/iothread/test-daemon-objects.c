@@ -215,10 +215,10 @@ static void test_refusals(QmpClient *c)
     for (int i = 0; bad_ids[i]; i++) {
         char *args = g_strdup_printf("{\"qom-type\": \"iothread\", "
                                      "\"id\": \"%s\"}", bad_ids[i]);
-        all &= qx_fails(c, "object-add", args, "GenericError", "letter");
+        all &= qx_fails(c, "object-add", args, "GenericError", "expects an identifier");
         g_free(args);
     }
-    ok(all, "bad ids refused, the rules named");
+    ok(all, "bad ids refused, with QEMU's text");
     ok(qx_fails(c, "object-add", "{\"qom-type\": \"iothread\", \"id\": \"n1\", "
                 "\"poll-max-ns\": -1}", "GenericError", "poll-max-ns"),
        "negative poll-max-ns refused");

@@ -327,8 +327,8 @@ static void test_registry(void)
 
     ok(object_id_validate("io0", NULL) && object_id_validate("a-b.c_d9", NULL),
        "good ids accepted");
-    ok(!object_id_validate("0io", &err) && strstr(err->message, "letter"),
-       "id starting with a digit refused, rules named");
+    ok(!object_id_validate("0io", &err) && strstr(err->message, "expects an identifier"),
+       "id starting with a digit refused, QEMU's text");
     g_clear_error(&err);
     ok(!object_id_validate("", NULL) && !object_id_validate("a b", NULL) &&
        !object_id_validate("a/b", NULL) && !object_id_validate("-a", NULL),
