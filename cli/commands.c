@@ -154,11 +154,29 @@ static CmdStatus usage_error(Session *s, const char *name)
 
 /* ---- info iothreads ---------------------------------------------------- */
 
+/* The JSON value at @path in @o ("a" or "a.b": one level of nesting, for
+ * members such as query-iothreads' "effective" object). */
+static JsonNode *member_at(JsonObject *o, const char *path)
+{
+    const char *dot = strchr(path, '.');
+
+    if (!dot) {
+        return json_object_get_member(o, path);
+    }
+    char *outer = g_strndup(path, dot - path);
+    JsonNode *n = json_object_get_member(o, outer);
+    g_free(outer);
+    if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
+        return NULL;
+    }
+    return json_object_get_member(json_node_get_object(n), dot + 1);
+}
+
 /* A member of @o as table text: integers and strings as they are, absent
  * as NULL ("-"). */
-static char *member_text(JsonObject *o, const char *name)
+static char *member_text(JsonObject *o, const char *path)
 {
-    JsonNode *n = json_object_get_member(o, name);
+    JsonNode *n = member_at(o, path);
 
     if (!n || !JSON_NODE_HOLDS_VALUE(n)) {
         return NULL;
@@ -191,12 +209,35 @@ static void add_column(GPtrArray *columns, const char *member)
     }
 }
 
-/* The columns of `info`: "id" (the row key) first, then the members of
- * the replies in the order the server sends them, then members the schema
- * declares for query-iothreads' elements that no reply carried (shown as
- * '-': the server declares but does not report them).  Reply order, not
- * schema order: the server sends its members in a meaningful order, while
- * an introspection answer may list them in any order. */
+/* Column @name of the replies; an object-valued member becomes one column
+ * per member of it ("effective.poll-ns"), in the order the first reply
+ * that has it sends them. */
+static void add_reply_column(GPtrArray *columns, JsonArray *iothreads,
+                             const char *name)
+{
+    for (guint i = 0; i < json_array_get_length(iothreads); i++) {
+        JsonNode *row = json_array_get_element(iothreads, i);
+        JsonNode *n = JSON_NODE_HOLDS_OBJECT(row)
+            ? json_object_get_member(json_node_get_object(row), name) : NULL;
+        if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
+            continue;
+        }
+        GList *subs = json_object_get_members(json_node_get_object(n));
+        for (GList *l = subs; l; l = l->next) {
+            char *path = g_strdup_printf("%s.%s", name, (char *)l->data);
+            add_column(columns, path);
+            g_free(path);
+        }
+        g_list_free(subs);
+        return;
+    }
+    add_column(columns, name);
+}
+
+/* The columns of `info`: "id" (the row key) first, then the members the
+ * schema declares for query-iothreads' elements, in declaration order (a
+ * member no reply carried shows as '-': the server declares but does not
+ * report it), then members of the replies the schema does not declare. */
 static GPtrArray *info_columns(Session *s, JsonArray *iothreads)
 {
     GPtrArray *columns = g_ptr_array_new_with_free_func(g_free);
@@ -204,19 +245,20 @@ static GPtrArray *info_columns(Session *s, JsonArray *iothreads)
                                                     "query-iothreads");
 
     add_column(columns, "id");
+    for (guint i = 0; i < members->len; i++) {
+        add_reply_column(columns, iothreads,
+                         ((SchemaMember *)members->pdata[i])->name);
+    }
+    g_ptr_array_unref(members);
     for (guint i = 0; i < json_array_get_length(iothreads); i++) {
         JsonNode *n = json_array_get_element(iothreads, i);
         GList *names = JSON_NODE_HOLDS_OBJECT(n)
             ? json_object_get_members(json_node_get_object(n)) : NULL;
         for (GList *l = names; l; l = l->next) {
-            add_column(columns, l->data);
+            add_reply_column(columns, iothreads, l->data);
         }
         g_list_free(names);
     }
-    for (guint i = 0; i < members->len; i++) {
-        add_column(columns, ((SchemaMember *)members->pdata[i])->name);
-    }
-    g_ptr_array_unref(members);
     return columns;
 }
 
@@ -274,7 +316,11 @@ static CmdStatus cmd_info(Session *s, char **argv)
         status = CMD_FAILED;
     } else {
         Table *t = info_table(s, json_node_get_array(ret));
-        char *text = table_render_fit(t, session_width(s));
+        guint width = session_width(s);
+        /* Wrapped headers of a dozen columns read badly: past the
+         * terminal's width, one block per iothread instead. */
+        char *text = width && table_natural_width(t) > width
+            ? table_render_expanded(t) : table_render_fit(t, width);
         session_print_human(s, text);
         g_free(text);
         table_free(t);

@@ -362,6 +362,41 @@ char *table_render(const Table *t)
     return table_render_fit(t, 0);
 }
 
+guint table_natural_width(const Table *t)
+{
+    char *text = table_render(t);
+    guint widest = 0;
+    char **lines = g_strsplit(text, "\n", -1);
+
+    for (char **l = lines; *l; l++) {
+        widest = MAX(widest, (guint)g_utf8_strlen(*l, -1));
+    }
+    g_strfreev(lines);
+    g_free(text);
+    return widest;
+}
+
+char *table_render_expanded(const Table *t)
+{
+    GString *out = g_string_new(NULL);
+    guint label = 0;
+
+    for (guint c = 1; c < t->ncols; c++) {
+        label = MAX(label, (guint)g_utf8_strlen(t->headers[c], -1));
+    }
+    for (guint r = 0; r < t->rows->len; r++) {
+        char **cells = g_ptr_array_index(t->rows, r);
+        g_string_append_printf(out, "%s%s\n", r ? "\n" : "",
+                               cells[0] ? cells[0] : "-");
+        for (guint c = 1; c < t->ncols; c++) {
+            guint pad = label - (guint)g_utf8_strlen(t->headers[c], -1);
+            g_string_append_printf(out, "  %s%*s  %s\n", t->headers[c],
+                                   (int)pad, "", cells[c] ? cells[c] : "-");
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
 char *table_fmt_u64(uint64_t v)
 {
     return g_strdup_printf("%" G_GUINT64_FORMAT, v);

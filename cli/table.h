@@ -57,6 +57,15 @@ char *table_render(const Table *t);
  * would split names without making it fit.  Caller frees. */
 char *table_render_fit(const Table *t, guint max_width);
 
+/* The width of table_render()'s widest line. */
+guint table_natural_width(const Table *t);
+
+/* One block per data row, for tables too wide for the terminal (psql's
+ * expanded display): the row's first cell alone on a line, then one
+ * indented "HEADER  value" line per other column, labels aligned; blocks
+ * separated by an empty line.  Caller frees. */
+char *table_render_expanded(const Table *t);
+
 /* True if @s is a decimal number, optionally signed, with an optional
  * fraction and an optional unit suffix of '%' or "/s" (how the tables
  * print rates). */

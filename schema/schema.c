@@ -185,16 +185,18 @@ static bool add_members(QmpSchema *schema, GPtrArray *members,
                     where);
         return false;
     }
-    JsonObjectIter iter;
-    const char *key;
-    JsonNode *spec;
-    json_object_iter_init(&iter, json_node_get_object(data));
-    while (json_object_iter_next(&iter, &key, &spec)) {
-        if (!add_member(schema, members, key, spec, where, error)) {
-            return false;
-        }
+    /* Declaration order, as QEMU's introspection keeps it (clients lay out
+     * columns and help from it); json_object_iter walks a hash table. */
+    JsonObject *obj = json_node_get_object(data);
+    GList *keys = json_object_get_members(obj);
+    bool ok = true;
+    for (GList *l = keys; ok && l; l = l->next) {
+        const char *key = l->data;
+        ok = add_member(schema, members, key,
+                        json_object_get_member(obj, key), where, error);
     }
-    return true;
+    g_list_free(keys);
+    return ok;
 }
 
 static const char *const entry_kinds[] = {

@@ -77,9 +77,35 @@ static void test_fit_impossible_renders_whole(void)
     table_free(t);
 }
 
+static void test_expanded_one_block_per_row(void)
+{
+    const char *headers[] = { "ID", "THREAD-ID", "POLL-MAX-NS", NULL };
+    Table *t = table_new(headers);
+
+    table_add_row_va(t, "io0", "1234", "32768");
+    table_add_row_va(t, "io1", "5", NULL);
+    is_int(table_natural_width(t), 27, "natural width: the widest line");
+    char *s = table_render_expanded(t);
+    const char *expect =
+        "io0\n"
+        "  THREAD-ID    1234\n"
+        "  POLL-MAX-NS  32768\n"
+        "\n"
+        "io1\n"
+        "  THREAD-ID    5\n"
+        "  POLL-MAX-NS  -\n";
+    if (!ok(strcmp(s, expect) == 0, "expanded: the key alone, then aligned "
+            "label/value lines, NULL as -")) {
+        diag("got:\n%s", s);
+    }
+    g_free(s);
+    table_free(t);
+}
+
 int main(void)
 {
     test_fit_zero_is_unlimited();
+    test_expanded_one_block_per_row();
     test_fit_wraps_at_blanks_and_dashes();
     test_fit_splits_header_after_dash();
     test_fit_impossible_renders_whole();
