@@ -64,7 +64,7 @@ typedef struct Worker {
     /* Running a job's func: set under lock, cleared by the worker without
      * it as soon as the func returns (before it waits for the lock). */
     atomic_bool in_job;
-    bool blocked;               /* under lock: seen sleeping inside one job */
+    bool blocked;               /* under lock: see classify_worker_locked */
     uint64_t jobs_started;      /* under lock */
     uint64_t jobs_seen;         /* home, under lock: at the last check */
     LIST_ENTRY(Worker) link;                /* pool->workers or zombies */
@@ -173,6 +173,9 @@ static void worker_exit_locked(ThreadPool *pool, Worker *w)
 {
     LIST_REMOVE(w, link);
     LIST_INSERT_HEAD(&pool->zombies, w, link);
+    if (w->blocked) {
+        pool->blocked--;
+    }
     pool->cur_threads--;
     atomic_store_explicit(&pool->zombie_count,
                           atomic_load_explicit(&pool->zombie_count, RELAXED) + 1,
@@ -257,21 +260,49 @@ static bool thread_sleeps(pid_t tid)
     return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
 }
 
-/* Under lock, home thread: mark the workers that stayed inside the same
- * job since the previous check and sleep in it. */
+/* Under lock: set or clear @w's blocked mark (pool->blocked counts them). */
+static void set_blocked_locked(ThreadPool *pool, Worker *w, bool blocked)
+{
+    if (w->blocked != blocked) {
+        w->blocked = blocked;
+        pool->blocked += blocked ? 1 : -1;
+    }
+}
+
+/*
+ * Under lock, home thread: does @w run blocking jobs?  The mark is sticky
+ * across jobs, since a worker that blocked in its last job most likely
+ * blocks in the next (a workload's jobs are alike), and re-learning it
+ * every job would count each new job as runnable for a whole period:
+ *  - inside the same job as at the previous check: blocked if it sleeps
+ *    there (kernel state S or D), runnable if it computes (R);
+ *  - two or more jobs started since the previous check: short jobs,
+ *    runnable;
+ *  - exactly one: no news, the mark stays.
+ * Only a worker stuck in one job for a whole period costs a /proc read.
+ */
+static void classify_worker_locked(ThreadPool *pool, Worker *w)
+{
+    uint64_t started = w->jobs_started - w->jobs_seen;
+    w->jobs_seen = w->jobs_started;
+    if (started >= 2) {
+        set_blocked_locked(pool, w, false);
+    } else if (started == 0 && atomic_load(&w->in_job)) {
+        bool sleeps = thread_sleeps(w->kernel_tid);
+        /* in_job is read again after the state: a worker that left its
+         * job and now sleeps on the pool lock is not blocked in a job. */
+        if (atomic_load(&w->in_job)) {
+            set_blocked_locked(pool, w, sleeps);
+        }
+    }
+}
+
+/* Under lock, home thread: classify every worker. */
 static void mark_blocked_workers_locked(ThreadPool *pool)
 {
     Worker *w;
     LIST_FOREACH(w, &pool->workers, link) {
-        /* in_job is read again after the state: a worker that left its
-         * job and now sleeps on the pool lock is not blocked in a job. */
-        if (atomic_load(&w->in_job) && !w->blocked &&
-            w->jobs_started == w->jobs_seen && thread_sleeps(w->kernel_tid) &&
-            atomic_load(&w->in_job)) {
-            w->blocked = true;
-            pool->blocked++;
-        }
-        w->jobs_seen = w->jobs_started;
+        classify_worker_locked(pool, w);
     }
 }
 
@@ -407,10 +438,6 @@ static void *worker_main(void *opaque)
         push_done(pool, req);
 
         pthread_mutex_lock(&pool->lock);
-        if (w->blocked) {
-            w->blocked = false;
-            pool->blocked--;
-        }
     }
     worker_exit_locked(pool, w);
     pthread_mutex_unlock(&pool->lock);

@@ -17,10 +17,12 @@
  *  - Blocking work still reaches `max`: while jobs are queued and no CPU is
  *    free, a growth check runs in the home context every 200 us; a worker
  *    found inside the same job as at the previous check and sleeping in
- *    it (kernel state S or D: sleep, fsync, a lock) counts as blocked, and
- *    a runnable worker is spawned in its place.  It counts as runnable
- *    again when its job returns.  The check reads /proc only for workers
- *    stuck in one job for a whole period, so short jobs never pay for it.
+ *    it (kernel state S or D: sleep, fsync, a lock) is marked blocked, and
+ *    a runnable worker is spawned in its place.  The mark stays across its
+ *    jobs (a workload's jobs are alike) until it is seen computing inside
+ *    one job (state R) or starting two jobs within one period.  The check
+ *    reads /proc only for workers stuck in one job for a whole period, so
+ *    short jobs never pay for it.
  *  - Raising min spawns the missing workers at once.
  *  - Lowering max: surplus workers exit after their current job.
  *  - An idle worker above min exits after THREAD_POOL_IDLE_TIMEOUT_NS

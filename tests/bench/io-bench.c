@@ -23,9 +23,9 @@
  *
  * Usage: io-bench [--quick] [--file PATH] [--seconds N] [--slices N]
  *                 [--engine NAME] [--qd N] [--poll-max-ns N] [--no-pool]
- *                 [--no-fio]
- * (--engine/--qd/--no-pool/--no-fio narrow a run down while investigating;
- * the figures to compare come from a full run.)
+ *                 [--no-disk] [--no-fio]
+ * (--engine/--qd/--no-pool/--no-disk/--no-fio narrow a run down while
+ * investigating; the figures to compare come from a full run.)
  */
 #include "aio.h"
 #include "disk-io.h"
@@ -60,6 +60,7 @@ static const char *backend_name = "?";
 static const char *only_engine;     /* --engine: run just this one */
 static int only_qd;                 /* --qd: just this queue depth */
 static bool skip_pool;              /* --no-pool */
+static bool skip_disk;              /* --no-disk: the pool rows only */
 static bool skip_fio;               /* --no-fio (investigation only) */
 static int slices;                  /* --slices; 0: 5, or 1 with --quick */
 static int64_t poll_max_ns = -1;    /* --poll-max-ns; -1: iothread default */
@@ -446,6 +447,45 @@ static void emit_fio(const char *engine_name, int qd, Acc *acc)
          acc->cpu_s / acc->ios * 1e5);
 }
 
+/* One slice of ours (@fio_engine NULL) or of fio into @acc; its IOPS, or 0
+ * when it failed (then acc->failed is set). */
+static double slice_iops(Acc *acc, const AioDiskEngine *engine, int qd,
+                         double secs, const char *fio_engine)
+{
+    uint64_t ios = acc->ios;
+    double elapsed = acc->elapsed_s;
+    acc->failed = fio_engine
+        ? !run_fio_slice(fio_engine, engine->name, qd, secs, acc)
+        : !run_engine_slice(engine, qd, secs, acc);
+    if (acc->failed || acc->elapsed_s <= elapsed) {
+        return 0;
+    }
+    return (acc->ios - ios) / (acc->elapsed_s - elapsed);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The spread of the per-slice ratios (ours / fio in the slice pair) and the
+ * machine load now: a whole-run ratio far from 1 with a wide spread is
+ * noise from other work on the machine, not a difference of engines. */
+static void emit_slice_ratios(const char *extra, GArray *ratios)
+{
+    if (!ratios->len) {
+        return;
+    }
+    g_array_sort(ratios, compare_doubles);
+    double *r = (double *)ratios->data;
+    char more[300];
+    snprintf(more, sizeof(more), "%s, \"load\": %.2f", extra, load_average());
+    emit("io_randread", "aio", more, "slice_ratio_min", r[0]);
+    emit("io_randread", "aio", more, "slice_ratio_median", r[ratios->len / 2]);
+    emit("io_randread", "aio", more, "slice_ratio_max", r[ratios->len - 1]);
+}
+
 /* Ours and fio alternately, @slices times each: the device's throughput
  * drifts by several percent over tens of seconds here, and alternating
  * keeps that drift out of the ratio. */
@@ -456,11 +496,15 @@ static void bench_engine(const AioDiskEngine *engine, const char *fio_engine,
     Acc ref = { .failed = skip_fio };
     double secs = seconds / slices;
 
+    GArray *ratios = g_array_new(FALSE, FALSE, sizeof(double));
     for (int i = 0; i < slices && !ours.failed; i++) {
-        ours.failed = !run_engine_slice(engine, qd, secs, &ours);
+        double ours_iops = slice_iops(&ours, engine, qd, secs, NULL);
         if (!ref.failed) {
-            ref.failed = !run_fio_slice(fio_engine, engine->name, qd, secs,
-                                        &ref);
+            double ref_iops = slice_iops(&ref, engine, qd, secs, fio_engine);
+            if (ours_iops > 0 && ref_iops > 0) {
+                double ratio = ours_iops / ref_iops;
+                g_array_append_val(ratios, ratio);
+            }
         }
     }
     if (!ours.failed && ours.ios) {
@@ -483,7 +527,9 @@ static void bench_engine(const AioDiskEngine *engine, const char *fio_engine,
                  engine->name, backend_name, qd, BS, slices);
         emit("io_randread", "aio", extra, "iops_ratio_to_fio",
              (ours.ios / ours.elapsed_s) / (ref.ios / ref.elapsed_s));
+        emit_slice_ratios(extra, ratios);
     }
+    g_array_free(ratios, TRUE);
     g_array_free(ours.lat_ns, TRUE);
 }
 
@@ -669,12 +715,15 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--no-pool")) {
             skip_pool = true;
+        } else if (!strcmp(argv[i], "--no-disk")) {
+            skip_disk = true;
         } else if (!strcmp(argv[i], "--no-fio")) {
             skip_fio = true;
         } else {
             fprintf(stderr, "usage: io-bench [--quick] [--file PATH] "
                     "[--seconds N] [--engine linux-aio|io_uring] [--qd N] "
-                    "[--poll-max-ns N] [--slices N] [--no-pool] [--no-fio]\n");
+                    "[--poll-max-ns N] [--slices N] [--no-pool] [--no-disk] "
+                    "[--no-fio]\n");
             return 2;
         }
     }
@@ -716,7 +765,7 @@ int main(int argc, char **argv)
         { &aio_disk_engine_io_uring, "io_uring" },
     };
     const int qds[] = { 1, 32 };
-    for (unsigned e = 0; e < G_N_ELEMENTS(engines); e++) {
+    for (unsigned e = 0; !skip_disk && e < G_N_ELEMENTS(engines); e++) {
         if (only_engine && strcmp(only_engine, engines[e].e->name)) {
             continue;
         }
