@@ -367,6 +367,25 @@ static bool spin_for_work(ThreadPool *pool)
     }
 }
 
+/* Under lock, worker @w: dequeue the oldest job and mark @w inside it. */
+static ThreadPoolRequest *take_job_locked(ThreadPool *pool, Worker *w)
+{
+    ThreadPoolRequest *req = TAILQ_FIRST(&pool->queue);
+    TAILQ_REMOVE(&pool->queue, req, link);
+    req->state = REQ_RUNNING;
+    pool->queued--;
+    /* Jobs queued up while workers were starting: keep growing up to a
+     * worker per CPU (submit cannot see workers start). */
+    if (work_waits_locked(pool) && pool->starting == 0 &&
+        cpu_free_locked(pool)) {
+        spawn_worker_locked(pool);
+    }
+    atomic_store(&w->in_job, true);
+    w->jobs_started++;
+    publish_locked(pool);
+    return req;
+}
+
 static void *worker_main(void *opaque)
 {
     Worker *w = opaque;
@@ -418,19 +437,7 @@ static void *worker_main(void *opaque)
              * the timeout above min. */
             break;
         }
-        ThreadPoolRequest *req = TAILQ_FIRST(&pool->queue);
-        TAILQ_REMOVE(&pool->queue, req, link);
-        req->state = REQ_RUNNING;
-        pool->queued--;
-        /* Jobs queued up while workers were starting: keep growing up to
-         * a worker per CPU (submit cannot see workers start). */
-        if (work_waits_locked(pool) && pool->starting == 0 &&
-            cpu_free_locked(pool)) {
-            spawn_worker_locked(pool);
-        }
-        atomic_store(&w->in_job, true);
-        w->jobs_started++;
-        publish_locked(pool);
+        ThreadPoolRequest *req = take_job_locked(pool, w);
         pthread_mutex_unlock(&pool->lock);
 
         req->ret = req->func(req->arg);
