@@ -20,11 +20,14 @@
 #include "aio-internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 /* How long an idle worker spins before sleeping.  Short: the machine may
  * have fewer cores than workers, and a spinner steals the home thread's
@@ -33,6 +36,12 @@
 /* At most this many workers spin at once; the others sleep. */
 #define MAX_SPINNERS 1
 #define FREE_LIST_MAX 256
+/* Period of the growth check while queued work waits with as many runnable
+ * workers as CPUs.  Shorter than the blocking jobs worth a thread (a 1 ms
+ * sleep or fsync stays in one job over a whole period), long enough that
+ * the check costs the home thread little (5k wake-ups/s at most, and only
+ * while work waits). */
+#define GROW_CHECK_NS 200000
 
 enum { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
 
@@ -51,6 +60,13 @@ typedef struct Worker {
     pthread_t tid;
     ThreadPool *pool;
     unsigned no;
+    pid_t kernel_tid;           /* set before the worker takes its first job */
+    /* Running a job's func: set under lock, cleared by the worker without
+     * it as soon as the func returns (before it waits for the lock). */
+    atomic_bool in_job;
+    bool blocked;               /* under lock: see classify_worker_locked */
+    uint64_t jobs_started;      /* under lock */
+    uint64_t jobs_seen;         /* home, under lock: at the last check */
     LIST_ENTRY(Worker) link;                /* pool->workers or zombies */
 } Worker;
 
@@ -72,6 +88,8 @@ struct ThreadPool {
     int starting;                   /* spawned, not yet in their loop */
     int sleeping;                   /* in cond wait */
     int spinning;
+    int blocked;                    /* workers with ->blocked set */
+    int cpus;                       /* runnable workers wanted at most */
     unsigned queued;
     unsigned next_worker_no;
     bool stopping;
@@ -84,6 +102,7 @@ struct ThreadPool {
     ThreadPoolRequest *_Atomic done_stack;
 
     /* Home thread only. */
+    AioTimer *grow_timer;           /* the growth check, see want_worker */
     ThreadPoolRequest *free_list;
     unsigned free_count;
 
@@ -154,6 +173,9 @@ static void worker_exit_locked(ThreadPool *pool, Worker *w)
 {
     LIST_REMOVE(w, link);
     LIST_INSERT_HEAD(&pool->zombies, w, link);
+    if (w->blocked) {
+        pool->blocked--;
+    }
     pool->cur_threads--;
     atomic_store_explicit(&pool->zombie_count,
                           atomic_load_explicit(&pool->zombie_count, RELAXED) + 1,
@@ -187,6 +209,144 @@ static void reap_zombies(ThreadPool *pool)
     }
 }
 
+/* Under lock: queued jobs outnumber the idle and starting workers that
+ * will take them, and the pool may still grow. */
+static bool work_waits_locked(ThreadPool *pool)
+{
+    unsigned takers = pool->sleeping + pool->spinning + pool->starting;
+    return pool->queued > takers && pool->cur_threads < pool->max &&
+           !pool->stopping;
+}
+
+/* Under lock: a further worker would get a CPU of its own, i.e. fewer
+ * workers are runnable (alive and not seen blocked inside a job) than the
+ * process has CPUs.  More runnable workers than CPUs only share them. */
+static bool cpu_free_locked(ThreadPool *pool)
+{
+    return pool->cur_threads - pool->blocked < pool->cpus;
+}
+
+/* CPUs this process may run on (its affinity mask). */
+static int usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) {
+        return CPU_COUNT(&set);
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* True if the kernel reports thread @tid of this process sleeping ('S') or
+ * in uninterruptible wait ('D'): a worker so found inside one job for a
+ * whole check period is blocked (sleep, fsync, a lock), not computing.  A
+ * preempted worker is 'R' and counts as runnable. */
+static bool thread_sleeps(pid_t tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return false;
+    }
+    buf[n] = '\0';
+    /* "tid (comm) S ...": comm may hold ')', the state follows the last. */
+    char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
+}
+
+/* Under lock: set or clear @w's blocked mark (pool->blocked counts them). */
+static void set_blocked_locked(ThreadPool *pool, Worker *w, bool blocked)
+{
+    if (w->blocked != blocked) {
+        w->blocked = blocked;
+        pool->blocked += blocked ? 1 : -1;
+    }
+}
+
+/*
+ * Under lock, home thread: does @w run blocking jobs?  The mark is sticky
+ * across jobs, since a worker that blocked in its last job most likely
+ * blocks in the next (a workload's jobs are alike), and re-learning it
+ * every job would count each new job as runnable for a whole period:
+ *  - inside the same job as at the previous check: blocked if it sleeps
+ *    there (kernel state S or D), runnable if it computes (R);
+ *  - two or more jobs started since the previous check: short jobs,
+ *    runnable;
+ *  - exactly one: no news, the mark stays.
+ * Only a worker stuck in one job for a whole period costs a /proc read.
+ */
+static void classify_worker_locked(ThreadPool *pool, Worker *w)
+{
+    uint64_t started = w->jobs_started - w->jobs_seen;
+    w->jobs_seen = w->jobs_started;
+    if (started >= 2) {
+        set_blocked_locked(pool, w, false);
+    } else if (started == 0 && atomic_load(&w->in_job)) {
+        bool sleeps = thread_sleeps(w->kernel_tid);
+        /* in_job is read again after the state: a worker that left its
+         * job and now sleeps on the pool lock is not blocked in a job. */
+        if (atomic_load(&w->in_job)) {
+            set_blocked_locked(pool, w, sleeps);
+        }
+    }
+}
+
+/* Under lock, home thread: classify every worker. */
+static void mark_blocked_workers_locked(ThreadPool *pool)
+{
+    Worker *w;
+    LIST_FOREACH(w, &pool->workers, link) {
+        classify_worker_locked(pool, w);
+    }
+}
+
+/* Under lock: spawn the workers waiting work can use, up to one runnable
+ * worker per CPU and max in all. */
+static void grow_locked(ThreadPool *pool)
+{
+    while (work_waits_locked(pool) && cpu_free_locked(pool)) {
+        int before = pool->cur_threads;
+        spawn_worker_locked(pool);
+        if (pool->cur_threads == before) {
+            break;
+        }
+    }
+}
+
+/* Home thread: run the growth check one period from now (once). */
+static void arm_grow_check(ThreadPool *pool)
+{
+    if (!aio_timer_pending(pool->grow_timer)) {
+        aio_timer_mod_ns(pool->grow_timer,
+                         aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + GROW_CHECK_NS);
+    }
+}
+
+/* Timer callback, home thread: while jobs are queued, count the workers
+ * blocked in their jobs and replace them with runnable ones.  This is how
+ * blocking work reaches max workers while CPU-bound work stays at one
+ * worker per CPU. */
+static void grow_check(void *opaque)
+{
+    ThreadPool *pool = opaque;
+    pthread_mutex_lock(&pool->lock);
+    mark_blocked_workers_locked(pool);
+    grow_locked(pool);
+    bool again = pool->queued > 0 && pool->cur_threads < pool->max &&
+                 !pool->stopping;
+    publish_locked(pool);
+    pthread_mutex_unlock(&pool->lock);
+    if (again) {
+        arm_grow_check(pool);
+    }
+}
+
 /* Unlocked: spin up to SPIN_NS waiting for a job; true if one appeared. */
 static bool spin_for_work(ThreadPool *pool)
 {
@@ -207,6 +367,25 @@ static bool spin_for_work(ThreadPool *pool)
     }
 }
 
+/* Under lock, worker @w: dequeue the oldest job and mark @w inside it. */
+static ThreadPoolRequest *take_job_locked(ThreadPool *pool, Worker *w)
+{
+    ThreadPoolRequest *req = TAILQ_FIRST(&pool->queue);
+    TAILQ_REMOVE(&pool->queue, req, link);
+    req->state = REQ_RUNNING;
+    pool->queued--;
+    /* Jobs queued up while workers were starting: keep growing up to a
+     * worker per CPU (submit cannot see workers start). */
+    if (work_waits_locked(pool) && pool->starting == 0 &&
+        cpu_free_locked(pool)) {
+        spawn_worker_locked(pool);
+    }
+    atomic_store(&w->in_job, true);
+    w->jobs_started++;
+    publish_locked(pool);
+    return req;
+}
+
 static void *worker_main(void *opaque)
 {
     Worker *w = opaque;
@@ -217,6 +396,7 @@ static void *worker_main(void *opaque)
     pthread_setname_np(pthread_self(), name);
 
     pthread_mutex_lock(&pool->lock);
+    w->kernel_tid = (pid_t)syscall(SYS_gettid);
     pool->starting--;
     for (;;) {
         bool timed_out = false;
@@ -257,21 +437,11 @@ static void *worker_main(void *opaque)
              * the timeout above min. */
             break;
         }
-        ThreadPoolRequest *req = TAILQ_FIRST(&pool->queue);
-        TAILQ_REMOVE(&pool->queue, req, link);
-        req->state = REQ_RUNNING;
-        pool->queued--;
-        /* Jobs queued up while workers were starting: keep growing, since
-         * only submit and this point ever spawn. */
-        if (pool->queued > (unsigned)(pool->sleeping + pool->spinning) &&
-            pool->starting == 0 && pool->cur_threads < pool->max &&
-            !pool->stopping) {
-            spawn_worker_locked(pool);
-        }
-        publish_locked(pool);
+        ThreadPoolRequest *req = take_job_locked(pool, w);
         pthread_mutex_unlock(&pool->lock);
 
         req->ret = req->func(req->arg);
+        atomic_store(&w->in_job, false);
         push_done(pool, req);
 
         pthread_mutex_lock(&pool->lock);
@@ -351,6 +521,9 @@ ThreadPool *aio_get_thread_pool(AioContext *ctx)
     LIST_INIT(&pool->workers);
     LIST_INIT(&pool->zombies);
     pool->idle_timeout_ns = THREAD_POOL_IDLE_TIMEOUT_NS;
+    pool->cpus = usable_cpus();
+    pool->grow_timer = aio_timer_new(ctx, AIO_CLOCK_MONOTONIC, 1, grow_check,
+                                     pool);
     pool->min = ctx->params.thread_pool_min;
     pool->max = ctx->params.thread_pool_max;
     if (pool->min > pool->max) {
@@ -402,13 +575,23 @@ ThreadPoolRequest *thread_pool_submit(ThreadPool *pool, ThreadPoolFunc *func,
         pthread_cond_signal(&pool->work_cond);
     }
     /* More queued jobs than idle workers: grow, one spawn at a time so a
-     * burst of short jobs does not create max threads at once. */
-    if (pool->queued > takers + pool->sleeping && pool->starting == 0 &&
-        pool->cur_threads < pool->max) {
-        spawn_worker_locked(pool);
+     * burst of short jobs does not create workers it cannot use, and past
+     * a worker per CPU only when the growth check finds workers blocked. */
+    bool check_growth = false;
+    if (work_waits_locked(pool)) {
+        if (pool->starting == 0 && cpu_free_locked(pool)) {
+            spawn_worker_locked(pool);
+        } else {
+            /* The check re-arms itself while jobs stay queued: workers
+             * may block after the last submit. */
+            check_growth = true;
+        }
     }
     publish_locked(pool);
     pthread_mutex_unlock(&pool->lock);
+    if (check_growth) {
+        arm_grow_check(pool);
+    }
     return req;
 }
 
@@ -460,6 +643,11 @@ void thread_pool_set_idle_timeout(ThreadPool *pool, int64_t ns)
     pthread_mutex_unlock(&pool->lock);
 }
 
+int thread_pool_cpu_target(const ThreadPool *pool)
+{
+    return pool->cpus;
+}
+
 void thread_pool_get_stats(ThreadPool *pool, ThreadPoolStats *out)
 {
     out->threads = atomic_load_explicit(&pool->st_threads, RELAXED);
@@ -489,6 +677,7 @@ void thread_pool_free(ThreadPool *pool)
     pthread_mutex_unlock(&pool->lock);
 
     reap_zombies(pool);
+    aio_timer_free(pool->grow_timer);
     /* Callbacks may not submit any more (stopping): one pass suffices. */
     deliver_completions(pool);
     aio_bh_delete(pool->completion_bh);

@@ -6,9 +6,23 @@
  * the home context, from one bottom half that delivers every completion that
  * arrived since it last ran (so a burst of completions costs one BH run).
  *
- * Sizing: the pool keeps at least `min` and at most `max` workers.
- *  - A worker is spawned on submit when more jobs are queued than idle
- *    workers can take, at most one spawn in progress at a time.
+ * Sizing: the pool keeps at least `min` and at most `max` workers, and
+ * spawns a worker only when queued work waits for one and would run on it:
+ *  - Runnable workers (alive and not blocked inside a job) are kept at most
+ *    at the process's CPU count (thread_pool_cpu_target()): more than that
+ *    only share the CPUs, so CPU-bound and short jobs get one worker per
+ *    CPU however many are queued, not one per waiting job.  Below that, a
+ *    worker is spawned on submit (or when a worker dequeues) while more
+ *    jobs are queued than idle workers can take, one spawn at a time.
+ *  - Blocking work still reaches `max`: while jobs are queued and no CPU is
+ *    free, a growth check runs in the home context every 200 us; a worker
+ *    found inside the same job as at the previous check and sleeping in
+ *    it (kernel state S or D: sleep, fsync, a lock) is marked blocked, and
+ *    a runnable worker is spawned in its place.  The mark stays across its
+ *    jobs (a workload's jobs are alike) until it is seen computing inside
+ *    one job (state R) or starting two jobs within one period.  The check
+ *    reads /proc only for workers stuck in one job for a whole period, so
+ *    short jobs never pay for it.
  *  - Raising min spawns the missing workers at once.
  *  - Lowering max: surplus workers exit after their current job.
  *  - An idle worker above min exits after THREAD_POOL_IDLE_TIMEOUT_NS
@@ -65,6 +79,9 @@ bool thread_pool_cancel(ThreadPool *pool, ThreadPoolRequest *req);
  * max >= 1).  Called by aio_context_set_params(). */
 void thread_pool_update_params(struct ThreadPool *pool, int64_t min,
                                int64_t max);
+
+/* Runnable workers the pool grows to on its own (the process's CPUs). */
+int thread_pool_cpu_target(const ThreadPool *pool);
 
 /* Idle time after which a worker above min exits (> 0). */
 void thread_pool_set_idle_timeout(ThreadPool *pool, int64_t ns);

@@ -7,8 +7,9 @@
  *    linux-aio and the io_uring engine, then fio with the same ioengine,
  *    file and parameters: IOPS, mean and p99 latency, CPU seconds per 100k
  *    I/Os, and our IOPS as a ratio of fio's.
- *  - Thread pool: null and 10 us jobs with 64 outstanding, at the default
- *    size and with 4 workers, and libuv's uv_queue_work with 4 workers.
+ *  - Thread pool: null jobs, 10 us CPU jobs and 1 ms blocking jobs (a
+ *    sleep) with 64 outstanding, at the default size, with 4 and with 64
+ *    workers, and libuv's uv_queue_work with its 4 workers.
  *
  * The engines' context is configured like an iothread's (adaptive polling
  * with poll-max-ns 32768, the iothread default): that is how the engines
@@ -22,9 +23,9 @@
  *
  * Usage: io-bench [--quick] [--file PATH] [--seconds N] [--slices N]
  *                 [--engine NAME] [--qd N] [--poll-max-ns N] [--no-pool]
- *                 [--no-fio]
- * (--engine/--qd/--no-pool/--no-fio narrow a run down while investigating;
- * the figures to compare come from a full run.)
+ *                 [--no-disk] [--no-fio]
+ * (--engine/--qd/--no-pool/--no-disk/--no-fio narrow a run down while
+ * investigating; the figures to compare come from a full run.)
  */
 #include "aio.h"
 #include "disk-io.h"
@@ -59,9 +60,25 @@ static const char *backend_name = "?";
 static const char *only_engine;     /* --engine: run just this one */
 static int only_qd;                 /* --qd: just this queue depth */
 static bool skip_pool;              /* --no-pool */
+static bool skip_disk;              /* --no-disk: the pool rows only */
 static bool skip_fio;               /* --no-fio (investigation only) */
 static int slices;                  /* --slices; 0: 5, or 1 with --quick */
 static int64_t poll_max_ns = -1;    /* --poll-max-ns; -1: iothread default */
+
+/* The 1-minute load average (/proc/loadavg), -1 if unreadable: printed
+ * beside each figure, since other work on the machine moves them. */
+static double load_average(void)
+{
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &load) != 1) {
+            load = -1;
+        }
+        fclose(f);
+    }
+    return load;
+}
 
 static double now_s(void)
 {
@@ -430,6 +447,45 @@ static void emit_fio(const char *engine_name, int qd, Acc *acc)
          acc->cpu_s / acc->ios * 1e5);
 }
 
+/* One slice of ours (@fio_engine NULL) or of fio into @acc; its IOPS, or 0
+ * when it failed (then acc->failed is set). */
+static double slice_iops(Acc *acc, const AioDiskEngine *engine, int qd,
+                         double secs, const char *fio_engine)
+{
+    uint64_t ios = acc->ios;
+    double elapsed = acc->elapsed_s;
+    acc->failed = fio_engine
+        ? !run_fio_slice(fio_engine, engine->name, qd, secs, acc)
+        : !run_engine_slice(engine, qd, secs, acc);
+    if (acc->failed || acc->elapsed_s <= elapsed) {
+        return 0;
+    }
+    return (acc->ios - ios) / (acc->elapsed_s - elapsed);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The spread of the per-slice ratios (ours / fio in the slice pair) and the
+ * machine load now: a whole-run ratio far from 1 with a wide spread is
+ * noise from other work on the machine, not a difference of engines. */
+static void emit_slice_ratios(const char *extra, GArray *ratios)
+{
+    if (!ratios->len) {
+        return;
+    }
+    g_array_sort(ratios, compare_doubles);
+    double *r = (double *)ratios->data;
+    char more[300];
+    snprintf(more, sizeof(more), "%s, \"load\": %.2f", extra, load_average());
+    emit("io_randread", "aio", more, "slice_ratio_min", r[0]);
+    emit("io_randread", "aio", more, "slice_ratio_median", r[ratios->len / 2]);
+    emit("io_randread", "aio", more, "slice_ratio_max", r[ratios->len - 1]);
+}
+
 /* Ours and fio alternately, @slices times each: the device's throughput
  * drifts by several percent over tens of seconds here, and alternating
  * keeps that drift out of the ratio. */
@@ -440,11 +496,15 @@ static void bench_engine(const AioDiskEngine *engine, const char *fio_engine,
     Acc ref = { .failed = skip_fio };
     double secs = seconds / slices;
 
+    GArray *ratios = g_array_new(FALSE, FALSE, sizeof(double));
     for (int i = 0; i < slices && !ours.failed; i++) {
-        ours.failed = !run_engine_slice(engine, qd, secs, &ours);
+        double ours_iops = slice_iops(&ours, engine, qd, secs, NULL);
         if (!ref.failed) {
-            ref.failed = !run_fio_slice(fio_engine, engine->name, qd, secs,
-                                        &ref);
+            double ref_iops = slice_iops(&ref, engine, qd, secs, fio_engine);
+            if (ours_iops > 0 && ref_iops > 0) {
+                double ratio = ours_iops / ref_iops;
+                g_array_append_val(ratios, ratio);
+            }
         }
     }
     if (!ours.failed && ours.ios) {
@@ -467,7 +527,9 @@ static void bench_engine(const AioDiskEngine *engine, const char *fio_engine,
                  engine->name, backend_name, qd, BS, slices);
         emit("io_randread", "aio", extra, "iops_ratio_to_fio",
              (ours.ios / ours.elapsed_s) / (ref.ios / ref.elapsed_s));
+        emit_slice_ratios(extra, ratios);
     }
+    g_array_free(ratios, TRUE);
     g_array_free(ours.lat_ns, TRUE);
 }
 
@@ -484,13 +546,29 @@ static void spin_us(int us)
 }
 
 static int job_us;
+static bool job_sleeps;             /* the job blocks for job_us, not spins */
+
+/* The job both pools run: nothing, job_us of CPU, or job_us asleep. */
+static void run_job(void)
+{
+    if (job_sleeps) {
+        g_usleep(job_us);
+    } else if (job_us) {
+        spin_us(job_us);
+    }
+}
 
 static int pool_job(void *arg)
 {
-    if (job_us) {
-        spin_us(job_us);
-    }
+    run_job();
     return 0;
+}
+
+/* The JSON members naming a pool run's job, e.g. `"job_us": 10, "job":
+ * "cpu"`. */
+static const char *job_kind(void)
+{
+    return job_sleeps ? "sleep" : job_us ? "cpu" : "null";
 }
 
 typedef struct PoolRun {
@@ -511,13 +589,13 @@ static void pool_done(void *opaque, int ret)
     }
 }
 
-static void run_pool(int workers, int us)
+static void run_pool(int workers)
 {
     AioContext *ctx = aio_context_new(NULL);
     if (workers) {
         aio_context_set_thread_pool_params(ctx, workers, workers, NULL);
     }
-    job_us = us;
+    int us = job_us;
     PoolRun r = { .pool = aio_get_thread_pool(ctx) };
     double t0 = now_s(), c0 = cpu_s(), end = t0 + pool_seconds;
     for (int i = 0; i < POOL_OUTSTANDING; i++) {
@@ -537,13 +615,15 @@ static void run_pool(int workers, int us)
     double elapsed = now_s() - t0, cpu = cpu_s() - c0;
     AioStats st;
     aio_context_get_stats(ctx, &st);
-    char extra[160];
+    char extra[200], threads[16];
+    snprintf(threads, sizeof(threads), "%d", workers);
     snprintf(extra, sizeof(extra), ", \"threads\": \"%s\", \"job_us\": %d, "
-             "\"outstanding\": %d", workers ? "4" : "default", us,
-             POOL_OUTSTANDING);
+             "\"job\": \"%s\", \"outstanding\": %d, \"load\": %.2f",
+             workers ? threads : "default", us, job_kind(), POOL_OUTSTANDING,
+             load_average());
     if (!r.done) {
-        check_failed("thread pool (%s workers, %d us jobs) ran no job",
-                     workers ? "4" : "default", us);
+        check_failed("thread pool (%s workers, %s %d us jobs) ran no job",
+                     workers ? threads : "default", job_kind(), us);
     }
     emit("thread_pool", "aio", extra, "jobs_per_s", r.done / elapsed);
     emit("thread_pool", "aio", extra, "cpu_us_per_job", cpu / r.done * 1e6);
@@ -562,9 +642,7 @@ typedef struct UvRun {
 
 static void uv_job(uv_work_t *w)
 {
-    if (job_us) {
-        spin_us(job_us);
-    }
+    run_job();
 }
 
 static void uv_after(uv_work_t *w, int status)
@@ -581,11 +659,11 @@ static void uv_after(uv_work_t *w, int status)
     }
 }
 
-static void run_libuv(int us)
+static void run_libuv(void)
 {
     UvRun r = { .loop = uv_default_loop() };
     uv_work_t *works = g_new0(uv_work_t, POOL_OUTSTANDING);
-    job_us = us;
+    int us = job_us;
     double t0 = now_s(), c0 = cpu_s();
     r.end = t0 + pool_seconds;
     for (int i = 0; i < POOL_OUTSTANDING; i++) {
@@ -595,11 +673,12 @@ static void run_libuv(int us)
     }
     uv_run(r.loop, UV_RUN_DEFAULT);
     double elapsed = now_s() - t0, cpu = cpu_s() - c0;
-    char extra[160];
+    char extra[200];
     snprintf(extra, sizeof(extra), ", \"threads\": \"4\", \"job_us\": %d, "
-             "\"outstanding\": %d", us, POOL_OUTSTANDING);
+             "\"job\": \"%s\", \"outstanding\": %d, \"load\": %.2f", us,
+             job_kind(), POOL_OUTSTANDING, load_average());
     if (!r.done) {
-        check_failed("libuv (%d us jobs) ran no job", us);
+        check_failed("libuv (%s %d us jobs) ran no job", job_kind(), us);
     }
     emit("thread_pool", "libuv", extra, "jobs_per_s", r.done / elapsed);
     emit("thread_pool", "libuv", extra, "cpu_us_per_job", cpu / r.done * 1e6);
@@ -636,12 +715,15 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--no-pool")) {
             skip_pool = true;
+        } else if (!strcmp(argv[i], "--no-disk")) {
+            skip_disk = true;
         } else if (!strcmp(argv[i], "--no-fio")) {
             skip_fio = true;
         } else {
             fprintf(stderr, "usage: io-bench [--quick] [--file PATH] "
                     "[--seconds N] [--engine linux-aio|io_uring] [--qd N] "
-                    "[--poll-max-ns N] [--slices N] [--no-pool] [--no-fio]\n");
+                    "[--poll-max-ns N] [--slices N] [--no-pool] [--no-disk] "
+                    "[--no-fio]\n");
             return 2;
         }
     }
@@ -683,7 +765,7 @@ int main(int argc, char **argv)
         { &aio_disk_engine_io_uring, "io_uring" },
     };
     const int qds[] = { 1, 32 };
-    for (unsigned e = 0; e < G_N_ELEMENTS(engines); e++) {
+    for (unsigned e = 0; !skip_disk && e < G_N_ELEMENTS(engines); e++) {
         if (only_engine && strcmp(only_engine, engines[e].e->name)) {
             continue;
         }
@@ -695,16 +777,23 @@ int main(int argc, char **argv)
         }
     }
 
-    const int job_lengths[] = { 0, 10 };
-    for (unsigned j = 0; !skip_pool && j < G_N_ELEMENTS(job_lengths); j++) {
-        run_pool(0, job_lengths[j]);
-        run_pool(4, job_lengths[j]);
+    /* Null jobs, 10 us of CPU, 1 ms asleep (blocking, fsync-like). */
+    const struct { int us; bool sleeps; } jobs[] = {
+        { 0, false }, { 10, false }, { 1000, true },
+    };
+    const int pool_sizes[] = { 0, 4, 64 };      /* 0: the default */
+    for (unsigned j = 0; !skip_pool && j < G_N_ELEMENTS(jobs); j++) {
+        job_us = jobs[j].us;
+        job_sleeps = jobs[j].sleeps;
+        for (unsigned k = 0; k < G_N_ELEMENTS(pool_sizes); k++) {
+            run_pool(pool_sizes[k]);
+        }
 #ifdef HAVE_LIBUV
-        run_libuv(job_lengths[j]);
+        run_libuv();
 #else
         printf("{\"bench\": \"thread_pool\", \"impl\": \"libuv\", \"job_us\": "
-               "%d, \"skipped\": \"libuv not found at build time\"}\n",
-               job_lengths[j]);
+               "%d, \"job\": \"%s\", \"skipped\": \"libuv not found at "
+               "build time\"}\n", job_us, job_kind());
 #endif
     }
     return failed_checks ? 1 : 0;

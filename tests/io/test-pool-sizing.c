@@ -1,0 +1,156 @@
+/*
+ * test-pool-sizing: when the worker pool (aio/thread-pool.h) grows.
+ * CPU-bound work gets at most one runnable worker per CPU however many jobs
+ * are queued; work that blocks inside its jobs still gets up to max
+ * workers.  No timing assertion: each check waits for a condition, with a
+ * deadline that only guards against a hang.
+ */
+#include "aio.h"
+#include "thread-pool.h"
+#include "../tap.h"
+
+#include <stdatomic.h>
+#include <unistd.h>
+
+/* Run the loop until @cond or ~20 s (then the caller's check fails). */
+#define POLL_UNTIL(ctx, cond) do { \
+        int64_t end_ = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 20000000000LL; \
+        while (!(cond) && aio_clock_get_ns(AIO_CLOCK_MONOTONIC) < end_) { \
+            if (!aio_poll((ctx), false)) { \
+                g_usleep(100); \
+            } \
+        } \
+    } while (0)
+
+static uint64_t pool_threads(AioContext *ctx)
+{
+    AioStats st;
+    aio_context_get_stats(ctx, &st);
+    return st.pool_threads;
+}
+
+typedef struct Run {
+    AioContext *ctx;
+    ThreadPool *pool;
+    int done;
+    int to_submit;              /* chained runs: jobs still to submit */
+    uint64_t threads_max;       /* most workers seen from a done callback */
+} Run;
+
+/* 20 us of CPU: long enough that a queue of them waits, never asleep. */
+static int cpu_job(void *arg)
+{
+    int64_t end = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 20000;
+    while (aio_clock_get_ns(AIO_CLOCK_MONOTONIC) < end) {
+    }
+    return 0;
+}
+
+static void note_done(Run *r)
+{
+    uint64_t t = pool_threads(r->ctx);
+    if (t > r->threads_max) {
+        r->threads_max = t;
+    }
+    r->done++;
+}
+
+static void burst_done(void *opaque, int ret)
+{
+    note_done(opaque);
+}
+
+#define BURST 512
+
+static void test_cpu_burst_stays_within_cpus(void)
+{
+    Run r = { .ctx = aio_context_new(NULL) };
+    r.pool = aio_get_thread_pool(r.ctx);
+    int cpus = thread_pool_cpu_target(r.pool);
+    for (int i = 0; i < BURST; i++) {
+        thread_pool_submit(r.pool, cpu_job, NULL, burst_done, &r);
+    }
+    POLL_UNTIL(r.ctx, r.done == BURST);
+    is_int(r.done, BURST, "cpu burst: every job completed");
+    ok(r.threads_max >= 1 && r.threads_max <= (uint64_t)cpus,
+       "cpu burst: %d queued 20 us jobs got %" PRIu64 " workers, at most one "
+       "per CPU (%d), not one per waiting job (max 64)", BURST, r.threads_max,
+       cpus);
+    aio_context_unref(r.ctx);
+}
+
+static void chain_done(void *opaque, int ret)
+{
+    Run *r = opaque;
+    note_done(r);
+    if (r->to_submit > 0) {
+        r->to_submit--;
+        thread_pool_submit(r->pool, cpu_job, NULL, chain_done, r);
+    }
+}
+
+#define CHAIN 2000
+
+static void test_one_job_at_a_time_no_spawn_per_submit(void)
+{
+    Run r = { .ctx = aio_context_new(NULL), .to_submit = CHAIN - 1 };
+    r.pool = aio_get_thread_pool(r.ctx);
+    int cpus = thread_pool_cpu_target(r.pool);
+    thread_pool_submit(r.pool, cpu_job, NULL, chain_done, &r);
+    POLL_UNTIL(r.ctx, r.done == CHAIN);
+    is_int(r.done, CHAIN, "one at a time: every job completed");
+    ok(r.threads_max >= 1 && r.threads_max <= (uint64_t)cpus,
+       "one at a time: %d submissions got %" PRIu64 " workers (at most one "
+       "per CPU, %d)", CHAIN, r.threads_max, cpus);
+    aio_context_unref(r.ctx);
+}
+
+/* Blocking jobs: each sleeps in read(2) on a pipe until the test writes
+ * one byte for it, so its worker is blocked, not computing. */
+static int gate[2];
+
+static int blocking_job(void *arg)
+{
+    char c;
+    return read(gate[0], &c, 1) == 1 ? 0 : -1;
+}
+
+static void blocking_done(void *opaque, int ret)
+{
+    Run *r = opaque;
+    if (ret == 0) {
+        r->done++;
+    }
+}
+
+static void test_blocking_jobs_reach_max(void)
+{
+    Run r = { .ctx = aio_context_new(NULL) };
+    r.pool = aio_get_thread_pool(r.ctx);
+    int max = thread_pool_cpu_target(r.pool) + 6;
+    int jobs = 2 * max;
+    ok(aio_context_set_thread_pool_params(r.ctx, 0, max, NULL),
+       "blocking: thread-pool-max set to CPUs + 6 = %d", max);
+    ok(pipe(gate) == 0, "blocking: gate pipe");
+    for (int i = 0; i < jobs; i++) {
+        thread_pool_submit(r.pool, blocking_job, NULL, blocking_done, &r);
+    }
+    POLL_UNTIL(r.ctx, pool_threads(r.ctx) == (uint64_t)max);
+    is_int(pool_threads(r.ctx), max, "blocking: %d jobs blocked in read(2) "
+           "got max = %d workers, past one per CPU", jobs, max);
+    char bytes[64] = { 0 };
+    ok(write(gate[1], bytes, jobs) == jobs, "blocking: gate opened");
+    POLL_UNTIL(r.ctx, r.done == jobs);
+    is_int(r.done, jobs, "blocking: every job completed once released");
+    close(gate[0]);
+    close(gate[1]);
+    aio_context_unref(r.ctx);
+}
+
+int main(void)
+{
+    test_cpu_burst_stays_within_cpus();
+    test_one_job_at_a_time_no_spawn_per_submit();
+    test_blocking_jobs_reach_max();
+    return done_testing();
+}
