@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "aio.h"
+#include "aioctx/aio.h"
 
 G_BEGIN_DECLS
 

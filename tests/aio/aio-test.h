@@ -20,7 +20,7 @@
 #ifndef TESTS_AIO_TEST_H
 #define TESTS_AIO_TEST_H
 
-#include "aio.h"
+#include "aioctx/aio.h"
 #include "../tap.h"
 
 #include <liburing.h>

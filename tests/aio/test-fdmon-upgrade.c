@@ -10,7 +10,7 @@
  * and under a GMainContext.
  */
 #include "aio-test.h"
-#include "aio-internal.h"
+#include "core/aio-internal.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

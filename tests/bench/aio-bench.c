@@ -33,7 +33,7 @@
  * Rows of a backend the context cannot use (the library fell back) are
  * left out with a note on stderr, so no row is mislabelled.
  */
-#include "aio.h"
+#include "aioctx/aio.h"
 
 #include <errno.h>
 #include <inttypes.h>

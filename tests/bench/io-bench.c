@@ -26,9 +26,9 @@
  * (--engine/--qd/--no-pool/--no-fio narrow a run down while investigating;
  * the figures to compare come from a full run.)
  */
-#include "aio.h"
-#include "disk-io.h"
-#include "thread-pool.h"
+#include "aioctx/aio.h"
+#include "aioctx/disk-io.h"
+#include "aioctx/thread-pool.h"
 
 #include <errno.h>
 #include <fcntl.h>

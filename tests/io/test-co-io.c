@@ -8,7 +8,7 @@
  * job's result, and a coroutine waiting for a read when its context is
  * finalized gets the result and runs on.
  */
-#include "coroutine.h"
+#include "aioctx/coroutine.h"
 #include "../tap.h"
 
 #include <errno.h>

@@ -7,8 +7,8 @@
  * submitted from a completion callback reaching the kernel at once, the
  * in-flight cap, and finalization with many requests in flight.
  */
-#include "aio.h"
-#include "disk-io.h"
+#include "aioctx/aio.h"
+#include "aioctx/disk-io.h"
 #include "../tap.h"
 
 #include <errno.h>

@@ -9,7 +9,7 @@
  * that resumed in another thread must not use a thread-local address
  * computed before it yielded.
  */
-#include "coroutine-internal.h"
+#include "coroutine/coroutine-internal.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -3,7 +3,7 @@
  * the context's own wake-ups (aio_notify) and by disk engines for
  * completions.
  */
-#include "aio.h"
+#include "aioctx/aio.h"
 
 #include <errno.h>
 #include <stdint.h>

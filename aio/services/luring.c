@@ -14,9 +14,9 @@
  * Threads: home thread only; stats counters are written by the home thread
  * and read anywhere with relaxed loads.
  */
-#include "disk-io.h"
-#include "aio-internal.h"
-#include "disk-common.h"
+#include "aioctx/disk-io.h"
+#include "core/aio-internal.h"
+#include "services/disk-common.h"
 
 #include <errno.h>
 #include <limits.h>

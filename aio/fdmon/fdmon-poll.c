@@ -6,7 +6,7 @@
  * Under a GLib main loop each handler's GPollFD is added to the GSource
  * itself, so GLib polls the fds and fills pfd.revents for gsource_dispatch.
  */
-#include "aio-internal.h"
+#include "core/aio-internal.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -16,8 +16,8 @@
  *    jobs does not cost a futex wake per job.
  *  - Requests are recycled through a home-thread free list.
  */
-#include "thread-pool.h"
-#include "aio-internal.h"
+#include "aioctx/thread-pool.h"
+#include "core/aio-internal.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -9,7 +9,7 @@
  * scheduled while a slice runs wait for the next aio_bh_poll(), and nested
  * aio_bh_poll() calls finish the slices of the outer ones.
  */
-#include "aio-internal.h"
+#include "core/aio-internal.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 #ifndef AIO_FDMON_IO_URING_INTERNAL_H
 #define AIO_FDMON_IO_URING_INTERNAL_H
 
-#include "aio-internal.h"
+#include "core/aio-internal.h"
 
 #include <poll.h>
 

@@ -48,9 +48,9 @@
 #ifndef AIO_COROUTINE_H
 #define AIO_COROUTINE_H
 
-#include "aio.h"
-#include "disk-io.h"
-#include "thread-pool.h"
+#include "aioctx/aio.h"
+#include "aioctx/disk-io.h"
+#include "aioctx/thread-pool.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,7 +5,7 @@
  * call their callbacks in the home context and never from inside the
  * submitting call, so the coroutine has always yielded when it is woken.
  */
-#include "coroutine-internal.h"
+#include "coroutine/coroutine-internal.h"
 
 #include <errno.h>
 

@@ -31,7 +31,7 @@
 #ifndef AIO_DISK_IO_H
 #define AIO_DISK_IO_H
 
-#include "aio.h"
+#include "aioctx/aio.h"
 
 #include <stdint.h>
 #include <sys/uio.h>

@@ -10,7 +10,7 @@
 #ifndef AIO_DISK_COMMON_H
 #define AIO_DISK_COMMON_H
 
-#include "disk-io.h"
+#include "aioctx/disk-io.h"
 
 #include <stdatomic.h>
 #include <sys/queue.h>

@@ -22,7 +22,7 @@
 #ifndef AIO_THREAD_POOL_H
 #define AIO_THREAD_POOL_H
 
-#include "aio.h"
+#include "aioctx/aio.h"
 
 #include <stdint.h>
 

@@ -8,7 +8,7 @@
 #ifndef AIO_AIO_INTERNAL_H
 #define AIO_AIO_INTERNAL_H
 
-#include "aio.h"
+#include "aioctx/aio.h"
 
 #include <liburing.h>
 #include <stdatomic.h>

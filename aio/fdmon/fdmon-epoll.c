@@ -21,7 +21,7 @@
  * Threads: everything here runs in the context's home thread, except the
  * process-wide "epoll_pwait2 missing" flag, which is an atomic.
  */
-#include "aio-internal.h"
+#include "core/aio-internal.h"
 
 #include <errno.h>
 #include <limits.h>

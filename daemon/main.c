@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "socket-path.h"
 #include "commands.h"
 #include "options.h"
 #include "registry.h"

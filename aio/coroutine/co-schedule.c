@@ -16,8 +16,8 @@
  *  - The state itself is created on first use by any thread (CAS on
  *    ctx->coroutines; the loser frees its copy) and freed at finalization.
  */
-#include "coroutine-internal.h"
-#include "aio-internal.h"
+#include "coroutine/coroutine-internal.h"
+#include "core/aio-internal.h"
 
 #include <errno.h>
 

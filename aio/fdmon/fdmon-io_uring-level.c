@@ -6,7 +6,7 @@
  *
  * Threads: home thread only, like every FDMonOps.
  */
-#include "fdmon-io_uring-internal.h"
+#include "fdmon/fdmon-io_uring.h"
 
 #include <errno.h>
 

@@ -19,10 +19,10 @@
  * Threads: home thread only; the stats counters are written by the home
  * thread and read anywhere with relaxed loads.
  */
-#include "disk-io.h"
-#include "thread-pool.h"
-#include "aio-internal.h"
-#include "disk-common.h"
+#include "aioctx/disk-io.h"
+#include "aioctx/thread-pool.h"
+#include "core/aio-internal.h"
+#include "services/disk-common.h"
 
 #include <errno.h>
 #include <libaio.h>

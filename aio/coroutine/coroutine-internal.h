@@ -5,7 +5,7 @@
 #ifndef AIO_COROUTINE_INTERNAL_H
 #define AIO_COROUTINE_INTERNAL_H
 
-#include "coroutine.h"
+#include "aioctx/coroutine.h"
 
 #include <sched.h>
 #include <setjmp.h>

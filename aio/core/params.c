@@ -7,9 +7,9 @@
  * sizes are further bounded to int (thread-pool-max >= 1) and judged as a
  * pair.  Unlike QEMU, a refused set stores nothing.
  */
-#include "aio-internal.h"
-#include "disk-io.h"
-#include "thread-pool.h"
+#include "core/aio-internal.h"
+#include "aioctx/disk-io.h"
+#include "aioctx/thread-pool.h"
 
 #include <limits.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  * yielded.  A waker in the same thread is either a coroutine (the waiter is
  * queued behind it) or runs after the waiter yielded.
  */
-#include "coroutine-internal.h"
+#include "coroutine/coroutine-internal.h"
 
 #include <errno.h>
 

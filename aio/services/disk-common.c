@@ -2,8 +2,8 @@
  * Shared pieces of the disk engines: the request queue, counters and
  * result mapping (see disk-common.h).
  */
-#include "disk-common.h"
-#include "aio-internal.h"
+#include "services/disk-common.h"
+#include "core/aio-internal.h"
 
 #include <errno.h>
 #include <limits.h>

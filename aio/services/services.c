@@ -4,10 +4,10 @@
  * aio_context_get_stats() and how new pool sizes reach a running pool.
  * Kept here so async.c knows no service.
  */
-#include "aio-internal.h"
-#include "coroutine-internal.h"
-#include "disk-common.h"
-#include "thread-pool.h"
+#include "core/aio-internal.h"
+#include "coroutine/coroutine-internal.h"
+#include "services/disk-common.h"
+#include "aioctx/thread-pool.h"
 
 void aio_context_destroy_services(AioContext *ctx)
 {

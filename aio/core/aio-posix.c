@@ -13,7 +13,7 @@
  * Handlers are only ever touched by the home thread; removal while a
  * dispatch is walking them is deferred through ctx->deleted_aio_handlers.
  */
-#include "aio-internal.h"
+#include "core/aio-internal.h"
 
 #include <errno.h>
 

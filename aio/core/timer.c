@@ -3,7 +3,7 @@
  * home thread touches the lists (see aio.h); the loop reads a clock only
  * when a list is non-empty, so timer-less contexts pay nothing.
  */
-#include "aio-internal.h"
+#include "core/aio-internal.h"
 
 #include <time.h>
 
