@@ -275,12 +275,26 @@ bool aio_dispatch_ready(AioContext *ctx, AioHandlerList *ready_list);
 /* Free the handlers on ctx->deleted_aio_handlers; nobody may be walking. */
 void aio_free_deleted_handlers(AioContext *ctx);
 
-/* Called from finalize / stats: the attached services (thread pool, disk
- * engines).  Defined in aio/services.c so each service's owner keeps its
- * hooks in one place. */
+/* The context's pieces, one file each (core/):
+ * bh.c: whether any BH waits to run (any thread), and the BH teardown at
+ * finalize (home thread). */
+bool aio_bh_scheduled(AioContext *ctx);
+void aio_bh_context_finalize(AioContext *ctx);
+/* notify.c: register the context's own notifier (home thread, creation). */
+void aio_context_notifier_install(AioContext *ctx);
+/* gsource.c: the GSourceFuncs of every context; context.c: its finalize. */
+extern GSourceFuncs aio_source_funcs;
+void aio_context_finalize(GSource *source);
+
+/* Called from finalize / stats / parameter changes: the attached services
+ * (thread pool, disk engines).  Defined in services/services.c so the core
+ * includes no service header and each service's owner keeps its hooks in
+ * one place. */
 void aio_context_destroy_services(AioContext *ctx);
 void aio_context_fill_service_stats(AioContext *ctx, AioStats *out);
-/* Push ctx->params' pool sizes to a running pool (if any). Home thread. */
+/* Push ctx->params' pool sizes to a running pool; thread-pool-min > 0
+ * starts one (with its workers) if the context has none yet.  Home
+ * thread. */
 void aio_context_apply_thread_pool_params(AioContext *ctx);
 
 /* Parameters (params.c).  A new context's initial values, from the table. */

@@ -8,8 +8,6 @@
  * pair.  Unlike QEMU, a refused set stores nothing.
  */
 #include "core/aio-internal.h"
-#include "aioctx/disk-io.h"
-#include "aioctx/thread-pool.h"
 
 #include <limits.h>
 #include <string.h>
@@ -197,17 +195,6 @@ static void apply_poll_max_ns(AioContext *ctx, int64_t max_ns)
     }
 }
 
-/* New pool sizes reach a running pool; min > 0 starts one (with its
- * workers) if the context has none yet. */
-static void apply_thread_pool(AioContext *ctx)
-{
-    if (ctx->params.thread_pool_min > 0 && !ctx->thread_pool) {
-        aio_get_thread_pool(ctx);
-        return;
-    }
-    aio_context_apply_thread_pool_params(ctx);
-}
-
 bool aio_context_set_params(AioContext *ctx, const AioParams *changes,
                             GError **error)
 {
@@ -224,7 +211,7 @@ bool aio_context_set_params(AioContext *ctx, const AioParams *changes,
         apply_poll_max_ns(ctx, wanted.poll_max_ns);
     }
     if (changes->mask & pool) {
-        apply_thread_pool(ctx);
+        aio_context_apply_thread_pool_params(ctx);
     }
     aio_notify(ctx);
     return true;

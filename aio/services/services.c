@@ -2,7 +2,7 @@
  * Hooks of the services a context creates on first use (thread pool, disk
  * engines): how they are torn down at finalize, how their counters reach
  * aio_context_get_stats() and how new pool sizes reach a running pool.
- * Kept here so async.c knows no service.
+ * Kept here so the loop core (core/) includes no service header.
  */
 #include "core/aio-internal.h"
 #include "coroutine/coroutine-internal.h"
@@ -74,6 +74,10 @@ void aio_context_fill_service_stats(AioContext *ctx, AioStats *out)
 
 void aio_context_apply_thread_pool_params(AioContext *ctx)
 {
+    if (ctx->params.thread_pool_min > 0 && !ctx->thread_pool) {
+        aio_get_thread_pool(ctx);   /* starts thread-pool-min workers */
+        return;
+    }
     if (ctx->thread_pool) {
         thread_pool_update_params(ctx->thread_pool,
                                   ctx->params.thread_pool_min,

@@ -248,6 +248,13 @@ typedef enum AioParamId {
 } AioParamId;
 
 #define AIO_PARAM_BIT(id)  (1u << (id))
+/* The services' defaults the parameter table states (aio-max-batch 0 means
+ * AIO_DISK_DEFAULT_MAX_BATCH; thread-pool-max starts at
+ * THREAD_POOL_DEFAULT_MAX).  Defined here, with the table's API, so the
+ * loop core needs no service header; disk-io.h and thread-pool.h use them. */
+#define AIO_DISK_DEFAULT_MAX_BATCH 32
+#define THREAD_POOL_DEFAULT_MAX 64
+
 #define AIO_PARAMS_ALL     (AIO_PARAM_BIT(AIO_PARAM_COUNT) - 1)
 
 /* A set of values, complete or partial: @mask has AIO_PARAM_BIT(id) for

@@ -41,7 +41,6 @@ G_BEGIN_DECLS
 typedef void AioIOCompletionFunc(void *opaque, int ret);
 
 #define AIO_DISK_MAX_IN_FLIGHT 1024
-#define AIO_DISK_DEFAULT_MAX_BATCH 32
 
 typedef enum {
     AIO_DISK_READ,

@@ -37,7 +37,6 @@ typedef int ThreadPoolFunc(void *arg);
 typedef void ThreadPoolDoneFunc(void *opaque, int ret);
 
 #define THREAD_POOL_IDLE_TIMEOUT_NS (10LL * 1000 * 1000 * 1000)
-#define THREAD_POOL_DEFAULT_MAX 64
 
 /* The context's pool, created on first use with the context's
  * pool sizes (min workers are started at once).  Home thread. */
