@@ -425,7 +425,7 @@ static JsonObject *iothread_info_to_json(IOThread *t)
                                    aio_params_get(&p, pid));
     }
     json_object_set_string_member(o, "backend",
-                                  s.backend ? s.backend : "unknown");
+                                  s.fdmon ? s.fdmon : "unknown");
     json_object_set_int_member(o, "poll-ns", s.poll_ns_current);
     json_object_set_object_member(o, "effective", effective_to_json(&p, &s));
     return o;
@@ -508,7 +508,7 @@ static JsonObject *stats_to_json(const AioStats *s, const AioStats *base)
 #undef COUNTER
 #undef GAUGE
     json_object_set_string_member(o, "backend",
-                                  s->backend ? s->backend : "unknown");
+                                  s->fdmon ? s->fdmon : "unknown");
     return o;
 }
 

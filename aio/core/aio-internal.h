@@ -1,6 +1,6 @@
 /*
  * libaioctx internals: the AioContext and AioHandler structures and the
- * FDMonOps backend interface.  Not installed; only the .c files of aio/ include it.
+ * FDMonOps fdmon interface.  Not installed; only the .c files of aio/ include it.
  *
  * Ownership and thread rules of every field are written next to it.  "home"
  * means the context's home thread (see aio.h).
@@ -33,7 +33,7 @@ typedef struct AioPolledEvent {
 
 /* One registered fd.  Created and freed by the home thread only.  A
  * handler is never modified in place: aio_set_fd_handler() builds a new
- * node and the backend's ->update() swaps old for new, so a backend may
+ * node and the fdmon's ->update() swaps old for new, so a fdmon may
  * keep pointers to nodes it has in flight (io_uring) until it releases
  * them with aio_free_deleted_handler(). */
 struct AioHandler {
@@ -55,15 +55,15 @@ struct AioHandler {
     bool on_poll_list;
     bool deleted;               /* removed: never called again */
     bool poll_ready;            /* found ready by io_poll, not by the fd */
-    int ready_events;           /* G_IO_* set by the backend with node_ready */
+    int ready_events;           /* G_IO_* set by the fdmon with node_ready */
 
-    /* Set by a backend's ->update() when it still needs a node that is
+    /* Set by a fdmon's ->update() when it still needs a node that is
      * being removed (io_uring: its POLL_ADD is in flight).  The core then
-     * only unlinks it; the backend calls aio_free_deleted_handler() when
+     * only unlinks it; the fdmon calls aio_free_deleted_handler() when
      * it is done with it.  Home thread only. */
     bool backend_owns;
 
-    /* io_uring backend state (fdmon-io_uring.c only). */
+    /* io_uring fdmon state (fdmon-io_uring.c only). */
     SLIST_ENTRY(AioHandler) node_submitted;
     unsigned uring_flags;
 
@@ -75,20 +75,20 @@ struct AioHandler {
 void aio_add_ready_handler(AioHandlerList *ready_list, AioHandler *node,
                            int revents);
 
-/* For backends that defer freeing (io_uring): free a handler that is on
- * ctx->deleted_aio_handlers once the backend is done with it. */
+/* For fdmons that defer freeing (io_uring): free a handler that is on
+ * ctx->deleted_aio_handlers once the fdmon is done with it. */
 void aio_free_deleted_handler(AioContext *ctx, AioHandler *node);
 
 /* ---------------------------------------------------------------------- */
-/* fd monitoring backends                                                  */
+/* fdmons                                                  */
 
 typedef struct FDMonOps {
     const char *name;
 
-    /* Set up / tear down the backend's own state (ctx->fdmon_data) and its
+    /* Set up / tear down the fdmon's own state (ctx->fdmon_data) and its
      * registration with the GSource (g_source_add_unix_fd of an epoll or
      * ring fd; for poll, g_source_add_poll of each handler's pfd).  init
-     * may fail with @error: the caller falls back to another backend.
+     * may fail with @error: the caller falls back to another fdmon.
      * destroy may be called with handlers still registered (poll -> epoll
      * upgrade, finalize): it forgets them without calling anything. */
     bool (*init)(AioContext *ctx, GError **error);
@@ -107,7 +107,7 @@ typedef struct FDMonOps {
      * something ready. */
     bool (*need_wait)(AioContext *ctx);
 
-    /* Optional: backend-specific dispatch (io_uring CqeHandlers). Returns
+    /* Optional: fdmon-specific dispatch (io_uring CqeHandlers). Returns
      * whether progress was made. */
     bool (*dispatch)(AioContext *ctx);
 
@@ -128,7 +128,7 @@ extern const FDMonOps fdmon_epoll_ops;
 extern const FDMonOps fdmon_io_uring_ops;
 
 /* Whether @ctx uses io_uring with multishot polls (false on another
- * backend, or after the kernel refused multishot).  For white-box tests. */
+ * fdmon, or after the kernel refused multishot).  For white-box tests. */
 bool fdmon_io_uring_uses_multishot(AioContext *ctx);
 
 /* Past this many handlers a poll context switches itself to epoll. */
@@ -205,7 +205,7 @@ struct AioContext {
 
     /* Registered handlers; home thread only.  Removal while
      * walking_handlers > 0 only marks the node deleted; the last walker
-     * frees it (unless the backend defers, see aio_free_deleted_handler). */
+     * frees it (unless the fdmon defers, see aio_free_deleted_handler). */
     AioHandlerList aio_handlers;
     AioHandlerList deleted_aio_handlers;
     AioHandlerList poll_aio_handlers;   /* handlers in the poll set */
@@ -241,7 +241,7 @@ struct AioContext {
     bool poll_started;          /* inside a busy-poll window */
 
     const FDMonOps *fdmon_ops;  /* home only; may change (poll -> epoll) */
-    void *fdmon_data;           /* the backend's own state */
+    void *fdmon_data;           /* the fdmon's own state */
     AioFdmonKind fdmon_forced;  /* AUTO unless the creator forced one */
 
     /* Attached services, created on first use, freed at finalize. */
@@ -251,7 +251,7 @@ struct AioContext {
     /* Coroutine state (co-schedule.c), created on first use by any thread. */
     struct AioCoState *_Atomic coroutines;
 
-    _Atomic(const char *) backend_name;         /* for other threads */
+    _Atomic(const char *) fdmon_name;         /* for other threads */
     int64_t last_block_ns;      /* this iteration's poll+block time (home) */
     unsigned waitless_iterations;   /* see aio_poll: bounds fd starvation */
 
@@ -266,7 +266,7 @@ struct AioContext {
 };
 
 /* The dispatch half of a loop iteration, shared by aio_poll() and the
- * GSource: runs BHs, the handlers on @ready_list and the backend's own
+ * GSource: runs BHs, the handlers on @ready_list and the fdmon's own
  * completions, ends the handler walk the caller began (walking_handlers++
  * before collecting @ready_list), freeing handlers removed meanwhile, then
  * runs expired timers.  Returns whether progress was made. */
@@ -303,7 +303,7 @@ void aio_context_init_params(AioContext *ctx);
  * Home thread. */
 int64_t aio_context_max_batch(AioContext *ctx);
 
-/* Make @ops the context's backend (after its ->init succeeded). */
+/* Make @ops the context's fdmon (after its ->init succeeded). */
 void aio_context_set_fdmon(AioContext *ctx, const FDMonOps *ops);
 
 #endif /* AIO_AIO_INTERNAL_H */

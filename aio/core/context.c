@@ -1,7 +1,7 @@
 /*
- * AioContext lifetime: creation (choosing the fd-monitoring backend),
+ * AioContext lifetime: creation (choosing the fdmon),
  * references, the current context of a thread, and finalize (services,
- * BHs, handlers, backend, in that order).  BHs are in bh.c, notify in
+ * BHs, handlers, fdmon, in that order).  BHs are in bh.c, notify in
  * notify.c, the GSource glue in gsource.c, statistics in stats.c,
  * parameters in params.c; the loop itself (aio_poll, fd handlers,
  * adaptive polling) is in aio-posix.c.
@@ -62,10 +62,10 @@ static AioFdmonKind fdmon_kind_from_env(void)
 void aio_context_set_fdmon(AioContext *ctx, const FDMonOps *ops)
 {
     ctx->fdmon_ops = ops;
-    atomic_store_explicit(&ctx->backend_name, ops->name, memory_order_release);
+    atomic_store_explicit(&ctx->fdmon_name, ops->name, memory_order_release);
 }
 
-/* Try the wanted backend, then the ones below it; poll cannot fail. */
+/* Try the wanted fdmon, then the ones below it; poll cannot fail. */
 static void aio_context_choose_fdmon(AioContext *ctx, AioFdmonKind kind)
 {
     static const FDMonOps *const order[] = {
@@ -150,9 +150,9 @@ void aio_context_unref(AioContext *ctx)
     g_source_unref(&ctx->source);
 }
 
-const char *aio_context_backend_name(AioContext *ctx)
+const char *aio_context_fdmon_name(AioContext *ctx)
 {
-    return atomic_load_explicit(&ctx->backend_name, memory_order_acquire);
+    return atomic_load_explicit(&ctx->fdmon_name, memory_order_acquire);
 }
 
 AioContext *aio_get_current_context(void)

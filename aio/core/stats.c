@@ -56,6 +56,6 @@ void aio_context_get_stats(AioContext *ctx, AioStats *out)
             out->thread_cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
         }
     }
-    out->backend = aio_context_backend_name(ctx);
+    out->fdmon = aio_context_fdmon_name(ctx);
     aio_context_fill_service_stats(ctx, out);
 }

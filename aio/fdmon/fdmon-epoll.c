@@ -12,7 +12,7 @@
  *
  * epoll refuses regular files and directories (EPERM), which poll(2) and
  * io_uring report as always ready; such nodes are kept on an "always
- * ready" list and reported by every wait, so all backends agree.
+ * ready" list and reported by every wait, so all fdmons agree.
  *
  * Timeouts have ns resolution through epoll_pwait2() when the kernel has it;
  * otherwise they are rounded *up* to whole ms so that a wait never ends
@@ -205,7 +205,7 @@ static bool fdmon_epoll_need_wait(AioContext *ctx)
 {
     /* Readiness is not visible from user space, so busy-polling could
      * starve handlers that cannot be polled: stop polling when any exists
-     * (seed 003, aio_poll_disabled()). */
+     * (as QEMU's aio_poll_disabled()). */
     return ctx->poll_disable_cnt > 0 ||
            ((EpollState *)ctx->fdmon_data)->always_ready->len > 0;
 }

@@ -1,5 +1,5 @@
 /*
- * fdmon-io_uring-level: the io_uring backend's attention list, which gives
+ * fdmon-io_uring-level: the io_uring fdmon's attention list, which gives
  * fd handlers level-triggered semantics on top of multishot polls and
  * parks the polls of busy-polled handlers (see the "Level-triggered" and
  * "Parking" paragraphs at the top of fdmon-io_uring.c).

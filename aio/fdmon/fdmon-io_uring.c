@@ -10,8 +10,8 @@
  * ->need_wait() is a user-space look at the cq ring.  A cqe without F_MORE
  * means the kernel ended the poll (cq overflow, cancellation): re-armed.
  * Kernels that refuse multishot (-EINVAL on the first cqe) switch the
- * context to one-shot polls, re-armed after every completion (QEMU's seed
- * 001 behaviour).
+ * context to one-shot polls, re-armed after every completion (QEMU 7.2's
+ * behaviour).
  *
  * Level-triggered semantics, as poll/epoll give: multishot poll is
  * edge-like (no new cqe for an fd that stays readable because its handler
@@ -743,7 +743,7 @@ void aio_add_sqe(AioContext *ctx,
          * request from the loop with -EOPNOTSUPP. */
         g_warning("aio_add_sqe on a context without io_uring (%s); failing "
                   "the request",
-                  aio_context_backend_name(ctx));
+                  aio_context_fdmon_name(ctx));
         aio_bh_schedule_oneshot(ctx, fail_unsupported_sqe, cqe_handler);
         return;
     }

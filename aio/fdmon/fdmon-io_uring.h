@@ -1,6 +1,6 @@
 /*
  * fdmon-io_uring-internal.h: state shared by the io_uring fd-monitoring
- * backend's two files: fdmon-io_uring.c (rings, sqes, cqes, FDMonOps) and
+ * fdmon's two files: fdmon-io_uring.c (rings, sqes, cqes, FDMonOps) and
  * fdmon-io_uring-level.c (the attention list: level-triggered re-checks
  * and parking).  The design is described at the top of fdmon-io_uring.c.
  *

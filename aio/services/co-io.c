@@ -1,7 +1,7 @@
 /*
  * Coroutine I/O on the callback APIs: the request's completion callback
- * stores the result and wakes the coroutine that yielded for it (the
- * seed's laio_co_submit pattern).  Both disk engines and the thread pool
+ * stores the result and wakes the coroutine that yielded for it (QEMU's
+ * laio_co_submit pattern).  Both disk engines and the thread pool
  * call their callbacks in the home context and never from inside the
  * submitting call, so the coroutine has always yielded when it is woken.
  */

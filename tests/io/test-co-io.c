@@ -324,7 +324,7 @@ int main(void)
     }
     aio_set_current_context(ctx);
     open_file();
-    diag("engine %s, fd backend %s", engine->name, aio_context_backend_name(ctx));
+    diag("engine %s, fd backend %s", engine->name, aio_context_fdmon_name(ctx));
 
     test_co_preadv_returns_pread_bytes();
     test_co_preadv_many_coroutines();

@@ -65,10 +65,12 @@ int event_notifier_get_fd(const EventNotifier *e);
 /* ---------------------------------------------------------------------- */
 /* Context lifetime                                                        */
 
-/* Which fd-monitoring backend a context uses (see FDMonOps in
- * aio-internal.h).  AUTO: the AIO_FDMON environment variable
- * (poll|epoll|io_uring) if set, else io_uring when the kernel allows it,
- * else epoll.  A backend that cannot be set up falls back (io_uring ->
+/* Which fdmon a context uses.  An fdmon ("fd monitor") is the mechanism
+ * that waits for fd readiness: poll(2), epoll or io_uring, plugged into
+ * the loop through FDMonOps (aio/core/aio-internal.h); sources in
+ * aio/fdmon/.  The QMP wire reports it as the "backend" member.
+ * AUTO: the AIO_FDMON environment variable (poll|epoll|io_uring) if set,
+ * else io_uring when the kernel allows it, else epoll.  An fdmon that cannot be set up falls back (io_uring ->
  * epoll -> poll) with a g_info() naming the reason; never an abort. */
 typedef enum {
     AIO_FDMON_AUTO = 0,
@@ -77,8 +79,8 @@ typedef enum {
     AIO_FDMON_IO_URING,
 } AioFdmonKind;
 
-/* A new context with the AUTO backend.  NULL + @error when the eventfd or
- * backend cannot be created.  The caller holds one reference. */
+/* A new context with the AUTO fdmon.  NULL + @error when the eventfd or
+ * fdmon cannot be created.  The caller holds one reference. */
 AioContext *aio_context_new(GError **error);
 AioContext *aio_context_new_full(AioFdmonKind fdmon, GError **error);
 /* Thread-safe. */
@@ -88,8 +90,8 @@ void aio_context_ref(AioContext *ctx);
  * that was never deleted by its name. */
 void aio_context_unref(AioContext *ctx);
 
-/* The backend in use: "poll", "epoll" or "io_uring". */
-const char *aio_context_backend_name(AioContext *ctx);
+/* The fdmon in use: "poll", "epoll" or "io_uring". */
+const char *aio_context_fdmon_name(AioContext *ctx);
 
 /* The context as a GSource (a new reference), so a GMainContext can drive
  * it: g_source_attach(aio_get_g_source(ctx), main_ctx). */
@@ -344,7 +346,7 @@ void aio_context_get_thread_pool_params(AioContext *ctx, int64_t *min,
 typedef struct AioStats {
     /* loop */
     uint64_t iterations;        /* aio_poll() calls */
-    uint64_t blocking_waits;    /* waits in the backend with timeout != 0 */
+    uint64_t blocking_waits;    /* waits in the fdmon with timeout != 0 */
     uint64_t notify_wakeups;    /* times the context's notifier was found set */
     uint64_t bh_calls;
     uint64_t timer_calls;
@@ -376,7 +378,7 @@ typedef struct AioStats {
     uint64_t io_requeues;       /* EAGAIN resubmissions */
     /* fd monitoring */
     uint64_t fd_handlers;       /* registered handlers */
-    const char *backend;        /* static string */
+    const char *fdmon;          /* static string; QMP "backend" */
     /* disk engines, appended after the fields above (ABI order) */
     uint64_t io_max_batch;      /* largest single submission so far */
 } AioStats;
