@@ -21,10 +21,18 @@
 #include "registry.h"
 #include "server.h"
 
+/* Everything main() builds, so each step takes one argument and the
+ * teardown knows what exists.  Main context's home thread only. */
 typedef struct Daemon {
+    DaemonOptions opts;
     AioContext *ctx;
     bool quit;
     int signal_fd;
+    QmpSchema *schema;
+    QmpServer *server;
+    ObjectRegistry *reg;
+    DaemonCommands *cmds;
+    guint listening;            /* addresses we created a socket for */
 } Daemon;
 
 static void request_quit(void *opaque)
@@ -116,130 +124,179 @@ static bool create_objects(const DaemonOptions *opts, ObjectRegistry *reg,
     return true;
 }
 
-int main(int argc, char **argv)
+/* Parse the command line into d->opts.  Returns -1 to go on, else the
+ * exit status (2: bad options; 0: --help or --version printed). */
+static int parse_command_line(Daemon *d, int argc, char **argv)
 {
-    DaemonOptions opts;
     GError *error = NULL;
-    Daemon d = { .signal_fd = -1 };
-    QmpSchema *schema = NULL;
-    QmpServer *server = NULL;
-    ObjectRegistry *reg = NULL;
-    DaemonCommands *cmds = NULL;
-    int status = 1;
-    guint listening = 0;        /* addresses we created a socket for */
-    sigset_t sigs;
 
-    if (!daemon_options_parse(argc, argv, &opts, &error)) {
+    if (!daemon_options_parse(argc, argv, &d->opts, &error)) {
         fprintf(stderr, "iothreadd: %s\nTry 'iothreadd --help'.\n",
                 error->message);
         g_error_free(error);
-        daemon_options_clear(&opts);
         return 2;
     }
-    if (opts.help || opts.version) {
-        fputs(opts.help ? daemon_options_usage()
-                        : "iothreadd " IOTHREADD_VERSION "\n", stdout);
-        daemon_options_clear(&opts);
+    if (d->opts.help || d->opts.version) {
+        fputs(d->opts.help ? daemon_options_usage()
+                           : "iothreadd " IOTHREADD_VERSION "\n", stdout);
         return 0;
     }
-    if (opts.qmp_addresses->len == 0) {
-        char *path = qmp_default_socket_path();
-        bool ok = prepare_default_dir(path, &error);
-        g_ptr_array_add(opts.qmp_addresses, g_strconcat("unix:", path, NULL));
-        g_free(path);
-        if (!ok) {
-            fprintf(stderr, "iothreadd: %s\n", error->message);
-            g_error_free(error);
-            daemon_options_clear(&opts);
-            return 1;
-        }
-    }
+    return -1;
+}
 
-    /* Before any thread exists, so every thread inherits the mask and the
-     * signals reach only the signalfd. */
+/* Without --qmp: the default socket, in a private directory. */
+static bool add_default_socket(Daemon *d, GError **error)
+{
+    char *path;
+    bool ok;
+
+    if (d->opts.qmp_addresses->len > 0) {
+        return true;
+    }
+    path = qmp_default_socket_path();
+    ok = prepare_default_dir(path, error);
+    g_ptr_array_add(d->opts.qmp_addresses, g_strconcat("unix:", path, NULL));
+    g_free(path);
+    return ok;
+}
+
+/* Before any thread exists, so every thread inherits the mask and
+ * SIGINT/SIGTERM reach only the signalfd. */
+static bool block_signals(Daemon *d, GError **error)
+{
+    sigset_t sigs;
+
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    d.signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (d.signal_fd < 0) {
-        fprintf(stderr, "iothreadd: signalfd: %s\n", g_strerror(errno));
-        goto out;
+    d->signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (d->signal_fd < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "signalfd: %s", g_strerror(errno));
+        return false;
     }
+    return true;
+}
 
-    d.ctx = aio_context_new(&error);
-    if (!d.ctx) {
-        goto fail;
+/* The main context (this thread's), reading the signalfd. */
+static bool start_main_context(Daemon *d, GError **error)
+{
+    d->ctx = aio_context_new(error);
+    if (!d->ctx) {
+        return false;
     }
-    aio_set_current_context(d.ctx);
-    aio_set_fd_handler(d.ctx, d.signal_fd, on_signal, NULL, NULL, NULL, &d);
+    aio_set_current_context(d->ctx);
+    aio_set_fd_handler(d->ctx, d->signal_fd, on_signal, NULL, NULL, NULL, d);
+    return true;
+}
 
-    schema = qmp_schema_load_embedded(&error);
-    if (!schema) {
-        goto fail;
+/* The schema, the QMP server, the object registry and the handlers. */
+static bool start_qmp(Daemon *d, GError **error)
+{
+    d->schema = qmp_schema_load_embedded(error);
+    if (!d->schema) {
+        return false;
     }
-    server = qmp_server_new(d.ctx, schema, IOTHREADD_VERSION_MAJOR,
-                            IOTHREADD_VERSION_MINOR, IOTHREADD_VERSION_MICRO,
-                            "iothreadd " IOTHREADD_VERSION);
-    reg = object_registry_new(d.ctx);
-    cmds = daemon_commands_new(server, reg, request_quit, &d);
+    d->server = qmp_server_new(d->ctx, d->schema, IOTHREADD_VERSION_MAJOR,
+                               IOTHREADD_VERSION_MINOR,
+                               IOTHREADD_VERSION_MICRO,
+                               "iothreadd " IOTHREADD_VERSION);
+    d->reg = object_registry_new(d->ctx);
+    d->cmds = daemon_commands_new(d->server, d->reg, request_quit, d);
+    return true;
+}
 
-    if (!create_objects(&opts, reg, cmds, &error)) {
-        goto fail;
-    }
-    for (guint i = 0; i < opts.qmp_addresses->len; i++) {
-        if (!qmp_server_listen(server, opts.qmp_addresses->pdata[i], &error)) {
-            goto fail;
+/* Listen on every --qmp address; a port the kernel picked is printed. */
+static bool listen_all(Daemon *d, GError **error)
+{
+    GPtrArray *addresses = d->opts.qmp_addresses;
+
+    for (guint i = 0; i < addresses->len; i++) {
+        const char *address = addresses->pdata[i];
+
+        if (!qmp_server_listen(d->server, address, error)) {
+            return false;
         }
-        listening++;
-        if (g_str_has_prefix(opts.qmp_addresses->pdata[i], "tcp:") &&
-            g_str_has_suffix(opts.qmp_addresses->pdata[i], ":0")) {
-            /* The kernel picked the port: the user needs to know it. */
+        d->listening++;
+        if (g_str_has_prefix(address, "tcp:") &&
+            g_str_has_suffix(address, ":0")) {
             fprintf(stderr, "iothreadd: QMP on tcp port %d\n",
-                    qmp_server_tcp_port(server));
+                    qmp_server_tcp_port(d->server));
         }
     }
-    if (opts.pidfile && !write_pidfile(opts.pidfile, &error)) {
-        goto fail;
-    }
+    return true;
+}
 
-    while (!d.quit) {
-        aio_poll(d.ctx, true);
-    }
-    status = 0;
-    goto out;
+static bool start(Daemon *d, GError **error)
+{
+    return add_default_socket(d, error) &&
+           block_signals(d, error) &&
+           start_main_context(d, error) &&
+           start_qmp(d, error) &&
+           create_objects(&d->opts, d->reg, d->cmds, error) &&
+           listen_all(d, error) &&
+           (!d->opts.pidfile || write_pidfile(d->opts.pidfile, error));
+}
 
-fail:
-    fprintf(stderr, "iothreadd: %s\n", error->message);
-    g_clear_error(&error);
-out:
-    /* Clients first (no command can run any more), then the iothreads. */
-    if (server) {
-        qmp_server_free(server);
+static void serve_until_quit(Daemon *d)
+{
+    while (!d->quit) {
+        aio_poll(d->ctx, true);
     }
-    daemon_commands_free(cmds);
-    object_registry_free(reg);
-    for (guint i = 0; i < listening; i++) {
-        const char *path = unix_path(opts.qmp_addresses->pdata[i]);
+}
+
+/* Undo what start() did, whatever it reached.  Clients first (no command
+ * can run any more), then the iothreads, then the sockets and the loop. */
+static void stop(Daemon *d, bool clean_exit)
+{
+    if (d->server) {
+        qmp_server_free(d->server);
+    }
+    daemon_commands_free(d->cmds);
+    object_registry_free(d->reg);
+    for (guint i = 0; i < d->listening; i++) {
+        const char *path = unix_path(d->opts.qmp_addresses->pdata[i]);
         if (path) {
             unlink(path);
         }
     }
-    if (opts.pidfile && status == 0) {
-        unlink(opts.pidfile);
+    if (d->opts.pidfile && clean_exit) {
+        unlink(d->opts.pidfile);
     }
-    if (d.ctx) {
-        aio_set_fd_handler(d.ctx, d.signal_fd, NULL, NULL, NULL, NULL, NULL);
+    if (d->ctx) {
+        aio_set_fd_handler(d->ctx, d->signal_fd, NULL, NULL, NULL, NULL, NULL);
         aio_set_current_context(NULL);
-        aio_context_unref(d.ctx);
+        aio_context_unref(d->ctx);
     }
-    if (d.signal_fd >= 0) {
-        close(d.signal_fd);
+    if (d->signal_fd >= 0) {
+        close(d->signal_fd);
     }
-    if (schema) {
-        qmp_schema_free(schema);
+    if (d->schema) {
+        qmp_schema_free(d->schema);
     }
-    daemon_options_clear(&opts);
+}
+
+int main(int argc, char **argv)
+{
+    Daemon d = { .signal_fd = -1 };
+    GError *error = NULL;
+    int status = parse_command_line(&d, argc, argv);
+
+    if (status >= 0) {
+        daemon_options_clear(&d.opts);
+        return status;
+    }
+    if (start(&d, &error)) {
+        serve_until_quit(&d);
+        status = 0;
+    } else {
+        fprintf(stderr, "iothreadd: %s\n", error->message);
+        g_clear_error(&error);
+        status = 1;
+    }
+    stop(&d, status == 0);
+    daemon_options_clear(&d.opts);
     return status;
 }
