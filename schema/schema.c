@@ -234,74 +234,56 @@ static SchemaType *entity_args(QmpSchema *schema, JsonObject *entry,
     return t;
 }
 
-static bool fill_entry(QmpSchema *schema, JsonObject *entry, GError **error)
+/* A command or an event: its argument struct and its return type. */
+static bool fill_entity(QmpSchema *schema, JsonObject *entry, const char *kind,
+                        const char *name, const char *where, GError **error)
 {
-    const char *name = NULL;
-    const char *kind = entry_kind(entry, &name);
-    g_autofree char *where = g_strdup_printf("%s '%s'", kind, name);
-
-    if (!strcmp(kind, "command") || !strcmp(kind, "event")) {
-        SchemaEntity *e = g_new0(SchemaEntity, 1);
-        e->name = g_strdup(name);
-        e->is_event = kind[0] == 'e';
-        g_hash_table_insert(schema->entities, e->name, e);
-        g_ptr_array_add(schema->entity_order, e);
-        e->args = entity_args(schema, entry, where, error);
-        if (!e->args) {
-            return false;
-        }
-        JsonNode *ret = json_object_get_member(entry, "returns");
-        e->ret = ret ? resolve_type(schema, ret, where, error) : schema->empty;
-        return e->ret != NULL;
-    }
-
-    SchemaType *t = g_hash_table_lookup(schema->types, name);
-    JsonNode *data = json_object_get_member(entry, "data");
-    if (!data) {
-        g_set_error(error, SCHEMA_ERROR, 0, "%s: no \"data\"", where);
+    SchemaEntity *e = g_new0(SchemaEntity, 1);
+    e->name = g_strdup(name);
+    e->is_event = kind[0] == 'e';
+    g_hash_table_insert(schema->entities, e->name, e);
+    g_ptr_array_add(schema->entity_order, e);
+    e->args = entity_args(schema, entry, where, error);
+    if (!e->args) {
         return false;
     }
-    if (!strcmp(kind, "enum")) {
-        if (!JSON_NODE_HOLDS_ARRAY(data)) {
-            g_set_error(error, SCHEMA_ERROR, 0, "%s: \"data\" must be an "
-                        "array of strings", where);
-            return false;
-        }
-        JsonArray *arr = json_node_get_array(data);
-        for (guint i = 0; i < json_array_get_length(arr); i++) {
-            JsonNode *v = json_array_get_element(arr, i);
-            if (json_node_get_value_type(v) != G_TYPE_STRING) {
-                g_set_error(error, SCHEMA_ERROR, 0, "%s: values are strings",
-                            where);
-                return false;
-            }
-            g_ptr_array_add(t->values, g_strdup(json_node_get_string(v)));
-        }
-        return true;
-    }
-    if (!strcmp(kind, "struct")) {
-        return add_members(schema, t->members, data, where, error);
-    }
+    JsonNode *ret = json_object_get_member(entry, "returns");
+    e->ret = ret ? resolve_type(schema, ret, where, error) : schema->empty;
+    return e->ret != NULL;
+}
 
-    /* union: base members + discriminator (an enum base member) + one
-     * object type per enum value. */
-    JsonNode *base = json_object_get_member(entry, "base");
-    const char *tag = json_object_get_string_member_with_default(
-        entry, "discriminator", NULL);
-    if (!base || !tag || !JSON_NODE_HOLDS_OBJECT(data) ||
-        !add_members(schema, t->members, base, where, error)) {
-        if (error && !*error) {
-            g_set_error(error, SCHEMA_ERROR, 0, "%s: needs \"base\", "
-                        "\"discriminator\" and a \"data\" object", where);
-        }
+/* An enum: "data" is an array of strings. */
+static bool fill_enum(SchemaType *t, JsonNode *data, const char *where,
+                      GError **error)
+{
+    if (!JSON_NODE_HOLDS_ARRAY(data)) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s: \"data\" must be an "
+                    "array of strings", where);
         return false;
     }
-    t->tag = g_strdup(tag);
-    t->variant_cases = g_ptr_array_new_with_free_func(g_free);
-    t->variant_types = g_ptr_array_new();
+    JsonArray *arr = json_node_get_array(data);
+    for (guint i = 0; i < json_array_get_length(arr); i++) {
+        JsonNode *v = json_array_get_element(arr, i);
+        if (json_node_get_value_type(v) != G_TYPE_STRING) {
+            g_set_error(error, SCHEMA_ERROR, 0, "%s: values are strings",
+                        where);
+            return false;
+        }
+        g_ptr_array_add(t->values, g_strdup(json_node_get_string(v)));
+    }
+    return true;
+}
+
+/* A union's variants: one struct type per case of the "data" object. */
+static bool fill_variants(QmpSchema *schema, SchemaType *t, JsonNode *data,
+                          const char *where, GError **error)
+{
     JsonObjectIter iter;
     const char *key;
     JsonNode *spec;
+
+    t->variant_cases = g_ptr_array_new_with_free_func(g_free);
+    t->variant_types = g_ptr_array_new();
     json_object_iter_init(&iter, json_node_get_object(data));
     while (json_object_iter_next(&iter, &key, &spec)) {
         SchemaType *vt = resolve_type(schema, spec, where, error);
@@ -316,16 +298,67 @@ static bool fill_entry(QmpSchema *schema, JsonObject *entry, GError **error)
         g_ptr_array_add(t->variant_cases, g_strdup(key));
         g_ptr_array_add(t->variant_types, vt);
     }
+    return true;
+}
+
+/* Whether the union's tag is a required enum member of its base. */
+static bool tag_is_base_enum(SchemaType *t, const char *where, GError **error)
+{
     for (guint i = 0; i < t->members->len; i++) {
         SchemaMember *m = g_ptr_array_index(t->members, i);
-        if (!strcmp(m->name, tag) && !m->optional &&
+        if (!strcmp(m->name, t->tag) && !m->optional &&
             m->type->kind == ST_ENUM) {
             return true;
         }
     }
     g_set_error(error, SCHEMA_ERROR, 0, "%s: discriminator '%s' must be a "
-                "required enum member of the base", where, tag);
+                "required enum member of the base", where, t->tag);
     return false;
+}
+
+/* A union: base members + discriminator (an enum base member) + one
+ * object type per enum value. */
+static bool fill_union(QmpSchema *schema, SchemaType *t, JsonObject *entry,
+                       JsonNode *data, const char *where, GError **error)
+{
+    JsonNode *base = json_object_get_member(entry, "base");
+    const char *tag = json_object_get_string_member_with_default(
+        entry, "discriminator", NULL);
+    if (!base || !tag || !JSON_NODE_HOLDS_OBJECT(data) ||
+        !add_members(schema, t->members, base, where, error)) {
+        if (error && !*error) {
+            g_set_error(error, SCHEMA_ERROR, 0, "%s: needs \"base\", "
+                        "\"discriminator\" and a \"data\" object", where);
+        }
+        return false;
+    }
+    t->tag = g_strdup(tag);
+    return fill_variants(schema, t, data, where, error) &&
+           tag_is_base_enum(t, where, error);
+}
+
+static bool fill_entry(QmpSchema *schema, JsonObject *entry, GError **error)
+{
+    const char *name = NULL;
+    const char *kind = entry_kind(entry, &name);
+    g_autofree char *where = g_strdup_printf("%s '%s'", kind, name);
+
+    if (!strcmp(kind, "command") || !strcmp(kind, "event")) {
+        return fill_entity(schema, entry, kind, name, where, error);
+    }
+    SchemaType *t = g_hash_table_lookup(schema->types, name);
+    JsonNode *data = json_object_get_member(entry, "data");
+    if (!data) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s: no \"data\"", where);
+        return false;
+    }
+    if (!strcmp(kind, "enum")) {
+        return fill_enum(t, data, where, error);
+    }
+    if (!strcmp(kind, "struct")) {
+        return add_members(schema, t->members, data, where, error);
+    }
+    return fill_union(schema, t, entry, data, where, error);
 }
 
 static const struct {
