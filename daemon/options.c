@@ -203,21 +203,84 @@ static DaemonObjectOption *parse_object(const char *spec, GError **error)
     return o;
 }
 
+enum { OPT_QMP = 256, OPT_OBJECT, OPT_PIDFILE, OPT_FOREGROUND,
+       OPT_NODEFAULTS, OPT_HELP, OPT_VERSION };
+static const struct option longopts[] = {
+    { "qmp", required_argument, NULL, OPT_QMP },
+    { "object", required_argument, NULL, OPT_OBJECT },
+    { "pidfile", required_argument, NULL, OPT_PIDFILE },
+    { "foreground", no_argument, NULL, OPT_FOREGROUND },
+    { "nodefaults", no_argument, NULL, OPT_NODEFAULTS },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+/* --object @arg: parsed, and refused if an iothread id repeats. */
+static bool add_object(DaemonOptions *opts, const char *arg, GError **error)
+{
+    DaemonObjectOption *o = parse_object(arg, error);
+    if (!o) {
+        return false;
+    }
+    for (guint i = 0; i < opts->objects->len; i++) {
+        DaemonObjectOption *prev = g_ptr_array_index(opts->objects, i);
+        if (!o->main_loop && strcmp(prev->id, o->id) == 0) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--object: duplicate id '%s'", o->id);
+            object_option_free(o);
+            return false;
+        }
+    }
+    g_ptr_array_add(opts->objects, o);
+    return true;
+}
+
+/* One option getopt_long() returned (@c), with optarg/optind as it left
+ * them. */
+static bool apply_option(DaemonOptions *opts, int c, char **argv,
+                         GError **error)
+{
+    switch (c) {
+    case OPT_QMP:
+        if (!check_address(optarg, error)) {
+            return false;
+        }
+        g_ptr_array_add(opts->qmp_addresses, g_strdup(optarg));
+        return true;
+    case OPT_OBJECT:
+        return add_object(opts, optarg, error);
+    case OPT_PIDFILE:
+        g_free(opts->pidfile);
+        opts->pidfile = g_strdup(optarg);
+        return true;
+    case OPT_FOREGROUND:
+        opts->foreground = true;
+        return true;
+    case OPT_NODEFAULTS:
+        opts->nodefaults = true;
+        return true;
+    case 'h':
+    case OPT_HELP:
+        opts->help = true;
+        return true;
+    case OPT_VERSION:
+        opts->version = true;
+        return true;
+    case ':':
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "option '%s' needs an argument", argv[optind - 1]);
+        return false;
+    default:
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
+                    "unknown option '%s'", argv[optind - 1]);
+        return false;
+    }
+}
+
 bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
                           GError **error)
 {
-    enum { OPT_QMP = 256, OPT_OBJECT, OPT_PIDFILE, OPT_FOREGROUND,
-           OPT_NODEFAULTS, OPT_HELP, OPT_VERSION };
-    static const struct option longopts[] = {
-        { "qmp", required_argument, NULL, OPT_QMP },
-        { "object", required_argument, NULL, OPT_OBJECT },
-        { "pidfile", required_argument, NULL, OPT_PIDFILE },
-        { "foreground", no_argument, NULL, OPT_FOREGROUND },
-        { "nodefaults", no_argument, NULL, OPT_NODEFAULTS },
-        { "help", no_argument, NULL, OPT_HELP },
-        { "version", no_argument, NULL, OPT_VERSION },
-        { NULL, 0, NULL, 0 },
-    };
     int c;
 
     memset(opts, 0, sizeof(*opts));
@@ -227,56 +290,7 @@ bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
     opterr = 0;         /* our own messages, not getopt's */
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_QMP:
-            if (!check_address(optarg, error)) {
-                return false;
-            }
-            g_ptr_array_add(opts->qmp_addresses, g_strdup(optarg));
-            break;
-        case OPT_OBJECT: {
-            DaemonObjectOption *o = parse_object(optarg, error);
-            if (!o) {
-                return false;
-            }
-            for (guint i = 0; i < opts->objects->len; i++) {
-                DaemonObjectOption *prev = g_ptr_array_index(opts->objects, i);
-                if (!o->main_loop && strcmp(prev->id, o->id) == 0) {
-                    g_set_error(error, G_OPTION_ERROR,
-                                G_OPTION_ERROR_BAD_VALUE,
-                                "--object: duplicate id '%s'", o->id);
-                    object_option_free(o);
-                    return false;
-                }
-            }
-            g_ptr_array_add(opts->objects, o);
-            break;
-        }
-        case OPT_PIDFILE:
-            g_free(opts->pidfile);
-            opts->pidfile = g_strdup(optarg);
-            break;
-        case OPT_FOREGROUND:
-            opts->foreground = true;
-            break;
-        case OPT_NODEFAULTS:
-            opts->nodefaults = true;
-            break;
-        case 'h':
-        case OPT_HELP:
-            opts->help = true;
-            break;
-        case OPT_VERSION:
-            opts->version = true;
-            break;
-        case ':':
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "option '%s' needs an argument", argv[optind - 1]);
-            return false;
-        default:
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
-                        "unknown option '%s'",
-                        argv[optind - 1]);
+        if (!apply_option(opts, c, argv, error)) {
             return false;
         }
     }

@@ -369,28 +369,25 @@ static const struct {
     { "number", B_NUMBER }, { "any", B_ANY }, { "null", B_NULL },
 };
 
-QmpSchema *qmp_schema_load_from_data(const char *json, gssize len,
-                                     GError **error)
+/* The "entries" array of the schema document, or NULL + @error. */
+static JsonArray *schema_entries(JsonParser *parser, GError **error)
 {
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, json, len, error)) {
-        return NULL;
-    }
     JsonNode *root = json_parser_get_root(parser);
-    JsonArray *entries = NULL;
     if (root && JSON_NODE_HOLDS_OBJECT(root)) {
         JsonNode *e = json_object_get_member(json_node_get_object(root),
                                              "entries");
         if (e && JSON_NODE_HOLDS_ARRAY(e)) {
-            entries = json_node_get_array(e);
+            return json_node_get_array(e);
         }
     }
-    if (!entries) {
-        g_set_error(error, SCHEMA_ERROR, 0,
-                    "schema: expected {\"entries\": [...]}");
-        return NULL;
-    }
+    g_set_error(error, SCHEMA_ERROR, 0,
+                "schema: expected {\"entries\": [...]}");
+    return NULL;
+}
 
+/* An empty schema holding the builtin types and the empty object. */
+static QmpSchema *schema_new(void)
+{
     QmpSchema *schema = g_new0(QmpSchema, 1);
     schema->types = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                           type_free);
@@ -406,42 +403,65 @@ QmpSchema *qmp_schema_load_from_data(const char *json, gssize len,
         t->builtin = builtins[i].kind;
     }
     schema->empty = type_add_implicit_object(schema);
+    return schema;
+}
 
-    /* Pass 1: names, docs, declared types (so references may point
-     * forward). */
+/* Pass 1 for entry @i: its name, doc and declared type (so references may
+ * point forward). */
+static bool declare_entry(QmpSchema *schema, JsonNode *node, guint i,
+                          GError **error)
+{
+    JsonObject *entry = JSON_NODE_HOLDS_OBJECT(node)
+                        ? json_node_get_object(node) : NULL;
+    const char *name = NULL;
+    const char *kind = entry ? entry_kind(entry, &name) : NULL;
+    const char *doc = entry ? json_object_get_string_member_with_default(
+                                  entry, "doc", NULL) : NULL;
+    if (!kind || !name || !*name) {
+        g_set_error(error, SCHEMA_ERROR, 0, "schema entry %u: expected "
+                    "{\"command\"|\"event\"|\"struct\"|\"enum\"|"
+                    "\"union\": NAME, ...}", i);
+        return false;
+    }
+    if (!doc || !*doc) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s '%s' has no \"doc\"",
+                    kind, name);
+        return false;
+    }
+    if (g_hash_table_contains(schema->docs, name) ||
+        g_hash_table_contains(schema->types, name)) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s '%s' defined twice", kind,
+                    name);
+        return false;
+    }
+    g_hash_table_insert(schema->docs, g_strdup(name), g_strdup(doc));
+    if (!strcmp(kind, "command")) {
+        g_ptr_array_add(schema->command_names, g_strdup(name));
+    } else if (!strcmp(kind, "enum")) {
+        type_add(schema, ST_ENUM, name);
+    } else if (strcmp(kind, "event")) {
+        type_add(schema, ST_OBJECT, name);
+    }
+    return true;
+}
+
+QmpSchema *qmp_schema_load_from_data(const char *json, gssize len,
+                                     GError **error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, json, len, error)) {
+        return NULL;
+    }
+    JsonArray *entries = schema_entries(parser, error);
+    if (!entries) {
+        return NULL;
+    }
+    QmpSchema *schema = schema_new();
     guint n = json_array_get_length(entries);
     for (guint i = 0; i < n; i++) {
-        JsonNode *node = json_array_get_element(entries, i);
-        JsonObject *entry = JSON_NODE_HOLDS_OBJECT(node)
-                            ? json_node_get_object(node) : NULL;
-        const char *name = NULL;
-        const char *kind = entry ? entry_kind(entry, &name) : NULL;
-        const char *doc = entry ? json_object_get_string_member_with_default(
-                                      entry, "doc", NULL) : NULL;
-        if (!kind || !name || !*name) {
-            g_set_error(error, SCHEMA_ERROR, 0, "schema entry %u: expected "
-                        "{\"command\"|\"event\"|\"struct\"|\"enum\"|"
-                        "\"union\": NAME, ...}", i);
+        if (!declare_entry(schema, json_array_get_element(entries, i), i,
+                           error)) {
             goto fail;
-        }
-        if (!doc || !*doc) {
-            g_set_error(error, SCHEMA_ERROR, 0, "%s '%s' has no \"doc\"",
-                        kind, name);
-            goto fail;
-        }
-        if (g_hash_table_contains(schema->docs, name) ||
-            g_hash_table_contains(schema->types, name)) {
-            g_set_error(error, SCHEMA_ERROR, 0, "%s '%s' defined twice", kind,
-                        name);
-            goto fail;
-        }
-        g_hash_table_insert(schema->docs, g_strdup(name), g_strdup(doc));
-        if (!strcmp(kind, "command")) {
-            g_ptr_array_add(schema->command_names, g_strdup(name));
-        } else if (!strcmp(kind, "enum")) {
-            type_add(schema, ST_ENUM, name);
-        } else if (strcmp(kind, "event")) {
-            type_add(schema, ST_OBJECT, name);
         }
     }
     g_ptr_array_add(schema->command_names, NULL);
