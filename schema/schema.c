@@ -523,77 +523,101 @@ static bool type_error(const char *path, const char *expected,
 }
 
 static bool validate_value(const SchemaType *type, const SchemaMember *m,
+                           JsonNode *node, const char *path, GError **error);
+
+/* An integer within the member's range, with QEMU's texts. */
+static bool validate_int_range(const SchemaMember *m, JsonNode *node,
+                               const char *path, GError **error)
+{
+    gint64 v = json_node_get_int(node);
+
+    if (!m || !m->has_range || (v >= m->min && v <= m->max)) {
+        return true;
+    }
+    if (m->min == 0 && m->max == G_MAXINT64) {
+        g_set_error(error, SCHEMA_ERROR, 0,
+                    "Parameter '%s' expects a non-negative integer", path);
+    } else {
+        g_set_error(error, SCHEMA_ERROR, 0,
+                    "Parameter '%s' expects an integer in the range [%"
+                    G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]", path, m->min,
+                    m->max);
+    }
+    return false;
+}
+
+static bool validate_builtin(const SchemaType *type, const SchemaMember *m,
+                             JsonNode *node, GType vt, const char *path,
+                             GError **error)
+{
+    switch (type->builtin) {
+    case B_ANY:
+        return true;
+    case B_NULL:
+        return JSON_NODE_HOLDS_NULL(node) || type_error(path, "null", error);
+    case B_STR:
+        return vt == G_TYPE_STRING || type_error(path, "string", error);
+    case B_BOOL:
+        return vt == G_TYPE_BOOLEAN || type_error(path, "boolean", error);
+    case B_NUMBER:
+        return vt == G_TYPE_INT64 || vt == G_TYPE_DOUBLE ||
+               type_error(path, "number", error);
+    case B_INT:
+        if (vt != G_TYPE_INT64) {
+            return type_error(path, "integer", error);
+        }
+        return validate_int_range(m, node, path, error);
+    }
+    return false;
+}
+
+static bool validate_enum(const SchemaType *type, JsonNode *node, GType vt,
+                          const char *path, GError **error)
+{
+    if (vt != G_TYPE_STRING) {
+        return type_error(path, "string", error);
+    }
+    for (guint i = 0; i < type->values->len; i++) {
+        if (!strcmp(g_ptr_array_index(type->values, i),
+                    json_node_get_string(node))) {
+            return true;
+        }
+    }
+    g_set_error(error, SCHEMA_ERROR, 0,
+                "Parameter '%s' does not accept value '%s'", path,
+                json_node_get_string(node));
+    return false;
+}
+
+static bool validate_array(const SchemaType *type, JsonNode *node,
+                           const char *path, GError **error)
+{
+    if (!JSON_NODE_HOLDS_ARRAY(node)) {
+        return type_error(path, "array", error);
+    }
+    JsonArray *arr = json_node_get_array(node);
+    for (guint i = 0; i < json_array_get_length(arr); i++) {
+        g_autofree char *sub = g_strdup_printf("%s[%u]", path, i);
+        if (!validate_value(type->element, NULL,
+                            json_array_get_element(arr, i), sub, error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool validate_value(const SchemaType *type, const SchemaMember *m,
                            JsonNode *node, const char *path, GError **error)
 {
     GType vt = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node)
                                            : G_TYPE_INVALID;
     switch (type->kind) {
     case ST_BUILTIN:
-        switch (type->builtin) {
-        case B_ANY:
-            return true;
-        case B_NULL:
-            return JSON_NODE_HOLDS_NULL(node) || type_error(path, "null",
-                                                            error);
-        case B_STR:
-            return vt == G_TYPE_STRING || type_error(path, "string", error);
-        case B_BOOL:
-            return vt == G_TYPE_BOOLEAN || type_error(path, "boolean", error);
-        case B_NUMBER:
-            return vt == G_TYPE_INT64 || vt == G_TYPE_DOUBLE ||
-                   type_error(path, "number", error);
-        case B_INT:
-            if (vt != G_TYPE_INT64) {
-                return type_error(path, "integer", error);
-            }
-            if (m && m->has_range) {
-                gint64 v = json_node_get_int(node);
-                if (v < m->min || v > m->max) {
-                    if (m->min == 0 && m->max == G_MAXINT64) {
-                        g_set_error(error, SCHEMA_ERROR, 0,
-                                    "Parameter '%s' expects a non-negative "
-                                    "integer", path);
-                    } else {
-                        g_set_error(error, SCHEMA_ERROR, 0,
-                                    "Parameter '%s' expects an integer in "
-                                    "the range [%" G_GINT64_FORMAT ", %"
-                                    G_GINT64_FORMAT "]", path, m->min,
-                                    m->max);
-                    }
-                    return false;
-                }
-            }
-            return true;
-        }
-        return false;
+        return validate_builtin(type, m, node, vt, path, error);
     case ST_ENUM:
-        if (vt != G_TYPE_STRING) {
-            return type_error(path, "string", error);
-        }
-        for (guint i = 0; i < type->values->len; i++) {
-            if (!strcmp(g_ptr_array_index(type->values, i),
-                        json_node_get_string(node))) {
-                return true;
-            }
-        }
-        g_set_error(error, SCHEMA_ERROR, 0,
-                    "Parameter '%s' does not accept value '%s'", path,
-                    json_node_get_string(node));
-        return false;
-    case ST_ARRAY: {
-        if (!JSON_NODE_HOLDS_ARRAY(node)) {
-            return type_error(path, "array", error);
-        }
-        JsonArray *arr = json_node_get_array(node);
-        for (guint i = 0; i < json_array_get_length(arr); i++) {
-            g_autofree char *sub = g_strdup_printf("%s[%u]", path, i);
-            if (!validate_value(type->element, NULL,
-                                json_array_get_element(arr, i), sub, error)) {
-                return false;
-            }
-        }
-        return true;
-    }
+        return validate_enum(type, node, vt, path, error);
+    case ST_ARRAY:
+        return validate_array(type, node, path, error);
     case ST_OBJECT: {
         if (!JSON_NODE_HOLDS_OBJECT(node)) {
             return type_error(path, "object", error);
