@@ -23,23 +23,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "aio.h"
+#include "aioctx/aio.h"
+#include "properties.h"
 
 G_BEGIN_DECLS
-
-/*
- * Properties: the six tunables of aio.h's parameter table, under the
- * table's names; an iothread has them all, the main-loop object those the
- * table marks main_loop.  Values are AioParams (a partial set = a change).
- */
-
-/* The table entry of property @name on an iothread (@main_loop false) or
- * the main-loop object, or NULL if that object has no such property. */
-const AioParamInfo *iothread_param_find(const char *name, bool main_loop);
-/* The AioParams mask of every property of that object. */
-unsigned iothread_param_mask(bool main_loop);
-/* The members whose value differs between @a and @b (both complete). */
-unsigned iothread_params_diff(const AioParams *a, const AioParams *b);
 
 typedef struct IOThread IOThread;
 

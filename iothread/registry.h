@@ -11,7 +11,7 @@
 
 #include <glib.h>
 
-#include "aio.h"
+#include "aioctx/aio.h"
 #include "iothread.h"
 
 G_BEGIN_DECLS

@@ -385,16 +385,6 @@ JsonNode *qmp_client_pop_event(QmpClient *c, int timeout_ms, GError **error)
     return g_queue_pop_head(&c->events);
 }
 
-char *qmp_default_socket_path(void)
-{
-    const char *xdg = g_getenv("XDG_RUNTIME_DIR");
-    if (xdg && *xdg) {
-        return g_build_filename(xdg, "iothreadd", "qmp.sock", NULL);
-    }
-    g_autofree char *dir = g_strdup_printf("iothreadd-%u", (unsigned)getuid());
-    return g_build_filename("/tmp", dir, "qmp.sock", NULL);
-}
-
 int qmp_client_fd(QmpClient *c)
 {
     return c->fd;

@@ -10,6 +10,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "socket-path.h"   /* qmp_default_socket_path(), for clients */
+
 G_BEGIN_DECLS
 
 /* Errors: domain QMP_CLIENT_ERROR.  A daemon's {"error": {...}} answer is
@@ -61,11 +63,6 @@ const char *qmp_client_last_error_class(QmpClient *c);
 /* Wait up to @timeout_ms (-1 forever, 0 just check) for an event; returns
  * the event object (caller frees) or NULL (timeout / @error). */
 JsonNode *qmp_client_pop_event(QmpClient *c, int timeout_ms, GError **error);
-
-/* The daemon's default socket, shared by iothreadd and iothreadctl:
- * $XDG_RUNTIME_DIR/iothreadd/qmp.sock, else /tmp/iothreadd-$UID/qmp.sock.
- * Caller frees. */
-char *qmp_default_socket_path(void);
 
 /* The socket, for callers that poll it together with other fds. */
 int qmp_client_fd(QmpClient *c);

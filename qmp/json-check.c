@@ -120,6 +120,49 @@ static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+/* The escape at @p (a backslash) inside the string that starts at c->p.
+ * Returns its length (a surrogate pair: 12), or 0 after fail_at(). */
+static size_t check_escape(Checker *c, const unsigned char *p)
+{
+    const unsigned char *end = c->end;
+
+    if (end - p < 2) {
+        fail_at(c, c->p, "unterminated string starting");
+        return 0;
+    }
+    switch (p[1]) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r':
+    case 't':
+        return 2;
+    case 'u':
+        break;
+    default:
+        fail_at(c, p, "invalid escape in a string");
+        return 0;
+    }
+    int unit = hex4(p + 2, end);
+    if (unit < 0) {
+        fail_at(c, p, "\\u escape without 4 hex digits");
+        return 0;
+    }
+    if (unit >= 0xdc00 && unit <= 0xdfff) {
+        fail_at(c, p, "low surrogate \\u escape without a high one (not "
+                "valid UTF-8)");
+        return 0;
+    }
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+        int low = end - p >= 12 && p[6] == '\\' && p[7] == 'u'
+                  ? hex4(p + 8, end) : -1;
+        if (low < 0xdc00 || low > 0xdfff) {
+            fail_at(c, p, "high surrogate \\u escape not followed by a low "
+                    "one (not valid UTF-8)");
+            return 0;
+        }
+        return 12;
+    }
+    return 6;
+}
+
 /* A string starting at the opening quote at c->p; on success c->p is just
  * past the closing quote. */
 static bool check_string(Checker *c)
@@ -131,6 +174,7 @@ static bool check_string(Checker *c)
             return fail_at(c, c->p, "unterminated string starting");
         }
         unsigned char b = *p;
+        size_t n;
         if (b == '"') {
             c->p = p + 1;
             return true;
@@ -142,50 +186,19 @@ static bool check_string(Checker *c)
             return fail_at(c, p, what);
         }
         if (b < 0x80 && b != '\\') {
-            p++;
-            continue;
-        }
-        if (b >= 0x80) {
-            size_t n = utf8_sequence(p, end);
+            n = 1;
+        } else if (b >= 0x80) {
+            n = utf8_sequence(p, end);
             if (!n) {
                 return fail_at(c, p, "a string is not valid UTF-8");
             }
-            p += n;
-            continue;
-        }
-        /* An escape. */
-        if (end - p < 2) {
-            return fail_at(c, c->p, "unterminated string starting");
-        }
-        switch (p[1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r':
-        case 't':
-            p += 2;
-            continue;
-        case 'u':
-            break;
-        default:
-            return fail_at(c, p, "invalid escape in a string");
-        }
-        int unit = hex4(p + 2, end);
-        if (unit < 0) {
-            return fail_at(c, p, "\\u escape without 4 hex digits");
-        }
-        if (unit >= 0xdc00 && unit <= 0xdfff) {
-            return fail_at(c, p, "low surrogate \\u escape without a high "
-                           "one (not valid UTF-8)");
-        }
-        if (unit >= 0xd800 && unit <= 0xdbff) {
-            int low = end - p >= 12 && p[6] == '\\' && p[7] == 'u'
-                      ? hex4(p + 8, end) : -1;
-            if (low < 0xdc00 || low > 0xdfff) {
-                return fail_at(c, p, "high surrogate \\u escape not followed "
-                               "by a low one (not valid UTF-8)");
+        } else {
+            n = check_escape(c, p);
+            if (!n) {
+                return false;
             }
-            p += 12;
-            continue;
         }
-        p += 6;
+        p += n;
     }
 }
 
@@ -294,6 +307,43 @@ static bool check_value_start(Checker *c, uint8_t *objects, size_t *depth,
     }
 }
 
+/* An object member's name and its ':'; c->p is then at the value. */
+static bool check_member_name(Checker *c)
+{
+    if (c->p == c->end || *c->p != '"') {
+        return fail_unexpected(c, "where a member name should start");
+    }
+    if (!check_string(c)) {
+        return false;
+    }
+    skip_ws(c);
+    if (c->p == c->end || *c->p != ':') {
+        return fail_unexpected(c, "after a member name (expected ':')");
+    }
+    c->p++;
+    return true;
+}
+
+/* After a value inside a container (*depth > 0): a ',' or the closer. */
+static bool check_after_value(Checker *c, const uint8_t *objects,
+                              size_t *depth, CheckState *state)
+{
+    bool in_object = objects[(*depth - 1) / 8] & (1u << ((*depth - 1) % 8));
+
+    if (c->p < c->end && *c->p == ',') {
+        c->p++;
+        *state = in_object ? WANT_MEMBER : WANT_VALUE;
+    } else if (c->p < c->end && *c->p == (in_object ? '}' : ']')) {
+        c->p++;
+        (*depth)--;
+    } else {
+        return fail_unexpected(c, in_object
+            ? "after an object member (expected ',' or '}')"
+            : "after an array element (expected ',' or ']')");
+    }
+    return true;
+}
+
 bool json_check(const char *text, size_t len, char *error, size_t error_size)
 {
     uint8_t objects[JSON_CHECK_MAX_DEPTH / 8];  /* bit set: an object */
@@ -319,41 +369,20 @@ bool json_check(const char *text, size_t len, char *error, size_t error_size)
             }
             break;
         case WANT_MEMBER:
-            if (c.p == c.end || *c.p != '"') {
-                return fail_unexpected(&c, "where a member name should "
-                                       "start");
-            }
-            if (!check_string(&c)) {
+            if (!check_member_name(&c)) {
                 return false;
             }
-            skip_ws(&c);
-            if (c.p == c.end || *c.p != ':') {
-                return fail_unexpected(&c, "after a member name (expected "
-                                       "':')");
-            }
-            c.p++;
             state = WANT_VALUE;
             break;
-        case AFTER_VALUE: {
+        case AFTER_VALUE:
             if (depth == 0) {
                 return c.p == c.end ||
                        fail_unexpected(&c, "after the value");
             }
-            bool in_object = objects[(depth - 1) / 8] &
-                             (1u << ((depth - 1) % 8));
-            if (c.p < c.end && *c.p == ',') {
-                c.p++;
-                state = in_object ? WANT_MEMBER : WANT_VALUE;
-            } else if (c.p < c.end && *c.p == (in_object ? '}' : ']')) {
-                c.p++;
-                depth--;
-            } else {
-                return fail_unexpected(&c, in_object
-                    ? "after an object member (expected ',' or '}')"
-                    : "after an array element (expected ',' or ']')");
+            if (!check_after_value(&c, objects, &depth, &state)) {
+                return false;
             }
             break;
-        }
         }
     }
 }

@@ -205,128 +205,172 @@ static bool ends_scalar(unsigned char c)
            c == ']' || c == '"' || c == ',' || c == ':' || c >= 0xfe;
 }
 
+/* What json_splitter_feed() does after one byte: go on, or stop before or
+ * after it (the emit callback asked to stop). */
+typedef enum {
+    FEED_NEXT,
+    FEED_STOP_BEFORE,
+    FEED_STOP_AFTER,
+} FeedStep;
+
+/* Report @text for the current message; stop after this byte if the
+ * callback asks to. */
+static FeedStep feed_fail(JsonSplitter *s, JsonSplitterEmit *emit,
+                          void *opaque, const char *text)
+{
+    return splitter_fail(s, emit, opaque, text) ? FEED_NEXT : FEED_STOP_AFTER;
+}
+
+/* A byte inside a string. */
+static FeedStep feed_string_byte(JsonSplitter *s, unsigned char c,
+                                 JsonSplitterEmit *emit, void *opaque)
+{
+    char msg[96];
+
+    if (c < 0x20) {
+        /* Checked before the escape state: "\<LF>" is not an escape, and
+         * JSON forbids raw control bytes in strings. */
+        snprintf(msg, sizeof(msg),
+                 "JSON parse error, control character 0x%02x in a string", c);
+        return feed_fail(s, emit, opaque, msg);
+    }
+    splitter_append(s, c);
+    if (s->escape) {
+        s->escape = false;
+    } else if (c == '\\') {
+        s->escape = true;
+    } else if (c == '"') {
+        s->in_string = false;
+        if (s->top == TOP_STRING && !splitter_finish(s, emit, opaque)) {
+            return FEED_STOP_AFTER;
+        }
+    }
+    return FEED_NEXT;
+}
+
+/* An opening bracket: one level deeper, past the limit the message is
+ * spoilt (reported when it closes). */
+static void feed_open(JsonSplitter *s, unsigned char c)
+{
+    if (s->top == TOP_NONE) {
+        s->top = TOP_CONTAINER;
+    }
+    s->depth++;
+    if (s->depth > s->max_depth && !s->skip_error) {
+        snprintf(s->errbuf, sizeof(s->errbuf),
+                 "JSON nesting depth limit exceeded");
+        s->skip_error = s->errbuf;
+        g_string_truncate(s->buf, 0);
+    }
+    splitter_append(s, c);
+}
+
+/* A closing bracket: the message ends when the depth returns to 0. */
+static FeedStep feed_close(JsonSplitter *s, unsigned char c,
+                           JsonSplitterEmit *emit, void *opaque)
+{
+    if (s->top == TOP_NONE) {
+        /* QEMU's text for a value that starts with a closer */
+        return feed_fail(s, emit, opaque, "JSON parse error, expecting value");
+    }
+    splitter_append(s, c);
+    if (--s->depth == 0 && !splitter_finish(s, emit, opaque)) {
+        return FEED_STOP_AFTER;
+    }
+    return FEED_NEXT;
+}
+
+/* A byte outside strings that does not continue a top-level scalar. */
+static FeedStep feed_structural_byte(JsonSplitter *s, unsigned char c,
+                                     JsonSplitterEmit *emit, void *opaque)
+{
+    char msg[96];
+
+    if (is_ws(c)) {
+        if (s->top != TOP_NONE) {
+            splitter_append(s, c);
+        }
+    } else if (c < 0x20) {
+        snprintf(msg, sizeof(msg),
+                 "JSON parse error, stray control character 0x%02x", c);
+        return feed_fail(s, emit, opaque, msg);
+    } else if (c == '"') {
+        s->in_string = true;
+        if (s->top == TOP_NONE) {
+            s->top = TOP_STRING;
+        }
+        splitter_append(s, c);
+    } else if (c == '{' || c == '[') {
+        feed_open(s, c);
+    } else if (c == '}' || c == ']') {
+        return feed_close(s, c, emit, opaque);
+    } else {
+        if (s->top == TOP_NONE) {
+            s->top = TOP_SCALAR;
+        }
+        splitter_append(s, c);
+    }
+    return FEED_NEXT;
+}
+
+/* Numbers are tracked outside strings to check integers against int64. */
+static void feed_track_number(JsonSplitter *s, unsigned char c)
+{
+    if (is_number_char(c) && (s->in_number || c == '-' || g_ascii_isdigit(c))) {
+        number_add(s, c);
+    } else if (s->in_number) {
+        number_end(s);
+    }
+}
+
+static FeedStep feed_byte(JsonSplitter *s, unsigned char c,
+                          JsonSplitterEmit *emit, void *opaque)
+{
+    char msg[96];
+
+    if (!splitter_report_skip(s, emit, opaque)) {
+        return FEED_STOP_BEFORE;
+    }
+    if (s->recovering) {
+        if (!is_ws(c) && !is_bracket(c)) {
+            return FEED_NEXT;
+        }
+        s->recovering = false;
+    }
+    if (c >= 0xfe) {
+        snprintf(msg, sizeof(msg), "JSON parse error, stray byte 0x%02x", c);
+        return feed_fail(s, emit, opaque, msg);
+    }
+    if (s->in_string) {
+        return feed_string_byte(s, c, emit, opaque);
+    }
+    feed_track_number(s, c);
+    if (s->top == TOP_SCALAR) {
+        if (!ends_scalar(c)) {
+            splitter_append(s, c);
+            return FEED_NEXT;
+        }
+        /* The scalar ended just before @c; @c starts anew. */
+        if (!splitter_finish(s, emit, opaque)) {
+            return FEED_STOP_BEFORE;
+        }
+    }
+    return feed_structural_byte(s, c, emit, opaque);
+}
+
 size_t json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
                           JsonSplitterEmit *emit, void *opaque)
 {
     const unsigned char *p = (const unsigned char *)data;
-    char msg[96];
 
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = p[i];
-
-        if (!splitter_report_skip(s, emit, opaque)) {
+        switch (feed_byte(s, p[i], emit, opaque)) {
+        case FEED_NEXT:
+            break;
+        case FEED_STOP_BEFORE:
             return i;
-        }
-        if (s->recovering) {
-            if (!is_ws(c) && !is_bracket(c)) {
-                continue;
-            }
-            s->recovering = false;
-        }
-
-        if (c >= 0xfe) {
-            snprintf(msg, sizeof(msg), "JSON parse error, stray byte 0x%02x",
-                     c);
-            if (!splitter_fail(s, emit, opaque, msg)) {
-                return i + 1;
-            }
-            continue;
-        }
-
-        if (!s->in_string) {
-            if (is_number_char(c) && (s->in_number || c == '-' ||
-                                      g_ascii_isdigit(c))) {
-                number_add(s, c);
-            } else if (s->in_number) {
-                number_end(s);
-            }
-        }
-
-        if (s->in_string) {
-            if (c < 0x20) {
-                /* Checked before the escape state: "\<LF>" is not an
-                 * escape, and JSON forbids raw control bytes in strings. */
-                snprintf(msg, sizeof(msg),
-                         "JSON parse error, control character 0x%02x in a "
-                         "string", c);
-                if (!splitter_fail(s, emit, opaque, msg)) {
-                    return i + 1;
-                }
-            } else if (s->escape) {
-                s->escape = false;
-                splitter_append(s, c);
-            } else if (c == '\\') {
-                s->escape = true;
-                splitter_append(s, c);
-            } else if (c == '"') {
-                s->in_string = false;
-                splitter_append(s, c);
-                if (s->top == TOP_STRING && !splitter_finish(s, emit, opaque)) {
-                    return i + 1;
-                }
-            } else {
-                splitter_append(s, c);
-            }
-            continue;
-        }
-
-        if (s->top == TOP_SCALAR) {
-            if (!ends_scalar(c)) {
-                splitter_append(s, c);
-                continue;
-            }
-            /* The scalar ended just before @c; @c starts anew. */
-            if (!splitter_finish(s, emit, opaque)) {
-                return i;
-            }
-        }
-
-        if (is_ws(c)) {
-            if (s->top != TOP_NONE) {
-                splitter_append(s, c);
-            }
-        } else if (c < 0x20) {
-            snprintf(msg, sizeof(msg),
-                     "JSON parse error, stray control character 0x%02x", c);
-            if (!splitter_fail(s, emit, opaque, msg)) {
-                return i + 1;
-            }
-        } else if (c == '"') {
-            s->in_string = true;
-            if (s->top == TOP_NONE) {
-                s->top = TOP_STRING;
-            }
-            splitter_append(s, c);
-        } else if (c == '{' || c == '[') {
-            if (s->top == TOP_NONE) {
-                s->top = TOP_CONTAINER;
-            }
-            s->depth++;
-            if (s->depth > s->max_depth && !s->skip_error) {
-                snprintf(s->errbuf, sizeof(s->errbuf),
-                         "JSON nesting depth limit exceeded");
-                s->skip_error = s->errbuf;
-                g_string_truncate(s->buf, 0);
-            }
-            splitter_append(s, c);
-        } else if (c == '}' || c == ']') {
-            if (s->top == TOP_NONE) {
-                /* QEMU's text for a value that starts with a closer */
-                if (!splitter_fail(s, emit, opaque,
-                                   "JSON parse error, expecting value")) {
-                    return i + 1;
-                }
-                continue;
-            }
-            splitter_append(s, c);
-            if (--s->depth == 0 && !splitter_finish(s, emit, opaque)) {
-                return i + 1;
-            }
-        } else {
-            if (s->top == TOP_NONE) {
-                s->top = TOP_SCALAR;
-            }
-            splitter_append(s, c);
+        case FEED_STOP_AFTER:
+            return i + 1;
         }
     }
     splitter_report_skip(s, emit, opaque);

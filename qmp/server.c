@@ -82,11 +82,11 @@ static void send_gerror(QmpConn *conn, const GError *err, JsonNode *id)
 /* ---------------------------------------------------------------------- */
 /* Dispatch                                                                */
 
-/* qmp-spec: a command message has "execute", optional "arguments" (an
- * object) and optional "id" (any value), nothing else. */
-static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
+/* qmp-spec: a command message has "execute" (a string), optional
+ * "arguments" (an object) and optional "id" (any value), nothing else.
+ * Returns QEMU's text for the first violation, or NULL. */
+static char *command_shape_error(JsonObject *req)
 {
-    QmpServer *server = conn->server;
     JsonObjectIter iter;
     const char *key;
     JsonNode *member;
@@ -95,57 +95,76 @@ static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
     while (json_object_iter_next(&iter, &key, &member)) {
         if (strcmp(key, "execute") && strcmp(key, "arguments") &&
             strcmp(key, "id")) {
-            g_autofree char *msg = g_strdup_printf(
-                "QMP input member '%s' is unexpected", key);
-            send_error(conn, QMP_ERROR_GENERIC, msg, id);
-            return;
+            return g_strdup_printf("QMP input member '%s' is unexpected", key);
         }
     }
     JsonNode *exec = json_object_get_member(req, "execute");
     if (!exec) {
-        send_error(conn, QMP_ERROR_GENERIC, "QMP input lacks member 'execute'",
-                   id);
-        return;
+        return g_strdup("QMP input lacks member 'execute'");
     }
     if (json_node_get_value_type(exec) != G_TYPE_STRING) {
-        send_error(conn, QMP_ERROR_GENERIC,
-                   "QMP input member 'execute' must be a string", id);
-        return;
+        return g_strdup("QMP input member 'execute' must be a string");
     }
     JsonNode *args_node = json_object_get_member(req, "arguments");
     if (args_node && !JSON_NODE_HOLDS_OBJECT(args_node)) {
-        send_error(conn, QMP_ERROR_GENERIC,
-                   "QMP input member 'arguments' must be an object", id);
-        return;
+        return g_strdup("QMP input member 'arguments' must be an object");
     }
-    const char *name = json_node_get_string(exec);
-    bool is_caps = !strcmp(name, "qmp_capabilities");
+    return NULL;
+}
+
+/* Capabilities negotiation comes first and once: QEMU's refusals. */
+static bool negotiation_allows(QmpConn *conn, bool is_caps, JsonNode *id)
+{
     if (!conn->negotiated && !is_caps) {
         send_error(conn, QMP_ERROR_COMMAND_NOT_FOUND,
                    "Expecting capabilities negotiation with "
                    "'qmp_capabilities'", id);
-        return;
+        return false;
     }
     if (conn->negotiated && is_caps) {
         send_error(conn, QMP_ERROR_COMMAND_NOT_FOUND,
                    "Capabilities negotiation is already complete, command "
                    "ignored", id);
+        return false;
+    }
+    return true;
+}
+
+/* qmp_capabilities: validation refuses any capability (none is offered). */
+static void negotiate(QmpConn *conn, JsonObject *args, JsonNode *id)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (!qmp_schema_validate_args(conn->server->schema, "qmp_capabilities",
+                                  args, &err)) {
+        send_gerror(conn, err, id);
         return;
     }
+    conn->negotiated = true;
+    send_reply(conn, NULL, id);
+}
+
+static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
+{
+    g_autofree char *shape_error = command_shape_error(req);
+    if (shape_error) {
+        send_error(conn, QMP_ERROR_GENERIC, shape_error, id);
+        return;
+    }
+    const char *name = json_object_get_string_member(req, "execute");
+    bool is_caps = !strcmp(name, "qmp_capabilities");
+    if (!negotiation_allows(conn, is_caps, id)) {
+        return;
+    }
+    JsonNode *args_node = json_object_get_member(req, "arguments");
     g_autoptr(JsonObject) empty = args_node ? NULL : json_object_new();
     JsonObject *args = args_node ? json_node_get_object(args_node) : empty;
-    g_autoptr(GError) err = NULL;
     if (is_caps) {
-        /* Validation refuses any capability: none is offered. */
-        if (!qmp_schema_validate_args(server->schema, name, args, &err)) {
-            send_gerror(conn, err, id);
-            return;
-        }
-        conn->negotiated = true;
-        send_reply(conn, NULL, id);
+        negotiate(conn, args, id);
         return;
     }
-    JsonNode *ret = qmp_server_execute(server, name, args, &err);
+    g_autoptr(GError) err = NULL;
+    JsonNode *ret = qmp_server_execute(conn->server, name, args, &err);
     if (err) {
         send_gerror(conn, err, id);
     } else {

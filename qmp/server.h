@@ -13,7 +13,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "aio.h"
+#include "aioctx/aio.h"
 #include "schema.h"
 
 G_BEGIN_DECLS

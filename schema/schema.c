@@ -236,74 +236,56 @@ static SchemaType *entity_args(QmpSchema *schema, JsonObject *entry,
     return t;
 }
 
-static bool fill_entry(QmpSchema *schema, JsonObject *entry, GError **error)
+/* A command or an event: its argument struct and its return type. */
+static bool fill_entity(QmpSchema *schema, JsonObject *entry, const char *kind,
+                        const char *name, const char *where, GError **error)
 {
-    const char *name = NULL;
-    const char *kind = entry_kind(entry, &name);
-    g_autofree char *where = g_strdup_printf("%s '%s'", kind, name);
-
-    if (!strcmp(kind, "command") || !strcmp(kind, "event")) {
-        SchemaEntity *e = g_new0(SchemaEntity, 1);
-        e->name = g_strdup(name);
-        e->is_event = kind[0] == 'e';
-        g_hash_table_insert(schema->entities, e->name, e);
-        g_ptr_array_add(schema->entity_order, e);
-        e->args = entity_args(schema, entry, where, error);
-        if (!e->args) {
-            return false;
-        }
-        JsonNode *ret = json_object_get_member(entry, "returns");
-        e->ret = ret ? resolve_type(schema, ret, where, error) : schema->empty;
-        return e->ret != NULL;
-    }
-
-    SchemaType *t = g_hash_table_lookup(schema->types, name);
-    JsonNode *data = json_object_get_member(entry, "data");
-    if (!data) {
-        g_set_error(error, SCHEMA_ERROR, 0, "%s: no \"data\"", where);
+    SchemaEntity *e = g_new0(SchemaEntity, 1);
+    e->name = g_strdup(name);
+    e->is_event = kind[0] == 'e';
+    g_hash_table_insert(schema->entities, e->name, e);
+    g_ptr_array_add(schema->entity_order, e);
+    e->args = entity_args(schema, entry, where, error);
+    if (!e->args) {
         return false;
     }
-    if (!strcmp(kind, "enum")) {
-        if (!JSON_NODE_HOLDS_ARRAY(data)) {
-            g_set_error(error, SCHEMA_ERROR, 0, "%s: \"data\" must be an "
-                        "array of strings", where);
-            return false;
-        }
-        JsonArray *arr = json_node_get_array(data);
-        for (guint i = 0; i < json_array_get_length(arr); i++) {
-            JsonNode *v = json_array_get_element(arr, i);
-            if (json_node_get_value_type(v) != G_TYPE_STRING) {
-                g_set_error(error, SCHEMA_ERROR, 0, "%s: values are strings",
-                            where);
-                return false;
-            }
-            g_ptr_array_add(t->values, g_strdup(json_node_get_string(v)));
-        }
-        return true;
-    }
-    if (!strcmp(kind, "struct")) {
-        return add_members(schema, t->members, data, where, error);
-    }
+    JsonNode *ret = json_object_get_member(entry, "returns");
+    e->ret = ret ? resolve_type(schema, ret, where, error) : schema->empty;
+    return e->ret != NULL;
+}
 
-    /* union: base members + discriminator (an enum base member) + one
-     * object type per enum value. */
-    JsonNode *base = json_object_get_member(entry, "base");
-    const char *tag = json_object_get_string_member_with_default(
-        entry, "discriminator", NULL);
-    if (!base || !tag || !JSON_NODE_HOLDS_OBJECT(data) ||
-        !add_members(schema, t->members, base, where, error)) {
-        if (error && !*error) {
-            g_set_error(error, SCHEMA_ERROR, 0, "%s: needs \"base\", "
-                        "\"discriminator\" and a \"data\" object", where);
-        }
+/* An enum: "data" is an array of strings. */
+static bool fill_enum(SchemaType *t, JsonNode *data, const char *where,
+                      GError **error)
+{
+    if (!JSON_NODE_HOLDS_ARRAY(data)) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s: \"data\" must be an "
+                    "array of strings", where);
         return false;
     }
-    t->tag = g_strdup(tag);
-    t->variant_cases = g_ptr_array_new_with_free_func(g_free);
-    t->variant_types = g_ptr_array_new();
+    JsonArray *arr = json_node_get_array(data);
+    for (guint i = 0; i < json_array_get_length(arr); i++) {
+        JsonNode *v = json_array_get_element(arr, i);
+        if (json_node_get_value_type(v) != G_TYPE_STRING) {
+            g_set_error(error, SCHEMA_ERROR, 0, "%s: values are strings",
+                        where);
+            return false;
+        }
+        g_ptr_array_add(t->values, g_strdup(json_node_get_string(v)));
+    }
+    return true;
+}
+
+/* A union's variants: one struct type per case of the "data" object. */
+static bool fill_variants(QmpSchema *schema, SchemaType *t, JsonNode *data,
+                          const char *where, GError **error)
+{
     JsonObjectIter iter;
     const char *key;
     JsonNode *spec;
+
+    t->variant_cases = g_ptr_array_new_with_free_func(g_free);
+    t->variant_types = g_ptr_array_new();
     json_object_iter_init(&iter, json_node_get_object(data));
     while (json_object_iter_next(&iter, &key, &spec)) {
         SchemaType *vt = resolve_type(schema, spec, where, error);
@@ -318,16 +300,67 @@ static bool fill_entry(QmpSchema *schema, JsonObject *entry, GError **error)
         g_ptr_array_add(t->variant_cases, g_strdup(key));
         g_ptr_array_add(t->variant_types, vt);
     }
+    return true;
+}
+
+/* Whether the union's tag is a required enum member of its base. */
+static bool tag_is_base_enum(SchemaType *t, const char *where, GError **error)
+{
     for (guint i = 0; i < t->members->len; i++) {
         SchemaMember *m = g_ptr_array_index(t->members, i);
-        if (!strcmp(m->name, tag) && !m->optional &&
+        if (!strcmp(m->name, t->tag) && !m->optional &&
             m->type->kind == ST_ENUM) {
             return true;
         }
     }
     g_set_error(error, SCHEMA_ERROR, 0, "%s: discriminator '%s' must be a "
-                "required enum member of the base", where, tag);
+                "required enum member of the base", where, t->tag);
     return false;
+}
+
+/* A union: base members + discriminator (an enum base member) + one
+ * object type per enum value. */
+static bool fill_union(QmpSchema *schema, SchemaType *t, JsonObject *entry,
+                       JsonNode *data, const char *where, GError **error)
+{
+    JsonNode *base = json_object_get_member(entry, "base");
+    const char *tag = json_object_get_string_member_with_default(
+        entry, "discriminator", NULL);
+    if (!base || !tag || !JSON_NODE_HOLDS_OBJECT(data) ||
+        !add_members(schema, t->members, base, where, error)) {
+        if (error && !*error) {
+            g_set_error(error, SCHEMA_ERROR, 0, "%s: needs \"base\", "
+                        "\"discriminator\" and a \"data\" object", where);
+        }
+        return false;
+    }
+    t->tag = g_strdup(tag);
+    return fill_variants(schema, t, data, where, error) &&
+           tag_is_base_enum(t, where, error);
+}
+
+static bool fill_entry(QmpSchema *schema, JsonObject *entry, GError **error)
+{
+    const char *name = NULL;
+    const char *kind = entry_kind(entry, &name);
+    g_autofree char *where = g_strdup_printf("%s '%s'", kind, name);
+
+    if (!strcmp(kind, "command") || !strcmp(kind, "event")) {
+        return fill_entity(schema, entry, kind, name, where, error);
+    }
+    SchemaType *t = g_hash_table_lookup(schema->types, name);
+    JsonNode *data = json_object_get_member(entry, "data");
+    if (!data) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s: no \"data\"", where);
+        return false;
+    }
+    if (!strcmp(kind, "enum")) {
+        return fill_enum(t, data, where, error);
+    }
+    if (!strcmp(kind, "struct")) {
+        return add_members(schema, t->members, data, where, error);
+    }
+    return fill_union(schema, t, entry, data, where, error);
 }
 
 static const struct {
@@ -338,28 +371,25 @@ static const struct {
     { "number", B_NUMBER }, { "any", B_ANY }, { "null", B_NULL },
 };
 
-QmpSchema *qmp_schema_load_from_data(const char *json, gssize len,
-                                     GError **error)
+/* The "entries" array of the schema document, or NULL + @error. */
+static JsonArray *schema_entries(JsonParser *parser, GError **error)
 {
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, json, len, error)) {
-        return NULL;
-    }
     JsonNode *root = json_parser_get_root(parser);
-    JsonArray *entries = NULL;
     if (root && JSON_NODE_HOLDS_OBJECT(root)) {
         JsonNode *e = json_object_get_member(json_node_get_object(root),
                                              "entries");
         if (e && JSON_NODE_HOLDS_ARRAY(e)) {
-            entries = json_node_get_array(e);
+            return json_node_get_array(e);
         }
     }
-    if (!entries) {
-        g_set_error(error, SCHEMA_ERROR, 0,
-                    "schema: expected {\"entries\": [...]}");
-        return NULL;
-    }
+    g_set_error(error, SCHEMA_ERROR, 0,
+                "schema: expected {\"entries\": [...]}");
+    return NULL;
+}
 
+/* An empty schema holding the builtin types and the empty object. */
+static QmpSchema *schema_new(void)
+{
     QmpSchema *schema = g_new0(QmpSchema, 1);
     schema->types = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                           type_free);
@@ -375,42 +405,65 @@ QmpSchema *qmp_schema_load_from_data(const char *json, gssize len,
         t->builtin = builtins[i].kind;
     }
     schema->empty = type_add_implicit_object(schema);
+    return schema;
+}
 
-    /* Pass 1: names, docs, declared types (so references may point
-     * forward). */
+/* Pass 1 for entry @i: its name, doc and declared type (so references may
+ * point forward). */
+static bool declare_entry(QmpSchema *schema, JsonNode *node, guint i,
+                          GError **error)
+{
+    JsonObject *entry = JSON_NODE_HOLDS_OBJECT(node)
+                        ? json_node_get_object(node) : NULL;
+    const char *name = NULL;
+    const char *kind = entry ? entry_kind(entry, &name) : NULL;
+    const char *doc = entry ? json_object_get_string_member_with_default(
+                                  entry, "doc", NULL) : NULL;
+    if (!kind || !name || !*name) {
+        g_set_error(error, SCHEMA_ERROR, 0, "schema entry %u: expected "
+                    "{\"command\"|\"event\"|\"struct\"|\"enum\"|"
+                    "\"union\": NAME, ...}", i);
+        return false;
+    }
+    if (!doc || !*doc) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s '%s' has no \"doc\"",
+                    kind, name);
+        return false;
+    }
+    if (g_hash_table_contains(schema->docs, name) ||
+        g_hash_table_contains(schema->types, name)) {
+        g_set_error(error, SCHEMA_ERROR, 0, "%s '%s' defined twice", kind,
+                    name);
+        return false;
+    }
+    g_hash_table_insert(schema->docs, g_strdup(name), g_strdup(doc));
+    if (!strcmp(kind, "command")) {
+        g_ptr_array_add(schema->command_names, g_strdup(name));
+    } else if (!strcmp(kind, "enum")) {
+        type_add(schema, ST_ENUM, name);
+    } else if (strcmp(kind, "event")) {
+        type_add(schema, ST_OBJECT, name);
+    }
+    return true;
+}
+
+QmpSchema *qmp_schema_load_from_data(const char *json, gssize len,
+                                     GError **error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, json, len, error)) {
+        return NULL;
+    }
+    JsonArray *entries = schema_entries(parser, error);
+    if (!entries) {
+        return NULL;
+    }
+    QmpSchema *schema = schema_new();
     guint n = json_array_get_length(entries);
     for (guint i = 0; i < n; i++) {
-        JsonNode *node = json_array_get_element(entries, i);
-        JsonObject *entry = JSON_NODE_HOLDS_OBJECT(node)
-                            ? json_node_get_object(node) : NULL;
-        const char *name = NULL;
-        const char *kind = entry ? entry_kind(entry, &name) : NULL;
-        const char *doc = entry ? json_object_get_string_member_with_default(
-                                      entry, "doc", NULL) : NULL;
-        if (!kind || !name || !*name) {
-            g_set_error(error, SCHEMA_ERROR, 0, "schema entry %u: expected "
-                        "{\"command\"|\"event\"|\"struct\"|\"enum\"|"
-                        "\"union\": NAME, ...}", i);
+        if (!declare_entry(schema, json_array_get_element(entries, i), i,
+                           error)) {
             goto fail;
-        }
-        if (!doc || !*doc) {
-            g_set_error(error, SCHEMA_ERROR, 0, "%s '%s' has no \"doc\"",
-                        kind, name);
-            goto fail;
-        }
-        if (g_hash_table_contains(schema->docs, name) ||
-            g_hash_table_contains(schema->types, name)) {
-            g_set_error(error, SCHEMA_ERROR, 0, "%s '%s' defined twice", kind,
-                        name);
-            goto fail;
-        }
-        g_hash_table_insert(schema->docs, g_strdup(name), g_strdup(doc));
-        if (!strcmp(kind, "command")) {
-            g_ptr_array_add(schema->command_names, g_strdup(name));
-        } else if (!strcmp(kind, "enum")) {
-            type_add(schema, ST_ENUM, name);
-        } else if (strcmp(kind, "event")) {
-            type_add(schema, ST_OBJECT, name);
         }
     }
     g_ptr_array_add(schema->command_names, NULL);
@@ -472,77 +525,101 @@ static bool type_error(const char *path, const char *expected,
 }
 
 static bool validate_value(const SchemaType *type, const SchemaMember *m,
+                           JsonNode *node, const char *path, GError **error);
+
+/* An integer within the member's range, with QEMU's texts. */
+static bool validate_int_range(const SchemaMember *m, JsonNode *node,
+                               const char *path, GError **error)
+{
+    gint64 v = json_node_get_int(node);
+
+    if (!m || !m->has_range || (v >= m->min && v <= m->max)) {
+        return true;
+    }
+    if (m->min == 0 && m->max == G_MAXINT64) {
+        g_set_error(error, SCHEMA_ERROR, 0,
+                    "Parameter '%s' expects a non-negative integer", path);
+    } else {
+        g_set_error(error, SCHEMA_ERROR, 0,
+                    "Parameter '%s' expects an integer in the range [%"
+                    G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]", path, m->min,
+                    m->max);
+    }
+    return false;
+}
+
+static bool validate_builtin(const SchemaType *type, const SchemaMember *m,
+                             JsonNode *node, GType vt, const char *path,
+                             GError **error)
+{
+    switch (type->builtin) {
+    case B_ANY:
+        return true;
+    case B_NULL:
+        return JSON_NODE_HOLDS_NULL(node) || type_error(path, "null", error);
+    case B_STR:
+        return vt == G_TYPE_STRING || type_error(path, "string", error);
+    case B_BOOL:
+        return vt == G_TYPE_BOOLEAN || type_error(path, "boolean", error);
+    case B_NUMBER:
+        return vt == G_TYPE_INT64 || vt == G_TYPE_DOUBLE ||
+               type_error(path, "number", error);
+    case B_INT:
+        if (vt != G_TYPE_INT64) {
+            return type_error(path, "integer", error);
+        }
+        return validate_int_range(m, node, path, error);
+    }
+    return false;
+}
+
+static bool validate_enum(const SchemaType *type, JsonNode *node, GType vt,
+                          const char *path, GError **error)
+{
+    if (vt != G_TYPE_STRING) {
+        return type_error(path, "string", error);
+    }
+    for (guint i = 0; i < type->values->len; i++) {
+        if (!strcmp(g_ptr_array_index(type->values, i),
+                    json_node_get_string(node))) {
+            return true;
+        }
+    }
+    g_set_error(error, SCHEMA_ERROR, 0,
+                "Parameter '%s' does not accept value '%s'", path,
+                json_node_get_string(node));
+    return false;
+}
+
+static bool validate_array(const SchemaType *type, JsonNode *node,
+                           const char *path, GError **error)
+{
+    if (!JSON_NODE_HOLDS_ARRAY(node)) {
+        return type_error(path, "array", error);
+    }
+    JsonArray *arr = json_node_get_array(node);
+    for (guint i = 0; i < json_array_get_length(arr); i++) {
+        g_autofree char *sub = g_strdup_printf("%s[%u]", path, i);
+        if (!validate_value(type->element, NULL,
+                            json_array_get_element(arr, i), sub, error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool validate_value(const SchemaType *type, const SchemaMember *m,
                            JsonNode *node, const char *path, GError **error)
 {
     GType vt = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node)
                                            : G_TYPE_INVALID;
     switch (type->kind) {
     case ST_BUILTIN:
-        switch (type->builtin) {
-        case B_ANY:
-            return true;
-        case B_NULL:
-            return JSON_NODE_HOLDS_NULL(node) || type_error(path, "null",
-                                                            error);
-        case B_STR:
-            return vt == G_TYPE_STRING || type_error(path, "string", error);
-        case B_BOOL:
-            return vt == G_TYPE_BOOLEAN || type_error(path, "boolean", error);
-        case B_NUMBER:
-            return vt == G_TYPE_INT64 || vt == G_TYPE_DOUBLE ||
-                   type_error(path, "number", error);
-        case B_INT:
-            if (vt != G_TYPE_INT64) {
-                return type_error(path, "integer", error);
-            }
-            if (m && m->has_range) {
-                gint64 v = json_node_get_int(node);
-                if (v < m->min || v > m->max) {
-                    if (m->min == 0 && m->max == G_MAXINT64) {
-                        g_set_error(error, SCHEMA_ERROR, 0,
-                                    "Parameter '%s' expects a non-negative "
-                                    "integer", path);
-                    } else {
-                        g_set_error(error, SCHEMA_ERROR, 0,
-                                    "Parameter '%s' expects an integer in "
-                                    "the range [%" G_GINT64_FORMAT ", %"
-                                    G_GINT64_FORMAT "]", path, m->min,
-                                    m->max);
-                    }
-                    return false;
-                }
-            }
-            return true;
-        }
-        return false;
+        return validate_builtin(type, m, node, vt, path, error);
     case ST_ENUM:
-        if (vt != G_TYPE_STRING) {
-            return type_error(path, "string", error);
-        }
-        for (guint i = 0; i < type->values->len; i++) {
-            if (!strcmp(g_ptr_array_index(type->values, i),
-                        json_node_get_string(node))) {
-                return true;
-            }
-        }
-        g_set_error(error, SCHEMA_ERROR, 0,
-                    "Parameter '%s' does not accept value '%s'", path,
-                    json_node_get_string(node));
-        return false;
-    case ST_ARRAY: {
-        if (!JSON_NODE_HOLDS_ARRAY(node)) {
-            return type_error(path, "array", error);
-        }
-        JsonArray *arr = json_node_get_array(node);
-        for (guint i = 0; i < json_array_get_length(arr); i++) {
-            g_autofree char *sub = g_strdup_printf("%s[%u]", path, i);
-            if (!validate_value(type->element, NULL,
-                                json_array_get_element(arr, i), sub, error)) {
-                return false;
-            }
-        }
-        return true;
-    }
+        return validate_enum(type, node, vt, path, error);
+    case ST_ARRAY:
+        return validate_array(type, node, path, error);
     case ST_OBJECT: {
         if (!JSON_NODE_HOLDS_OBJECT(node)) {
             return type_error(path, "object", error);

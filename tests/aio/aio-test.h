@@ -20,7 +20,7 @@
 #ifndef TESTS_AIO_TEST_H
 #define TESTS_AIO_TEST_H
 
-#include "aio.h"
+#include "aioctx/aio.h"
 #include "../tap.h"
 
 #include <liburing.h>
@@ -67,7 +67,7 @@ static TAP_UNUSED AioContext *test_context_new(void)
         exit(1);
     }
     if (want) {
-        const char *got = aio_context_backend_name(ctx);
+        const char *got = aio_context_fdmon_name(ctx);
         ok(got && strcmp(got, want) == 0, "context uses backend %s (got %s)",
            want, got ? got : "(null)");
     }

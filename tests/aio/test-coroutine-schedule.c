@@ -6,7 +6,7 @@
  * child), and what a context's finalization does to coroutines scheduled or
  * sleeping in it.  Run once per fd backend (AIO_FDMON).
  */
-#include "coroutine.h"
+#include "aioctx/coroutine.h"
 #include "aio-test.h"
 #include "co-test.h"
 

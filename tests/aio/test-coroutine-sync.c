@@ -5,7 +5,7 @@
  * Run once per fd backend (AIO_FDMON): sleeps are timers, and coroutines
  * re-queue themselves through bottom halves.
  */
-#include "coroutine.h"
+#include "aioctx/coroutine.h"
 #include "aio-test.h"
 
 #include <stdatomic.h>

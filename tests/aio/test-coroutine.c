@@ -5,7 +5,7 @@
  * stack), stack sizes,
  * and a stack overflow faulting on the guard page (in a child process).
  */
-#include "coroutine.h"
+#include "aioctx/coroutine.h"
 #include "../tap.h"
 #include "co-test.h"
 

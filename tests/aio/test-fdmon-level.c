@@ -14,7 +14,7 @@
  * multishot polls so the one-shot fallback is what gets tested.
  */
 #include "aio-test.h"
-#include "aio-internal.h"
+#include "core/aio-internal.h"
 
 #include <pthread.h>
 #include <sys/eventfd.h>

@@ -10,7 +10,7 @@
  * and under a GMainContext.
  */
 #include "aio-test.h"
-#include "aio-internal.h"
+#include "core/aio-internal.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -107,9 +107,9 @@ int main(void)
     for (int i = 0; i < NFDS; i++) {
         slot_add(ctx, i);
     }
-    ok(!strcmp(aio_context_backend_name(ctx), "poll"),
+    ok(!strcmp(aio_context_fdmon_name(ctx), "poll"),
        "forced poll context keeps poll with %d handlers (%s)", NFDS,
-       aio_context_backend_name(ctx));
+       aio_context_fdmon_name(ctx));
     signal_all(NFDS);
     ok(POLL_UNTIL(ctx, all_called(NFDS), 2000), "all %d dispatched", NFDS);
     remove_all(ctx, NFDS);
@@ -121,16 +121,16 @@ int main(void)
     for (int i = 0; i < n; i++) {
         slot_add(ctx, i);
     }
-    ok(!strcmp(aio_context_backend_name(ctx), "poll"),
+    ok(!strcmp(aio_context_fdmon_name(ctx), "poll"),
        "still poll with %d handlers", n + 1);
     signal_all(n);
     ok(POLL_UNTIL(ctx, all_called(n), 2000), "all dispatched on poll");
     for (int i = n; i < NFDS; i++) {
         slot_add(ctx, i);
     }
-    ok(!strcmp(aio_context_backend_name(ctx), "epoll"),
+    ok(!strcmp(aio_context_fdmon_name(ctx), "epoll"),
        "upgraded to epoll with %d handlers (%s)", NFDS + 1,
-       aio_context_backend_name(ctx));
+       aio_context_fdmon_name(ctx));
     signal_all(NFDS);
     ok(POLL_UNTIL(ctx, all_called(NFDS), 2000),
        "handlers from before and after the switch all dispatched");
@@ -163,9 +163,9 @@ int main(void)
     for (int i = 0; i < 50 && register_from_cb_upto; i++) {
         g_main_context_iteration(gctx, TRUE);
     }
-    ok(!strcmp(aio_context_backend_name(ctx), "epoll"),
+    ok(!strcmp(aio_context_fdmon_name(ctx), "epoll"),
        "registering from a callback under GLib switched to epoll (%s)",
-       aio_context_backend_name(ctx));
+       aio_context_fdmon_name(ctx));
     signal_all(NFDS);
     for (int i = 0; i < 100 && !all_called(NFDS); i++) {
         g_main_context_iteration(gctx, TRUE);

@@ -8,7 +8,7 @@
  *    member per parameter; IOThreadInfo one required int.
  *  - README's table has each parameter's row, formatted from the table.
  */
-#include "aio.h"
+#include "aioctx/aio.h"
 #include "../tap.h"
 
 #include <json-glib/json-glib.h>

@@ -123,9 +123,9 @@ int main(void)
            "idle polls dispatch nothing");
     is_int(DELTA(poll_attempts) + DELTA(poll_hits) + DELTA(poll_misses), 0,
            "polling counters still with polling off");
-    ok(after.backend && strcmp(after.backend, aio_context_backend_name(ctx)) == 0,
+    ok(after.fdmon && strcmp(after.fdmon, aio_context_fdmon_name(ctx)) == 0,
        "backend: stats name the backend in use (%s)",
-       after.backend ? after.backend : "(null)");
+       after.fdmon ? after.fdmon : "(null)");
 
     /* BHs. */
     int n = 0;

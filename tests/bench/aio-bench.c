@@ -1,6 +1,6 @@
 /*
- * aio-bench: event-loop core figures, one JSON object per line (DESIGN.md
- * "Benchmarks").
+ * aio-bench: event-loop core figures, one JSON object per line (README
+ * "Figures" gives them).
  *
  *  bh_throughput     in-thread: one BH rescheduling itself, the loop
  *                    calling aio_poll(ctx, true); callbacks/s, with
@@ -33,7 +33,7 @@
  * Rows of a backend the context cannot use (the library fell back) are
  * left out with a note on stderr, so no row is mislabelled.
  */
-#include "aio.h"
+#include "aioctx/aio.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -66,7 +66,7 @@ static void die(const char *what)
 /* Output                                                                  */
 
 typedef struct Row {
-    const char *bench, *impl, *backend;    /* backend NULL: not applicable */
+    const char *bench, *impl, *fdmon;      /* fdmon NULL: not applicable */
     int64_t poll_max_ns;                   /* -1: not applicable */
 } Row;
 
@@ -74,8 +74,8 @@ static void emit(const Row *r, const char *metric, double value,
                  const char *extra_json)
 {
     printf("{\"bench\": \"%s\", \"impl\": \"%s\"", r->bench, r->impl);
-    if (r->backend) {
-        printf(", \"backend\": \"%s\"", r->backend);
+    if (r->fdmon) {
+        printf(", \"backend\": \"%s\"", r->fdmon);
     }
     if (r->poll_max_ns >= 0) {
         printf(", \"poll_max_ns\": %" PRId64, r->poll_max_ns);
@@ -188,7 +188,7 @@ static void bench_bh_throughput(void)
             double rate = bh_rate(ctx, duration);
             best = rate > best ? rate : best;
         }
-        Row row = { "bh_throughput", "aio", aio_context_backend_name(ctx),
+        Row row = { "bh_throughput", "aio", aio_context_fdmon_name(ctx),
                     polls[p] };
         emit(&row, "callbacks_per_s", best, "\"bhs\": 1");
         aio_context_unref(ctx);
@@ -270,7 +270,7 @@ static AioContext *bench_context_new(AioFdmonKind kind, int64_t poll_max_ns,
         g_clear_error(&err);
         return NULL;
     }
-    const char *backend = aio_context_backend_name(ctx);
+    const char *backend = aio_context_fdmon_name(ctx);
     if (strcmp(backend, kind_name(kind)) != 0) {
         fprintf(stderr, "aio-bench: asked for %s, context uses %s; rows left out\n",
                 kind_name(kind), backend);
@@ -291,7 +291,7 @@ static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns, bool fd)
     if (!l.ctx) {
         return;
     }
-    const char *backend = aio_context_backend_name(l.ctx);
+    const char *backend = aio_context_fdmon_name(l.ctx);
     AioBH *bh = NULL;
     if (fd) {
         l.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

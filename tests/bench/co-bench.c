@@ -24,7 +24,7 @@
  * benchmark works), --file PATH (default /var/tmp/iothreadd-co-bench.dat,
  * 256 MiB, created once and reused).
  */
-#include "coroutine.h"
+#include "aioctx/coroutine.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /*
  * io-bench: disk engines and thread pool, each next to its reference in the
- * same run (issue 4).  One JSON object per line (DESIGN.md "Benchmarks").
+ * same run.  One JSON object per line (README "Figures" gives them).
  *
  *  - 4 KiB O_DIRECT random reads at QD 1 and 32 on a file filled with real
  *    data (1 GiB, or 64 MiB with --quick), through an AioContext with the
@@ -27,9 +27,9 @@
  * (--engine/--qd/--no-pool/--no-disk/--no-fio narrow a run down while
  * investigating; the figures to compare come from a full run.)
  */
-#include "aio.h"
-#include "disk-io.h"
-#include "thread-pool.h"
+#include "aioctx/aio.h"
+#include "aioctx/disk-io.h"
+#include "aioctx/thread-pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,7 +56,7 @@ static double seconds = 10;
 static double pool_seconds = 3;
 static const char *file_path;
 static uint64_t file_size;
-static const char *backend_name = "?";
+static const char *fdmon_name = "?";
 static const char *only_engine;     /* --engine: run just this one */
 static int only_qd;                 /* --qd: just this queue depth */
 static bool skip_pool;              /* --no-pool */
@@ -242,7 +242,7 @@ static bool run_engine_slice(const AioDiskEngine *engine, int qd, double secs,
         g_clear_error(&err);
         return false;
     }
-    backend_name = aio_context_backend_name(ctx);
+    fdmon_name = aio_context_fdmon_name(ctx);
     if (!aio_context_set_poll_params(ctx, poll_max_ns, 0, 0, &err)) {
         fprintf(stderr, "io-bench: %s\n", err->message);
         g_clear_error(&err);
@@ -320,7 +320,7 @@ static void emit_engine(const AioDiskEngine *engine, int qd, Acc *acc)
     char extra[256];
     snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", \"backend\": \"%s\","
              " \"iodepth\": %d, \"bs\": %d, \"poll_max_ns\": %" PRId64,
-             engine->name, backend_name, qd, BS, poll_max_ns);
+             engine->name, fdmon_name, qd, BS, poll_max_ns);
     emit("io_randread", "aio", extra, "iops", acc->ios / acc->elapsed_s);
     emit("io_randread", "aio", extra, "mean_us",
          lat->len ? sum / lat->len / 1e3 : 0);
@@ -524,7 +524,7 @@ static void bench_engine(const AioDiskEngine *engine, const char *fio_engine,
         char extra[200];
         snprintf(extra, sizeof(extra), ", \"engine\": \"%s\", \"backend\": "
                  "\"%s\", \"iodepth\": %d, \"bs\": %d, \"slices\": %d",
-                 engine->name, backend_name, qd, BS, slices);
+                 engine->name, fdmon_name, qd, BS, slices);
         emit("io_randread", "aio", extra, "iops_ratio_to_fio",
              (ours.ios / ours.elapsed_s) / (ref.ios / ref.elapsed_s));
         emit_slice_ratios(extra, ratios);

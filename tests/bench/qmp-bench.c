@@ -13,7 +13,7 @@
  *                any add/del cycle.
  *
  * Usage: qmp-bench [--quick] IOTHREADD
- * Prints one JSON object per line (DESIGN.md "Benchmarks").
+ * Prints one JSON object per line (README "Figures" gives them).
  */
 #include <errno.h>
 #include <poll.h>

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "aio.h"
+#include "aioctx/aio.h"
 #include "fuzz-gen.h"
 
 typedef struct {

@@ -8,7 +8,7 @@
  * job's result, and a coroutine waiting for a read when its context is
  * finalized gets the result and runs on.
  */
-#include "coroutine.h"
+#include "aioctx/coroutine.h"
 #include "../tap.h"
 
 #include <errno.h>
@@ -324,7 +324,7 @@ int main(void)
     }
     aio_set_current_context(ctx);
     open_file();
-    diag("engine %s, fd backend %s", engine->name, aio_context_backend_name(ctx));
+    diag("engine %s, fd backend %s", engine->name, aio_context_fdmon_name(ctx));
 
     test_co_preadv_returns_pread_bytes();
     test_co_preadv_many_coroutines();

@@ -7,8 +7,8 @@
  * submitted from a completion callback reaching the kernel at once, the
  * in-flight cap, and finalization with many requests in flight.
  */
-#include "aio.h"
-#include "disk-io.h"
+#include "aioctx/aio.h"
+#include "aioctx/disk-io.h"
 #include "../tap.h"
 
 #include <errno.h>
@@ -328,7 +328,7 @@ static void test_finalize_in_flight(void)
 /* A request submitted (unplugged) from a completion callback must reach the
  * kernel before the callback returns, not wait for the loop's next wait:
  * meanwhile the loop runs the other callbacks and the device would idle
- * (issue 4: io_uring on the fdmon ring at QD 32).  Observed with writes to
+ * (io_uring on the fdmon ring at QD 32).  Observed with writes to
  * a pipe, which the kernel performs during the submission itself. */
 typedef struct PipeWrite {
     void *eng;
@@ -507,7 +507,7 @@ static void test_backend_is_the_requested_one(void)
     const char *want = g_getenv("AIO_FDMON");
     void *eng;
     AioContext *ctx = new_ctx(&eng);
-    const char *got = aio_context_backend_name(ctx);
+    const char *got = aio_context_fdmon_name(ctx);
 
     diag("fd backend %s", got);
     if (!want) {

@@ -12,8 +12,8 @@
  * the test says how many calls to refuse before passing them to libaio.
  * Buffered I/O on a temporary file (IO_TEST_DIR, else /var/tmp).
  */
-#include "aio.h"
-#include "disk-io.h"
+#include "aioctx/aio.h"
+#include "aioctx/disk-io.h"
 #include "../aio/aio-test.h"
 
 #include <errno.h>

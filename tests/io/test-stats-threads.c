@@ -9,8 +9,8 @@
  *    with nothing to do, one less while a job runs, all again after it.
  * Waits are bounded by deadlines that only guard against a hang.
  */
-#include "aio.h"
-#include "thread-pool.h"
+#include "aioctx/aio.h"
+#include "aioctx/thread-pool.h"
 #include "../tap.h"
 
 #include <pthread.h>

@@ -4,8 +4,8 @@
  * under load, live resize and idle exit, cancellation, refusal of invalid
  * sizes, and finalization with jobs in flight.
  */
-#include "aio.h"
-#include "thread-pool.h"
+#include "aioctx/aio.h"
+#include "aioctx/thread-pool.h"
 #include "../tap.h"
 
 #include <errno.h>

@@ -12,7 +12,7 @@
 
 #include "iothread.h"
 #include "registry.h"
-#include "thread-pool.h"
+#include "aioctx/thread-pool.h"
 #include "../tap.h"
 
 static char *thread_comm(pid_t tid)

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "aio.h"
+#include "aioctx/aio.h"
 #include "daemon-util.h"
 #include "../tap.h"
 

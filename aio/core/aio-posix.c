@@ -1,0 +1,490 @@
+/*
+ * The loop: fd handlers, aio_poll() and adaptive busy-polling.
+ *
+ * One aio_poll() iteration, top to bottom:
+ *   1. compute how long we may wait (0 if a BH is scheduled or a timer
+ *      expired);
+ *   2. if we may wait, busy-poll the handlers' io_poll callbacks for up to
+ *      the current polling time (per handler, AioPolledEvent);
+ *   3. if polling found nothing, wait in the fd-monitoring backend
+ *      (FDMonOps->wait) with notify_me raised so aio_notify() wakes us;
+ *   4. run BHs, then ready fd handlers, then the backend's own completions,
+ *      then expired timers.
+ * Handlers are only ever touched by the home thread; removal while a
+ * dispatch is walking them is deferred through ctx->deleted_aio_handlers.
+ */
+#include "core/aio-internal.h"
+
+#include <errno.h>
+
+/* A handler that found no work by polling for this long leaves the poll
+ * set (it comes back when its fd fires). */
+#define POLL_IDLE_INTERVAL_NS (7LL * 1000 * 1000 * 1000)
+
+/* Polling starts at this many ns when it first pays off. */
+#define POLL_INITIAL_NS 4000
+
+/* After this many consecutive iterations that had work without waiting,
+ * look at the fds anyway (non-blocking) so BHs that keep rescheduling
+ * themselves cannot starve fd handlers forever. */
+#define MAX_WAITLESS_ITERATIONS 128
+
+static int64_t now_ns(void)
+{
+    return aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Handler registration                                                    */
+
+void aio_add_ready_handler(AioHandlerList *ready_list, AioHandler *node,
+                           int revents)
+{
+    node->ready_events |= revents;
+    if (!node->on_ready_list) {
+        node->on_ready_list = true;
+        LIST_INSERT_HEAD(ready_list, node, node_ready);
+    }
+}
+
+static void poll_set_remove(AioHandler *node)
+{
+    if (node->on_poll_list) {
+        LIST_REMOVE(node, node_poll);
+        node->on_poll_list = false;
+    }
+}
+
+static void poll_set_add(AioContext *ctx, AioHandler *node)
+{
+    if (!node->on_poll_list && node->io_poll && ctx->params.poll_max_ns) {
+        node->on_poll_list = true;
+        node->poll_idle_timeout = 0;
+        LIST_INSERT_HEAD(&ctx->poll_aio_handlers, node, node_poll);
+    }
+}
+
+void aio_free_deleted_handler(AioContext *ctx, AioHandler *node)
+{
+    node->backend_owns = false;
+    if (ctx->walking_handlers) {
+        /* Someone may hold it on a ready list: free at the walk's end. */
+        if (!node->on_deleted_list) {
+            node->on_deleted_list = true;
+            LIST_INSERT_HEAD(&ctx->deleted_aio_handlers, node, node_deleted);
+        }
+    } else {
+        if (node->on_deleted_list) {
+            LIST_REMOVE(node, node_deleted);
+        }
+        g_free(node);
+    }
+}
+
+void aio_free_deleted_handlers(AioContext *ctx)
+{
+    AioHandler *node;
+
+    while ((node = LIST_FIRST(&ctx->deleted_aio_handlers))) {
+        LIST_REMOVE(node, node_deleted);
+        g_free(node);
+    }
+}
+
+/* Unlink a handler that was replaced or removed; free it now or later. */
+static void remove_handler(AioContext *ctx, AioHandler *node)
+{
+    poll_set_remove(node);
+    LIST_REMOVE(node, node);
+    node->deleted = true;
+    node->pfd.revents = 0;
+    if (!node->io_poll) {
+        ctx->poll_disable_cnt--;
+    }
+    ctx->handler_count--;
+    if (node->backend_owns) {
+        return;     /* the backend calls aio_free_deleted_handler() */
+    }
+    aio_free_deleted_handler(ctx, node);
+}
+
+static AioHandler *find_handler(AioContext *ctx, int fd)
+{
+    AioHandler *node;
+
+    LIST_FOREACH(node, &ctx->aio_handlers, node) {
+        if (node->pfd.fd == fd) {
+            return node;
+        }
+    }
+    return NULL;
+}
+
+void aio_set_fd_handler(AioContext *ctx, int fd,
+                        IOHandler *io_read, IOHandler *io_write,
+                        AioPollFn *io_poll, IOHandler *io_poll_ready,
+                        void *opaque)
+{
+    AioHandler *node = find_handler(ctx, fd);
+    AioHandler *new_node = NULL;
+
+    if (!io_read && !io_write) {
+        if (!node) {
+            return;
+        }
+    } else {
+        new_node = g_new0(AioHandler, 1);
+        new_node->pfd.fd = fd;
+        new_node->pfd.events = (io_read ? G_IO_IN | G_IO_HUP | G_IO_ERR : 0) |
+                               (io_write ? G_IO_OUT | G_IO_ERR : 0);
+        new_node->io_read = io_read;
+        new_node->io_write = io_write;
+        new_node->io_poll = io_poll;
+        new_node->io_poll_ready = io_poll_ready;
+        new_node->opaque = opaque;
+        if (node) {
+            /* Keep the learnt polling time across a handler change. */
+            new_node->poll = node->poll;
+        }
+        LIST_INSERT_HEAD(&ctx->aio_handlers, new_node, node);
+        if (!io_poll) {
+            ctx->poll_disable_cnt++;
+        }
+        ctx->handler_count++;
+        if (node && node->on_poll_list) {
+            poll_set_add(ctx, new_node);
+        }
+    }
+
+    ctx->fdmon_ops->update(ctx, node, new_node);
+    if (node) {
+        remove_handler(ctx, node);
+    }
+    AIO_STAT_SET(ctx, fd_handlers, ctx->handler_count);
+
+    if (ctx->fdmon_ops == &fdmon_poll_ops &&
+        ctx->fdmon_forced != AIO_FDMON_POLL &&
+        ctx->handler_count > FDMON_POLL_UPGRADE_THRESHOLD) {
+        fdmon_epoll_try_upgrade(ctx);
+    }
+    /* A concurrent wait (GSource) must pick up the new fd set. */
+    aio_notify(ctx);
+}
+
+static AioHandler *find_notifier_handler(AioContext *ctx, EventNotifier *e)
+{
+    return find_handler(ctx, event_notifier_get_fd(e));
+}
+
+void aio_set_event_notifier(AioContext *ctx, EventNotifier *notifier,
+                            EventNotifierHandler *io_read,
+                            AioPollFn *io_poll,
+                            EventNotifierHandler *io_poll_ready)
+{
+    /* EventNotifierHandler takes the notifier, IOHandler the opaque: the
+     * notifier is the opaque, so the call signatures agree. */
+    aio_set_fd_handler(ctx, event_notifier_get_fd(notifier),
+                       (IOHandler *)io_read, NULL, io_poll,
+                       (IOHandler *)io_poll_ready, notifier);
+}
+
+void aio_set_event_notifier_poll(AioContext *ctx, EventNotifier *notifier,
+                                 EventNotifierHandler *io_poll_begin,
+                                 EventNotifierHandler *io_poll_end)
+{
+    AioHandler *node = find_notifier_handler(ctx, notifier);
+
+    if (node) {
+        node->io_poll_begin = (IOHandler *)io_poll_begin;
+        node->io_poll_end = (IOHandler *)io_poll_end;
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Dispatch                                                                */
+
+/* Polling time follows how long this iteration waited for the handler's
+ * event: inside the window, keep it; longer than poll-max-ns,
+ * shrink; in between, grow. */
+static void adjust_polling_time(AioContext *ctx, AioPolledEvent *poll,
+                                int64_t block_ns)
+{
+    if (block_ns <= poll->ns) {
+        return;
+    }
+    if (block_ns > ctx->params.poll_max_ns) {
+        if (poll->ns == 0) {
+            return;
+        }
+        poll->ns = ctx->params.poll_shrink ? poll->ns / ctx->params.poll_shrink : 0;
+        AIO_STAT_ADD(ctx, poll_shrinks, 1);
+    } else if (poll->ns < ctx->params.poll_max_ns) {
+        int64_t grow = ctx->params.poll_grow ? ctx->params.poll_grow : 2;
+        int64_t ns;
+
+        if (poll->ns == 0) {
+            ns = POLL_INITIAL_NS;
+        } else if (__builtin_mul_overflow(poll->ns, grow, &ns)) {
+            ns = ctx->params.poll_max_ns;
+        }
+        poll->ns = ns > ctx->params.poll_max_ns ? ctx->params.poll_max_ns : ns;
+        AIO_STAT_ADD(ctx, poll_grows, 1);
+    }
+}
+
+static bool dispatch_handler(AioContext *ctx, AioHandler *node)
+{
+    bool progress = false;
+    bool poll_ready = node->poll_ready;
+    int revents = node->ready_events & node->pfd.events;
+    /* The context's own notifier only wakes the loop: not progress. */
+    bool counts = node->opaque != &ctx->notifier;
+    uint64_t calls = 0;
+
+    node->poll_ready = false;
+    node->ready_events = 0;
+    if (node->deleted) {
+        return false;
+    }
+
+    if (ctx->last_block_ns && node->on_poll_list) {
+        adjust_polling_time(ctx, &node->poll, ctx->last_block_ns);
+    }
+
+    if (poll_ready) {
+        if (node->io_poll_ready) {
+            calls++;
+            node->io_poll_ready(node->opaque);
+            progress = counts;
+        }
+        /* An fd event may have been reported too: fall through. */
+    } else if (revents) {
+        /* Work came through the fd: it may pay to poll it next time. */
+        poll_set_add(ctx, node);
+    }
+
+    if (!node->deleted && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) &&
+        node->io_read) {
+        calls++;
+        node->io_read(node->opaque);
+        progress |= counts;
+    }
+    if (!node->deleted && (revents & (G_IO_OUT | G_IO_ERR)) && node->io_write) {
+        calls++;
+        node->io_write(node->opaque);
+        progress |= counts;
+    }
+    if (calls && counts) {
+        AIO_STAT_ADD(ctx, fd_dispatches, calls);
+    }
+    return progress;
+}
+
+static bool dispatch_ready_handlers(AioContext *ctx, AioHandlerList *ready_list)
+{
+    bool progress = false;
+    AioHandler *node;
+
+    while ((node = LIST_FIRST(ready_list))) {
+        LIST_REMOVE(node, node_ready);
+        node->on_ready_list = false;
+        progress |= dispatch_handler(ctx, node);
+    }
+    return progress;
+}
+
+
+bool aio_dispatch_ready(AioContext *ctx, AioHandlerList *ready_list)
+{
+    bool progress = aio_bh_poll(ctx) > 0;
+
+    progress |= dispatch_ready_handlers(ctx, ready_list);
+    if (ctx->fdmon_ops->dispatch) {
+        progress |= ctx->fdmon_ops->dispatch(ctx);
+    }
+    if (--ctx->walking_handlers == 0) {
+        aio_free_deleted_handlers(ctx);
+    }
+    progress |= aio_timerlists_run_expired(ctx);
+    return progress;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Adaptive polling                                                        */
+
+/* One pass over the poll set.  Handlers with work go on @ready_list. */
+static bool run_poll_handlers_once(AioContext *ctx, AioHandlerList *ready_list,
+                                   int64_t now)
+{
+    bool progress = false;
+    AioHandler *node, *tmp;
+
+    for (node = LIST_FIRST(&ctx->poll_aio_handlers); node; node = tmp) {
+        tmp = LIST_NEXT(node, node_poll);
+        if (node->io_poll(node->opaque)) {
+            node->poll_ready = true;
+            node->poll_idle_timeout = now + POLL_IDLE_INTERVAL_NS;
+            aio_add_ready_handler(ready_list, node, 0);
+            /* The context's notifier only wakes us; keep polling the rest
+             * in this pass but report it as a find. */
+            progress = true;
+        } else if (node->poll_idle_timeout == 0) {
+            node->poll_idle_timeout = now + POLL_IDLE_INTERVAL_NS;
+        } else if (now >= node->poll_idle_timeout) {
+            poll_set_remove(node);
+        }
+    }
+    return progress;
+}
+
+/* io_poll_begin/end around a polling window.  After end, poll once more:
+ * an event may have slipped in while notifications were off. */
+static bool poll_set_started(AioContext *ctx, AioHandlerList *ready_list,
+                             bool started)
+{
+    bool progress = false;
+    AioHandler *node;
+
+    if (started == ctx->poll_started) {
+        return false;
+    }
+    ctx->poll_started = started;
+    LIST_FOREACH(node, &ctx->poll_aio_handlers, node_poll) {
+        if (started) {
+            if (node->io_poll_begin) {
+                node->io_poll_begin(node->opaque);
+            }
+        } else if (node->io_poll_end) {
+            node->io_poll_end(node->opaque);
+            if (node->io_poll(node->opaque)) {
+                node->poll_ready = true;
+                aio_add_ready_handler(ready_list, node, 0);
+                progress = true;
+            }
+        }
+    }
+    return progress;
+}
+
+static int64_t poll_window_ns(AioContext *ctx)
+{
+    int64_t max_ns = 0;
+    AioHandler *node;
+
+    LIST_FOREACH(node, &ctx->poll_aio_handlers, node_poll) {
+        if (node->poll.ns > max_ns) {
+            max_ns = node->poll.ns;
+        }
+    }
+    return max_ns;
+}
+
+/*
+ * Busy-poll for up to the current polling time (bounded by *timeout).
+ * Returns true if work was found; then *timeout is 0 so the backend is only
+ * asked non-blockingly.  A handler that has never shown work has poll.ns 0,
+ * and the window is the largest of them, so a fresh context polls once
+ * (cheaply) and learns from the first events.
+ */
+static bool try_poll_mode(AioContext *ctx, AioHandlerList *ready_list,
+                          int64_t *timeout, int64_t start)
+{
+    int64_t window, now = start;
+    bool progress = false;
+
+    if (LIST_EMPTY(&ctx->poll_aio_handlers) || ctx->fdmon_ops->need_wait(ctx)) {
+        return false;
+    }
+    window = poll_window_ns(ctx);
+    AIO_STAT_SET(ctx, poll_ns_current, window);
+    if (*timeout >= 0 && *timeout < window) {
+        window = *timeout;
+    }
+    if (window > 0) {
+        poll_set_started(ctx, ready_list, true);
+        AIO_STAT_ADD(ctx, poll_attempts, 1);
+        do {
+            progress = run_poll_handlers_once(ctx, ready_list, now);
+            now = now_ns();
+        } while (!progress && now - start < window &&
+                 !ctx->fdmon_ops->need_wait(ctx));
+        AIO_STAT_ADD(ctx, polling_ns, now - start);
+        if (progress) {
+            AIO_STAT_ADD(ctx, poll_hits, 1);
+        } else {
+            AIO_STAT_ADD(ctx, poll_misses, 1);
+        }
+    }
+    if (poll_set_started(ctx, ready_list, false)) {
+        progress = true;
+    }
+    if (progress) {
+        *timeout = 0;
+    }
+    return progress;
+}
+
+/* ---------------------------------------------------------------------- */
+/* aio_poll                                                                */
+
+bool aio_poll(AioContext *ctx, bool blocking)
+{
+    AioHandlerList ready_list = LIST_HEAD_INITIALIZER(ready_list);
+    bool use_notify_me;
+    int64_t timeout, start = 0;
+
+    AIO_STAT_ADD(ctx, iterations, 1);
+    ctx->walking_handlers++;
+    ctx->last_block_ns = 0;
+
+    timeout = blocking ? aio_compute_timeout(ctx) : 0;
+    if (timeout != 0) {
+        /* Only a loop that may wait reads the clock: a busy loop of BHs
+         * pays nothing for polling or accounting. */
+        start = now_ns();
+        if (!atomic_load_explicit(&ctx->loop_start_ns, memory_order_relaxed)) {
+            atomic_store_explicit(&ctx->loop_start_ns, start,
+                                  memory_order_relaxed);
+        }
+        /* What polling found is dispatched below; only that counts. */
+        try_poll_mode(ctx, &ready_list, &timeout, start);
+    }
+
+    /* aio_notify() may skip the eventfd write while nobody waits; from
+     * here until the wait ends somebody might, so raise notify_me. */
+    use_notify_me = timeout != 0;
+    if (use_notify_me) {
+        atomic_fetch_add(&ctx->notify_me, 2);   /* seq_cst: before 'notified' */
+        if (atomic_load(&ctx->notified)) {
+            timeout = 0;
+        }
+    }
+
+    if (timeout != 0 || ctx->fdmon_ops->need_wait(ctx) ||
+        ++ctx->waitless_iterations >= MAX_WAITLESS_ITERATIONS) {
+        int64_t t0 = timeout != 0 ? now_ns() : 0;
+
+        ctx->waitless_iterations = 0;
+        if (timeout != 0) {
+            atomic_store_explicit(&ctx->wait_start_ns, t0, memory_order_relaxed);
+        }
+        ctx->fdmon_ops->wait(ctx, &ready_list, timeout);
+        if (timeout != 0) {
+            int64_t t1 = now_ns();
+
+            atomic_store_explicit(&ctx->wait_start_ns, 0, memory_order_relaxed);
+
+            AIO_STAT_ADD(ctx, blocking_waits, 1);
+            AIO_STAT_ADD(ctx, blocked_ns, t1 - t0);
+            ctx->last_block_ns = t1 - start;
+        }
+    }
+
+    if (use_notify_me) {
+        /* Finish the wait before allowing aio_notify() to skip writes. */
+        atomic_fetch_sub_explicit(&ctx->notify_me, 2, memory_order_release);
+    }
+    aio_notify_accept(ctx);
+
+    return aio_dispatch_ready(ctx, &ready_list);
+}

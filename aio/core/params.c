@@ -1,0 +1,281 @@
+/*
+ * The parameter table of a context and the one way to change parameters:
+ * aio_context_set_params(), all or nothing.  See "Parameters" in aio.h.
+ *
+ * Ranges and error texts are QEMU 7.2's (iothread and main-loop objects):
+ * every parameter is a non-negative int64 at the property level; the pool
+ * sizes are further bounded to int (thread-pool-max >= 1) and judged as a
+ * pair.  Unlike QEMU, a refused set stores nothing.
+ */
+#include "core/aio-internal.h"
+
+#include <limits.h>
+#include <string.h>
+
+#define PARAM(field) offsetof(AioParams, field)
+
+/* QEMU's text for any refused pool size or pair. */
+static const char pool_error[] = "bad thread-pool-min/thread-pool-max values";
+
+static const AioParamInfo param_table[AIO_PARAM_COUNT] = {
+    [AIO_PARAM_POLL_MAX_NS] = {
+        .id = AIO_PARAM_POLL_MAX_NS, .name = "poll-max-ns",
+        .offset = PARAM(poll_max_ns),
+        /* An iothread polls by default (QEMU's iothread default); a bare
+         * context does not until asked, like QEMU's aio_context_new. */
+        .default_value = 32768, .context_initial = 0,
+        .min = 0, .max = INT64_MAX,
+        .doc = "Longest busy-poll window in ns; 0 disables polling.",
+    },
+    [AIO_PARAM_POLL_GROW] = {
+        .id = AIO_PARAM_POLL_GROW, .name = "poll-grow",
+        .offset = PARAM(poll_grow),
+        .min = 0, .max = INT64_MAX, .zero_means = 2,
+        .doc = "Factor the poll window grows by; 0 means 2.",
+    },
+    [AIO_PARAM_POLL_SHRINK] = {
+        .id = AIO_PARAM_POLL_SHRINK, .name = "poll-shrink",
+        .offset = PARAM(poll_shrink),
+        .min = 0, .max = INT64_MAX,
+        .doc = "Divisor the poll window shrinks by; 0 resets it to 0.",
+    },
+    [AIO_PARAM_AIO_MAX_BATCH] = {
+        .id = AIO_PARAM_AIO_MAX_BATCH, .name = "aio-max-batch",
+        .offset = PARAM(aio_max_batch),
+        .min = 0, .max = INT64_MAX,
+        .zero_means = AIO_DISK_DEFAULT_MAX_BATCH, .main_loop = true,
+        .doc = "Largest batch a disk engine submits at once; 0 means the "
+               "engine default.",
+    },
+    [AIO_PARAM_THREAD_POOL_MIN] = {
+        .id = AIO_PARAM_THREAD_POOL_MIN, .name = "thread-pool-min",
+        .offset = PARAM(thread_pool_min),
+        .min = 0, .max = INT_MAX, .main_loop = true,
+        .doc = "Pool workers kept alive: created at once, never reaped "
+               "below this.",
+    },
+    [AIO_PARAM_THREAD_POOL_MAX] = {
+        .id = AIO_PARAM_THREAD_POOL_MAX, .name = "thread-pool-max",
+        .offset = PARAM(thread_pool_max),
+        .default_value = THREAD_POOL_DEFAULT_MAX,
+        .context_initial = THREAD_POOL_DEFAULT_MAX,
+        .min = 1, .max = INT_MAX, .main_loop = true,
+        .doc = "Most pool workers, a cap: workers are created on demand.",
+    },
+};
+
+const AioParamInfo *aio_param_info(AioParamId id)
+{
+    g_return_val_if_fail((unsigned)id < AIO_PARAM_COUNT, NULL);
+    return &param_table[id];
+}
+
+const AioParamInfo *aio_param_find(const char *name)
+{
+    for (int id = 0; id < AIO_PARAM_COUNT; id++) {
+        if (strcmp(param_table[id].name, name) == 0) {
+            return &param_table[id];
+        }
+    }
+    return NULL;
+}
+
+static int64_t *param_field(AioParams *p, AioParamId id)
+{
+    return (int64_t *)((char *)p + aio_param_info(id)->offset);
+}
+
+int64_t aio_params_get(const AioParams *p, AioParamId id)
+{
+    return *param_field((AioParams *)p, id);
+}
+
+void aio_params_set(AioParams *p, AioParamId id, int64_t value)
+{
+    *param_field(p, id) = value;
+    p->mask |= AIO_PARAM_BIT(id);
+}
+
+void aio_params_init_default(AioParams *p)
+{
+    memset(p, 0, sizeof(*p));
+    for (int id = 0; id < AIO_PARAM_COUNT; id++) {
+        aio_params_set(p, id, param_table[id].default_value);
+    }
+}
+
+void aio_params_merge(AioParams *base, const AioParams *changes)
+{
+    for (int id = 0; id < AIO_PARAM_COUNT; id++) {
+        if (changes->mask & AIO_PARAM_BIT(id)) {
+            aio_params_set(base, id, aio_params_get(changes, id));
+        }
+    }
+}
+
+int64_t aio_params_effective(const AioParams *p, AioParamId id)
+{
+    int64_t v = aio_params_get(p, id);
+
+    return v == 0 && param_table[id].zero_means ? param_table[id].zero_means
+                                                : v;
+}
+
+/* One given value against its entry. */
+static bool param_check_one(const AioParamInfo *info, int64_t v,
+                            GError **error)
+{
+    if (v < 0) {
+        /* QEMU's property-level check, the same for every parameter. */
+        g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
+                    "%s value must be in range [0, %" G_GINT64_FORMAT "]",
+                    info->name, INT64_MAX);
+        return false;
+    }
+    if (v < info->min || v > info->max) {
+        /* Only the pool sizes have tighter bounds. */
+        g_set_error_literal(error, AIO_ERROR, AIO_ERROR_INVALID, pool_error);
+        return false;
+    }
+    return true;
+}
+
+bool aio_params_check(const AioParams *p, GError **error)
+{
+    const unsigned pool = AIO_PARAM_BIT(AIO_PARAM_THREAD_POOL_MIN) |
+                          AIO_PARAM_BIT(AIO_PARAM_THREAD_POOL_MAX);
+
+    for (int id = 0; id < AIO_PARAM_COUNT; id++) {
+        if ((p->mask & AIO_PARAM_BIT(id)) &&
+            !param_check_one(&param_table[id], aio_params_get(p, id), error)) {
+            return false;
+        }
+    }
+    if ((p->mask & pool) == pool && p->thread_pool_min > p->thread_pool_max) {
+        g_set_error_literal(error, AIO_ERROR, AIO_ERROR_INVALID, pool_error);
+        return false;
+    }
+    return true;
+}
+
+void aio_context_init_params(AioContext *ctx)
+{
+    memset(&ctx->params, 0, sizeof(ctx->params));
+    for (int id = 0; id < AIO_PARAM_COUNT; id++) {
+        aio_params_set(&ctx->params, id, param_table[id].context_initial);
+    }
+}
+
+void aio_context_get_params(AioContext *ctx, AioParams *out)
+{
+    *out = ctx->params;
+}
+
+int64_t aio_context_max_batch(AioContext *ctx)
+{
+    return aio_params_effective(&ctx->params, AIO_PARAM_AIO_MAX_BATCH);
+}
+
+/* A lower poll-max-ns cuts the handlers' windows; 0 empties the poll set. */
+static void apply_poll_max_ns(AioContext *ctx, int64_t max_ns)
+{
+    AioHandler *node;
+
+    LIST_FOREACH(node, &ctx->aio_handlers, node) {
+        if (node->poll.ns > max_ns) {
+            node->poll.ns = max_ns;
+        }
+    }
+    if (max_ns == 0) {
+        while ((node = LIST_FIRST(&ctx->poll_aio_handlers))) {
+            LIST_REMOVE(node, node_poll);
+            node->on_poll_list = false;
+        }
+        AIO_STAT_SET(ctx, poll_ns_current, 0);
+    }
+}
+
+bool aio_context_set_params(AioContext *ctx, const AioParams *changes,
+                            GError **error)
+{
+    const unsigned pool = AIO_PARAM_BIT(AIO_PARAM_THREAD_POOL_MIN) |
+                          AIO_PARAM_BIT(AIO_PARAM_THREAD_POOL_MAX);
+    AioParams wanted = ctx->params;
+
+    aio_params_merge(&wanted, changes);
+    if (!aio_params_check(&wanted, error)) {
+        return false;
+    }
+    ctx->params = wanted;
+    if (changes->mask & AIO_PARAM_BIT(AIO_PARAM_POLL_MAX_NS)) {
+        apply_poll_max_ns(ctx, wanted.poll_max_ns);
+    }
+    if (changes->mask & pool) {
+        aio_context_apply_thread_pool_params(ctx);
+    }
+    aio_notify(ctx);
+    return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Shorthands                                                              */
+
+bool aio_context_set_poll_params(AioContext *ctx, int64_t max_ns,
+                                 int64_t grow, int64_t shrink, GError **error)
+{
+    AioParams p = { 0 };
+
+    aio_params_set(&p, AIO_PARAM_POLL_MAX_NS, max_ns);
+    aio_params_set(&p, AIO_PARAM_POLL_GROW, grow);
+    aio_params_set(&p, AIO_PARAM_POLL_SHRINK, shrink);
+    return aio_context_set_params(ctx, &p, error);
+}
+
+void aio_context_get_poll_params(AioContext *ctx, int64_t *max_ns,
+                                 int64_t *grow, int64_t *shrink)
+{
+    if (max_ns) {
+        *max_ns = ctx->params.poll_max_ns;
+    }
+    if (grow) {
+        *grow = ctx->params.poll_grow;
+    }
+    if (shrink) {
+        *shrink = ctx->params.poll_shrink;
+    }
+}
+
+bool aio_context_set_aio_params(AioContext *ctx, int64_t max_batch,
+                                GError **error)
+{
+    AioParams p = { 0 };
+
+    aio_params_set(&p, AIO_PARAM_AIO_MAX_BATCH, max_batch);
+    return aio_context_set_params(ctx, &p, error);
+}
+
+int64_t aio_context_get_aio_max_batch(AioContext *ctx)
+{
+    return ctx->params.aio_max_batch;
+}
+
+bool aio_context_set_thread_pool_params(AioContext *ctx, int64_t min,
+                                        int64_t max, GError **error)
+{
+    AioParams p = { 0 };
+
+    aio_params_set(&p, AIO_PARAM_THREAD_POOL_MIN, min);
+    aio_params_set(&p, AIO_PARAM_THREAD_POOL_MAX, max);
+    return aio_context_set_params(ctx, &p, error);
+}
+
+void aio_context_get_thread_pool_params(AioContext *ctx, int64_t *min,
+                                        int64_t *max)
+{
+    if (min) {
+        *min = ctx->params.thread_pool_min;
+    }
+    if (max) {
+        *max = ctx->params.thread_pool_max;
+    }
+}

@@ -1,0 +1,694 @@
+/*
+ * The per-context worker thread pool: queue, workers, sizing, cancellation
+ * and delivery of completions to the home context.  Contract in
+ * thread-pool.h.
+ *
+ * Hot-path design (null jobs must be cheap):
+ *  - One pthread mutex guards the queue and the worker bookkeeping; a
+ *    worker takes it once per job (dequeue), the home thread once per
+ *    submit.
+ *  - Finished jobs are pushed on a lock-free stack; only the push that finds
+ *    the stack empty schedules the completion BH, so a burst of completions
+ *    costs one BH schedule and one BH run.
+ *  - An idle worker first spins briefly (watching an atomic queue length)
+ *    before it sleeps on the condition variable; submit signals only when
+ *    the queued jobs outnumber the spinning workers, so a steady stream of
+ *    jobs does not cost a futex wake per job.
+ *  - Requests are recycled through a home-thread free list.
+ */
+#include "aioctx/thread-pool.h"
+#include "core/aio-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long an idle worker spins before sleeping.  Short: the machine may
+ * have fewer cores than workers, and a spinner steals the home thread's
+ * CPU. */
+#define SPIN_NS 20000
+/* At most this many workers spin at once; the others sleep. */
+#define MAX_SPINNERS 1
+#define FREE_LIST_MAX 256
+/* Period of the growth check while queued work waits with as many runnable
+ * workers as CPUs.  Shorter than the blocking jobs worth a thread (a 1 ms
+ * sleep or fsync stays in one job over a whole period), long enough that
+ * the check costs the home thread little (5k wake-ups/s at most, and only
+ * while work waits). */
+#define GROW_CHECK_NS 200000
+
+enum { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
+
+struct ThreadPoolRequest {
+    ThreadPoolFunc *func;
+    void *arg;
+    ThreadPoolDoneFunc *done_cb;
+    void *opaque;
+    int ret;
+    int state;                              /* under pool->lock */
+    TAILQ_ENTRY(ThreadPoolRequest) link;    /* pool->queue, under lock */
+    ThreadPoolRequest *done_next;           /* done stack / free list */
+};
+
+typedef struct Worker {
+    pthread_t tid;
+    ThreadPool *pool;
+    unsigned no;
+    pid_t kernel_tid;           /* set before the worker takes its first job */
+    /* Running a job's func: set under lock, cleared by the worker without
+     * it as soon as the func returns (before it waits for the lock). */
+    atomic_bool in_job;
+    bool blocked;               /* under lock: see classify_worker_locked */
+    uint64_t jobs_started;      /* under lock */
+    uint64_t jobs_seen;         /* home, under lock: at the last check */
+    LIST_ENTRY(Worker) link;                /* pool->workers or zombies */
+} Worker;
+
+struct ThreadPool {
+    AioContext *ctx;
+    AioBH *completion_bh;
+    unsigned id;
+
+    pthread_mutex_t lock;
+    pthread_cond_t work_cond;       /* workers wait for jobs here */
+    pthread_cond_t exit_cond;       /* finalization waits for workers */
+    /* Everything below up to the atomics: under lock. */
+    TAILQ_HEAD(, ThreadPoolRequest) queue;
+    LIST_HEAD(, Worker) workers;
+    LIST_HEAD(, Worker) zombies;    /* exited, to be joined by home */
+    int64_t min, max;
+    int64_t idle_timeout_ns;
+    int cur_threads;                /* alive (including starting) */
+    int starting;                   /* spawned, not yet in their loop */
+    int sleeping;                   /* in cond wait */
+    int spinning;
+    int blocked;                    /* workers with ->blocked set */
+    int cpus;                       /* runnable workers wanted at most */
+    unsigned queued;
+    unsigned next_worker_no;
+    bool stopping;
+
+    /* Read without the lock by spinners. */
+    _Atomic unsigned queue_len;
+    _Atomic unsigned zombie_count;
+
+    /* Finished requests, pushed by workers, taken whole by the BH. */
+    ThreadPoolRequest *_Atomic done_stack;
+
+    /* Home thread only. */
+    AioTimer *grow_timer;           /* the growth check, see want_worker */
+    ThreadPoolRequest *free_list;
+    unsigned free_count;
+
+    /* Stats: written under lock (or by home for completed/cancelled),
+     * read anywhere with relaxed loads. */
+    _Atomic uint64_t st_threads, st_idle, st_queued;
+    _Atomic uint64_t st_completed, st_cancelled;
+};
+
+static _Atomic unsigned pool_ids;
+
+#define RELAXED memory_order_relaxed
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Under lock: publish the bookkeeping to the stats counters. */
+static void publish_locked(ThreadPool *pool)
+{
+    atomic_store_explicit(&pool->st_threads, pool->cur_threads, RELAXED);
+    atomic_store_explicit(&pool->st_idle, pool->sleeping + pool->spinning,
+                          RELAXED);
+    atomic_store_explicit(&pool->st_queued, pool->queued, RELAXED);
+    atomic_store_explicit(&pool->queue_len, pool->queued, RELAXED);
+}
+
+/* Any thread: hand a finished request to the home context. */
+static void push_done(ThreadPool *pool, ThreadPoolRequest *req)
+{
+    ThreadPoolRequest *head = atomic_load_explicit(&pool->done_stack, RELAXED);
+    do {
+        req->done_next = head;
+    } while (!atomic_compare_exchange_weak_explicit(&pool->done_stack, &head,
+                                                    req, memory_order_release,
+                                                    RELAXED));
+    if (!head) {
+        aio_bh_schedule(pool->completion_bh);
+    }
+}
+
+static void *worker_main(void *opaque);
+
+/* Under lock. */
+static void spawn_worker_locked(ThreadPool *pool)
+{
+    Worker *w = g_new0(Worker, 1);
+    w->pool = pool;
+    w->no = pool->next_worker_no++;
+    int err = pthread_create(&w->tid, NULL, worker_main, w);
+    if (err) {
+        g_warning("thread pool: cannot create a worker thread: %s",
+                  strerror(err));
+        g_free(w);
+        return;
+    }
+    LIST_INSERT_HEAD(&pool->workers, w, link);
+    pool->cur_threads++;
+    pool->starting++;
+    publish_locked(pool);
+}
+
+/* Under lock: the calling worker leaves; home joins it later. */
+static void worker_exit_locked(ThreadPool *pool, Worker *w)
+{
+    LIST_REMOVE(w, link);
+    LIST_INSERT_HEAD(&pool->zombies, w, link);
+    if (w->blocked) {
+        pool->blocked--;
+    }
+    pool->cur_threads--;
+    atomic_store_explicit(&pool->zombie_count,
+                          atomic_load_explicit(&pool->zombie_count, RELAXED) + 1,
+                          RELAXED);
+    publish_locked(pool);
+    if (pool->cur_threads == 0) {
+        pthread_cond_broadcast(&pool->exit_cond);
+    }
+}
+
+/* Home thread: join the workers that exited. */
+static void reap_zombies(ThreadPool *pool)
+{
+    if (!atomic_load_explicit(&pool->zombie_count, RELAXED)) {
+        return;
+    }
+    pthread_mutex_lock(&pool->lock);
+    LIST_HEAD(, Worker) list = { pool->zombies.lh_first };
+    if (list.lh_first) {
+        list.lh_first->link.le_prev = &list.lh_first;
+    }
+    LIST_INIT(&pool->zombies);
+    atomic_store_explicit(&pool->zombie_count, 0, RELAXED);
+    pthread_mutex_unlock(&pool->lock);
+
+    while (!LIST_EMPTY(&list)) {
+        Worker *w = LIST_FIRST(&list);
+        LIST_REMOVE(w, link);
+        pthread_join(w->tid, NULL);
+        g_free(w);
+    }
+}
+
+/* Under lock: queued jobs outnumber the idle and starting workers that
+ * will take them, and the pool may still grow. */
+static bool work_waits_locked(ThreadPool *pool)
+{
+    unsigned takers = pool->sleeping + pool->spinning + pool->starting;
+    return pool->queued > takers && pool->cur_threads < pool->max &&
+           !pool->stopping;
+}
+
+/* Under lock: a further worker would get a CPU of its own, i.e. fewer
+ * workers are runnable (alive and not seen blocked inside a job) than the
+ * process has CPUs.  More runnable workers than CPUs only share them. */
+static bool cpu_free_locked(ThreadPool *pool)
+{
+    return pool->cur_threads - pool->blocked < pool->cpus;
+}
+
+/* CPUs this process may run on (its affinity mask). */
+static int usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) {
+        return CPU_COUNT(&set);
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* True if the kernel reports thread @tid of this process sleeping ('S') or
+ * in uninterruptible wait ('D'): a worker so found inside one job for a
+ * whole check period is blocked (sleep, fsync, a lock), not computing.  A
+ * preempted worker is 'R' and counts as runnable. */
+static bool thread_sleeps(pid_t tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return false;
+    }
+    buf[n] = '\0';
+    /* "tid (comm) S ...": comm may hold ')', the state follows the last. */
+    char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
+}
+
+/* Under lock: set or clear @w's blocked mark (pool->blocked counts them). */
+static void set_blocked_locked(ThreadPool *pool, Worker *w, bool blocked)
+{
+    if (w->blocked != blocked) {
+        w->blocked = blocked;
+        pool->blocked += blocked ? 1 : -1;
+    }
+}
+
+/*
+ * Under lock, home thread: does @w run blocking jobs?  The mark is sticky
+ * across jobs, since a worker that blocked in its last job most likely
+ * blocks in the next (a workload's jobs are alike), and re-learning it
+ * every job would count each new job as runnable for a whole period:
+ *  - inside the same job as at the previous check: blocked if it sleeps
+ *    there (kernel state S or D), runnable if it computes (R);
+ *  - two or more jobs started since the previous check: short jobs,
+ *    runnable;
+ *  - exactly one: no news, the mark stays.
+ * Only a worker stuck in one job for a whole period costs a /proc read.
+ */
+static void classify_worker_locked(ThreadPool *pool, Worker *w)
+{
+    uint64_t started = w->jobs_started - w->jobs_seen;
+    w->jobs_seen = w->jobs_started;
+    if (started >= 2) {
+        set_blocked_locked(pool, w, false);
+    } else if (started == 0 && atomic_load(&w->in_job)) {
+        bool sleeps = thread_sleeps(w->kernel_tid);
+        /* in_job is read again after the state: a worker that left its
+         * job and now sleeps on the pool lock is not blocked in a job. */
+        if (atomic_load(&w->in_job)) {
+            set_blocked_locked(pool, w, sleeps);
+        }
+    }
+}
+
+/* Under lock, home thread: classify every worker. */
+static void mark_blocked_workers_locked(ThreadPool *pool)
+{
+    Worker *w;
+    LIST_FOREACH(w, &pool->workers, link) {
+        classify_worker_locked(pool, w);
+    }
+}
+
+/* Under lock: spawn the workers waiting work can use, up to one runnable
+ * worker per CPU and max in all. */
+static void grow_locked(ThreadPool *pool)
+{
+    while (work_waits_locked(pool) && cpu_free_locked(pool)) {
+        int before = pool->cur_threads;
+        spawn_worker_locked(pool);
+        if (pool->cur_threads == before) {
+            break;
+        }
+    }
+}
+
+/* Home thread: run the growth check one period from now (once). */
+static void arm_grow_check(ThreadPool *pool)
+{
+    if (!aio_timer_pending(pool->grow_timer)) {
+        aio_timer_mod_ns(pool->grow_timer,
+                         aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + GROW_CHECK_NS);
+    }
+}
+
+/* Timer callback, home thread: while jobs are queued, count the workers
+ * blocked in their jobs and replace them with runnable ones.  This is how
+ * blocking work reaches max workers while CPU-bound work stays at one
+ * worker per CPU. */
+static void grow_check(void *opaque)
+{
+    ThreadPool *pool = opaque;
+    pthread_mutex_lock(&pool->lock);
+    mark_blocked_workers_locked(pool);
+    grow_locked(pool);
+    bool again = pool->queued > 0 && pool->cur_threads < pool->max &&
+                 !pool->stopping;
+    publish_locked(pool);
+    pthread_mutex_unlock(&pool->lock);
+    if (again) {
+        arm_grow_check(pool);
+    }
+}
+
+/* Unlocked: spin up to SPIN_NS waiting for a job; true if one appeared. */
+static bool spin_for_work(ThreadPool *pool)
+{
+    int64_t deadline = mono_ns() + SPIN_NS;
+    unsigned i = 0;
+    for (;;) {
+        if (atomic_load_explicit(&pool->queue_len, RELAXED)) {
+            return true;
+        }
+        if ((++i & 63) == 0) {
+            if (mono_ns() > deadline) {
+                return false;
+            }
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+}
+
+/* Under lock, worker @w: dequeue the oldest job and mark @w inside it. */
+static ThreadPoolRequest *take_job_locked(ThreadPool *pool, Worker *w)
+{
+    ThreadPoolRequest *req = TAILQ_FIRST(&pool->queue);
+    TAILQ_REMOVE(&pool->queue, req, link);
+    req->state = REQ_RUNNING;
+    pool->queued--;
+    /* Jobs queued up while workers were starting: keep growing up to a
+     * worker per CPU (submit cannot see workers start). */
+    if (work_waits_locked(pool) && pool->starting == 0 &&
+        cpu_free_locked(pool)) {
+        spawn_worker_locked(pool);
+    }
+    atomic_store(&w->in_job, true);
+    w->jobs_started++;
+    publish_locked(pool);
+    return req;
+}
+
+static void *worker_main(void *opaque)
+{
+    Worker *w = opaque;
+    ThreadPool *pool = w->pool;
+    char name[16];
+
+    snprintf(name, sizeof(name), "aiopool%u-%u", pool->id, w->no);
+    pthread_setname_np(pthread_self(), name);
+
+    pthread_mutex_lock(&pool->lock);
+    w->kernel_tid = (pid_t)syscall(SYS_gettid);
+    pool->starting--;
+    for (;;) {
+        bool timed_out = false;
+        while (TAILQ_EMPTY(&pool->queue) && !pool->stopping &&
+               pool->cur_threads <= pool->max) {
+            if (timed_out && pool->cur_threads > pool->min) {
+                break;
+            }
+            if (pool->spinning < MAX_SPINNERS) {
+                pool->spinning++;
+                publish_locked(pool);
+                pthread_mutex_unlock(&pool->lock);
+                bool found = spin_for_work(pool);
+                pthread_mutex_lock(&pool->lock);
+                pool->spinning--;
+                publish_locked(pool);
+                if (found) {
+                    continue;
+                }
+            }
+            int64_t deadline = mono_ns() + pool->idle_timeout_ns;
+            struct timespec ts = {
+                .tv_sec = deadline / 1000000000LL,
+                .tv_nsec = deadline % 1000000000LL,
+            };
+            pool->sleeping++;
+            publish_locked(pool);
+            int err = pthread_cond_timedwait(&pool->work_cond, &pool->lock,
+                                             &ts);
+            pool->sleeping--;
+            publish_locked(pool);
+            if (err == ETIMEDOUT) {
+                timed_out = true;
+            }
+        }
+        if (TAILQ_EMPTY(&pool->queue) || pool->cur_threads > pool->max) {
+            /* Stopping with nothing left, surplus above max, or idle past
+             * the timeout above min. */
+            break;
+        }
+        ThreadPoolRequest *req = take_job_locked(pool, w);
+        pthread_mutex_unlock(&pool->lock);
+
+        req->ret = req->func(req->arg);
+        atomic_store(&w->in_job, false);
+        push_done(pool, req);
+
+        pthread_mutex_lock(&pool->lock);
+    }
+    worker_exit_locked(pool, w);
+    pthread_mutex_unlock(&pool->lock);
+    return NULL;
+}
+
+static void release_request(ThreadPool *pool, ThreadPoolRequest *req)
+{
+    if (pool->free_count < FREE_LIST_MAX) {
+        req->done_next = pool->free_list;
+        pool->free_list = req;
+        pool->free_count++;
+    } else {
+        g_free(req);
+    }
+}
+
+/* Home thread: deliver every finished request, oldest first. */
+static void deliver_completions(ThreadPool *pool)
+{
+    ThreadPoolRequest *stack = atomic_exchange_explicit(&pool->done_stack,
+                                                        NULL,
+                                                        memory_order_acquire);
+    ThreadPoolRequest *fifo = NULL;
+    while (stack) {
+        ThreadPoolRequest *next = stack->done_next;
+        stack->done_next = fifo;
+        fifo = stack;
+        stack = next;
+    }
+    while (fifo) {
+        ThreadPoolRequest *req = fifo;
+        fifo = req->done_next;
+        if (req->ret == -ECANCELED && req->state == REQ_DONE) {
+            atomic_store_explicit(&pool->st_cancelled,
+                atomic_load_explicit(&pool->st_cancelled, RELAXED) + 1,
+                RELAXED);
+        } else {
+            atomic_store_explicit(&pool->st_completed,
+                atomic_load_explicit(&pool->st_completed, RELAXED) + 1,
+                RELAXED);
+        }
+        req->done_cb(req->opaque, req->ret);
+        release_request(pool, req);
+    }
+}
+
+static void completion_bh(void *opaque)
+{
+    ThreadPool *pool = opaque;
+    deliver_completions(pool);
+    reap_zombies(pool);
+}
+
+ThreadPool *aio_get_thread_pool(AioContext *ctx)
+{
+    ThreadPool *pool = ctx->thread_pool;
+    if (pool) {
+        return pool;
+    }
+    pool = g_new0(ThreadPool, 1);
+    pool->ctx = ctx;
+    pool->id = atomic_fetch_add(&pool_ids, 1) + 1;
+    pool->completion_bh = aio_bh_new_full(ctx, completion_bh, pool,
+                                          "thread-pool-completion");
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&pool->work_cond, &attr);
+    pthread_cond_init(&pool->exit_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    TAILQ_INIT(&pool->queue);
+    LIST_INIT(&pool->workers);
+    LIST_INIT(&pool->zombies);
+    pool->idle_timeout_ns = THREAD_POOL_IDLE_TIMEOUT_NS;
+    pool->cpus = usable_cpus();
+    pool->grow_timer = aio_timer_new(ctx, AIO_CLOCK_MONOTONIC, 1, grow_check,
+                                     pool);
+    pool->min = ctx->params.thread_pool_min;
+    pool->max = ctx->params.thread_pool_max;
+    if (pool->min > pool->max) {
+        pool->min = pool->max;
+    }
+    pthread_mutex_lock(&pool->lock);
+    while (pool->cur_threads < pool->min) {
+        int before = pool->cur_threads;
+        spawn_worker_locked(pool);
+        if (pool->cur_threads == before) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&pool->lock);
+    /* Release: stats readers in other threads load the pointer. */
+    __atomic_store_n(&ctx->thread_pool, pool, __ATOMIC_RELEASE);
+    return pool;
+}
+
+ThreadPoolRequest *thread_pool_submit(ThreadPool *pool, ThreadPoolFunc *func,
+                                      void *arg, ThreadPoolDoneFunc *done_cb,
+                                      void *opaque)
+{
+    ThreadPoolRequest *req = pool->free_list;
+    if (req) {
+        pool->free_list = req->done_next;
+        pool->free_count--;
+    } else {
+        req = g_new(ThreadPoolRequest, 1);
+    }
+    req->func = func;
+    req->arg = arg;
+    req->done_cb = done_cb;
+    req->opaque = opaque;
+    req->ret = 0;
+    req->state = REQ_QUEUED;
+    req->done_next = NULL;
+
+    pthread_mutex_lock(&pool->lock);
+    if (pool->stopping) {
+        pthread_mutex_unlock(&pool->lock);
+        release_request(pool, req);
+        return NULL;
+    }
+    TAILQ_INSERT_TAIL(&pool->queue, req, link);
+    pool->queued++;
+    unsigned takers = pool->spinning + pool->starting;
+    if (pool->sleeping && pool->queued > takers) {
+        pthread_cond_signal(&pool->work_cond);
+    }
+    /* More queued jobs than idle workers: grow, one spawn at a time so a
+     * burst of short jobs does not create workers it cannot use, and past
+     * a worker per CPU only when the growth check finds workers blocked. */
+    bool check_growth = false;
+    if (work_waits_locked(pool)) {
+        if (pool->starting == 0 && cpu_free_locked(pool)) {
+            spawn_worker_locked(pool);
+        } else {
+            /* The check re-arms itself while jobs stay queued: workers
+             * may block after the last submit. */
+            check_growth = true;
+        }
+    }
+    publish_locked(pool);
+    pthread_mutex_unlock(&pool->lock);
+    if (check_growth) {
+        arm_grow_check(pool);
+    }
+    return req;
+}
+
+bool thread_pool_cancel(ThreadPool *pool, ThreadPoolRequest *req)
+{
+    bool cancelled = false;
+    pthread_mutex_lock(&pool->lock);
+    if (req->state == REQ_QUEUED) {
+        TAILQ_REMOVE(&pool->queue, req, link);
+        pool->queued--;
+        req->state = REQ_DONE;
+        req->ret = -ECANCELED;
+        publish_locked(pool);
+        cancelled = true;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    if (cancelled) {
+        push_done(pool, req);
+    }
+    return cancelled;
+}
+
+void thread_pool_update_params(struct ThreadPool *pool, int64_t min,
+                               int64_t max)
+{
+    g_return_if_fail(min >= 0 && max >= 1 && min <= max);
+    pthread_mutex_lock(&pool->lock);
+    pool->min = min;
+    pool->max = max;
+    while (pool->cur_threads < pool->min && !pool->stopping) {
+        int before = pool->cur_threads;
+        spawn_worker_locked(pool);
+        if (pool->cur_threads == before) {
+            break;
+        }
+    }
+    /* Sleeping workers re-check: surplus ones leave. */
+    pthread_cond_broadcast(&pool->work_cond);
+    pthread_mutex_unlock(&pool->lock);
+    reap_zombies(pool);
+}
+
+void thread_pool_set_idle_timeout(ThreadPool *pool, int64_t ns)
+{
+    g_return_if_fail(ns > 0);
+    pthread_mutex_lock(&pool->lock);
+    pool->idle_timeout_ns = ns;
+    pthread_cond_broadcast(&pool->work_cond);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+int thread_pool_cpu_target(const ThreadPool *pool)
+{
+    return pool->cpus;
+}
+
+void thread_pool_get_stats(ThreadPool *pool, ThreadPoolStats *out)
+{
+    out->threads = atomic_load_explicit(&pool->st_threads, RELAXED);
+    out->idle = atomic_load_explicit(&pool->st_idle, RELAXED);
+    out->queued = atomic_load_explicit(&pool->st_queued, RELAXED);
+    out->completed = atomic_load_explicit(&pool->st_completed, RELAXED);
+    out->cancelled = atomic_load_explicit(&pool->st_cancelled, RELAXED);
+}
+
+void thread_pool_free(ThreadPool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool->stopping = true;
+    while (!TAILQ_EMPTY(&pool->queue)) {
+        ThreadPoolRequest *req = TAILQ_FIRST(&pool->queue);
+        TAILQ_REMOVE(&pool->queue, req, link);
+        req->state = REQ_DONE;
+        req->ret = -ECANCELED;
+        push_done(pool, req);
+    }
+    pool->queued = 0;
+    pthread_cond_broadcast(&pool->work_cond);
+    while (pool->cur_threads > 0) {
+        pthread_cond_wait(&pool->exit_cond, &pool->lock);
+    }
+    publish_locked(pool);
+    pthread_mutex_unlock(&pool->lock);
+
+    reap_zombies(pool);
+    aio_timer_free(pool->grow_timer);
+    /* Callbacks may not submit any more (stopping): one pass suffices. */
+    deliver_completions(pool);
+    aio_bh_delete(pool->completion_bh);
+
+    while (pool->free_list) {
+        ThreadPoolRequest *req = pool->free_list;
+        pool->free_list = req->done_next;
+        g_free(req);
+    }
+    pthread_cond_destroy(&pool->work_cond);
+    pthread_cond_destroy(&pool->exit_cond);
+    pthread_mutex_destroy(&pool->lock);
+    g_free(pool);
+}

@@ -1,0 +1,616 @@
+/*
+ * The daemon's QMP command handlers (see commands.h).  Arguments arrive
+ * validated against schema/qmp-schema.json (types, ranges, required and
+ * unknown members), so handlers only check what the schema cannot express:
+ * object ids, combined property rules, paths, the type of qom-set's "any".
+ */
+#include "commands.h"
+#include "hmp.h"
+
+#include <string.h>
+
+#ifndef IOTHREADD_VERSION_MAJOR
+#define IOTHREADD_VERSION_MAJOR 0
+#define IOTHREADD_VERSION_MINOR 0
+#define IOTHREADD_VERSION_MICRO 0
+#define IOTHREADD_VERSION "0.0.0"
+#endif
+
+struct DaemonCommands {
+    QmpServer *server;
+    ObjectRegistry *reg;
+    DaemonQuitFunc *quit;
+    void *quit_opaque;
+    /* query-iothread-stats reset: id -> AioStats snapshot taken at the
+     * reset.  Kept here, in the main thread, so a reset never writes the
+     * iothread's own counters. */
+    GHashTable *baselines;
+};
+
+/* Every failure of the layers below is a GenericError for the client. */
+static void *fail_generic(GError **error, GError *cause)
+{
+    g_set_error_literal(error, QMP_ERROR, QMP_ERROR_GENERIC, cause->message);
+    g_error_free(cause);
+    return NULL;
+}
+
+static void *fail_path(GError **error, const char *path)
+{
+    /* Client text as it is: the server writes replies as ASCII JSON. */
+    g_set_error(error, QMP_ERROR, QMP_ERROR_DEVICE_NOT_FOUND,
+                "Device '%s' not found", path);
+    return NULL;
+}
+
+static void *fail_no_iothread(GError **error, const char *id)
+{
+    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                "Cannot find iothread '%s'", id);
+    return NULL;
+}
+
+static JsonNode *node_from_object(JsonObject *obj)
+{
+    JsonNode *node = json_node_alloc();
+    json_node_init_object(node, obj);
+    json_object_unref(obj);
+    return node;
+}
+
+static JsonNode *node_from_array(JsonArray *arr)
+{
+    JsonNode *node = json_node_alloc();
+    json_node_init_array(node, arr);
+    json_array_unref(arr);
+    return node;
+}
+
+/* The event of a property change: the id and each changed property. */
+static void emit_property_changed(DaemonCommands *cmds, const char *id,
+                                  const AioParams *now, unsigned changed)
+{
+    if (!changed) {
+        return;
+    }
+    JsonObject *data = json_object_new();
+    json_object_set_string_member(data, "id", id);
+    for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
+        if (changed & AIO_PARAM_BIT(pid)) {
+            json_object_set_int_member(data, aio_param_info(pid)->name,
+                                       aio_params_get(now, pid));
+        }
+    }
+    qmp_server_emit_event(cmds->server, "IOTHREAD_PROPERTY_CHANGED", data);
+}
+
+/*
+ * Apply @change to the object @id (an iothread or main-loop), all or
+ * nothing, and emit the event.  The one path behind qom-set and
+ * iothread-set.
+ */
+static bool set_properties(DaemonCommands *cmds, const char *id,
+                           const AioParams *change, GError **error)
+{
+    GError *cause = NULL;
+    AioParams now;
+    unsigned changed;
+
+    if (strcmp(id, REGISTRY_MAIN_LOOP_ID) == 0) {
+        if (!object_registry_main_loop_set(cmds->reg, change, &changed,
+                                           &cause)) {
+            fail_generic(error, cause);
+            return false;
+        }
+        object_registry_main_loop_params(cmds->reg, &now);
+    } else {
+        IOThread *t = object_registry_find_iothread(cmds->reg, id);
+        if (!t) {
+            fail_no_iothread(error, id);
+            return false;
+        }
+        if (!iothread_set_params(t, change, &changed, &cause)) {
+            fail_generic(error, cause);
+            return false;
+        }
+        iothread_get_params(t, &now);
+    }
+    emit_property_changed(cmds, id, &now, changed);
+    return true;
+}
+
+static void *fail_property(GError **error, const char *type,
+                           const char *property)
+{
+    /* QEMU's wording. */
+    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                "Property '%s.%s' not found", type, property);
+    return NULL;
+}
+
+static void *fail_int_type(GError **error, const char *property)
+{
+    /* QEMU's wording. */
+    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                "Invalid parameter type for '%s', expected: integer",
+                property);
+    return NULL;
+}
+
+/* Collect the tunable members of @args (everything but @skip_a/@skip_b)
+ * into @change, refusing names that are not properties of the object
+ * (@main_loop: the main-loop object; else an iothread). */
+static bool change_from_args(JsonObject *args, bool main_loop,
+                             const char *skip_a, const char *skip_b,
+                             AioParams *change, GError **error)
+{
+    const char *type = main_loop ? REGISTRY_TYPE_MAIN_LOOP
+                                 : REGISTRY_TYPE_IOTHREAD;
+    JsonObjectIter iter;
+    const char *name;
+    JsonNode *value;
+
+    memset(change, 0, sizeof(*change));
+    json_object_iter_init(&iter, args);
+    while (json_object_iter_next(&iter, &name, &value)) {
+        if (strcmp(name, skip_a) == 0 || (skip_b && strcmp(name, skip_b) == 0)) {
+            continue;
+        }
+        const AioParamInfo *info = iothread_param_find(name, main_loop);
+        if (!info) {
+            fail_property(error, type, name);
+            return false;
+        }
+        if (json_node_get_value_type(value) != G_TYPE_INT64) {
+            fail_int_type(error, name);
+            return false;
+        }
+        aio_params_set(change, info->id, json_node_get_int(value));
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static JsonNode *cmd_query_version(QmpServer *server, JsonObject *args,
+                                   void *opaque, GError **error)
+{
+    JsonObject *triple = json_object_new();
+    json_object_set_int_member(triple, "major", IOTHREADD_VERSION_MAJOR);
+    json_object_set_int_member(triple, "minor", IOTHREADD_VERSION_MINOR);
+    json_object_set_int_member(triple, "micro", IOTHREADD_VERSION_MICRO);
+    JsonObject *info = json_object_new();
+    json_object_set_object_member(info, "qemu", triple);
+    json_object_set_string_member(info, "package",
+                                  "iothreadd " IOTHREADD_VERSION);
+    return node_from_object(info);
+}
+
+static void quit_bh(void *opaque)
+{
+    DaemonCommands *cmds = opaque;
+    cmds->quit(cmds->quit_opaque);
+}
+
+static JsonNode *cmd_quit(QmpServer *server, JsonObject *args, void *opaque,
+                          GError **error)
+{
+    DaemonCommands *cmds = opaque;
+
+    /* From a BH, so the reply is written before the loop is left. */
+    aio_bh_schedule_oneshot(object_registry_main_context(cmds->reg),
+                            quit_bh, cmds);
+    return NULL;
+}
+
+static JsonNode *cmd_object_add(QmpServer *server, JsonObject *args,
+                                void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    const char *type = json_object_get_string_member(args, "qom-type");
+    const char *id = json_object_get_string_member(args, "id");
+    AioParams change;
+    GError *cause = NULL;
+
+    if (strcmp(type, REGISTRY_TYPE_IOTHREAD) != 0) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "Invalid parameter 'qom-type': object type '%s' is "
+                    "unknown or cannot be created (supported: iothread)",
+                    type);
+        return NULL;
+    }
+    if (!change_from_args(args, false, "qom-type", "id", &change, error)) {
+        return NULL;
+    }
+    if (!object_registry_add_iothread(cmds->reg, id, &change, &cause)) {
+        return fail_generic(error, cause);
+    }
+    daemon_commands_object_added(cmds, id, type);
+    return NULL;
+}
+
+static JsonNode *cmd_object_del(QmpServer *server, JsonObject *args,
+                                void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    char *id = g_strdup(json_object_get_string_member(args, "id"));
+    GError *cause = NULL;
+
+    if (!object_registry_del(cmds->reg, id, NULL, &cause)) {
+        g_free(id);
+        return fail_generic(error, cause);
+    }
+    g_hash_table_remove(cmds->baselines, id);
+    JsonObject *data = json_object_new();
+    json_object_set_string_member(data, "id", id);
+    qmp_server_emit_event(cmds->server, "OBJECT_DELETED", data);
+    g_free(id);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* QOM paths                                                               */
+
+static void add_prop_info(JsonArray *arr, const char *name, const char *type,
+                          const char *description)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "name", name);
+    json_object_set_string_member(o, "type", type);
+    if (description) {
+        json_object_set_string_member(o, "description", description);
+    }
+    json_array_add_object_element(arr, o);
+}
+
+/* The tunable property @name of an object of @kind, or NULL. */
+static const AioParamInfo *param_of_kind(RegistryPathKind kind,
+                                         const char *name)
+{
+    return kind == REGISTRY_PATH_IOTHREAD ? iothread_param_find(name, false) :
+           kind == REGISTRY_PATH_MAIN_LOOP ? iothread_param_find(name, true) :
+           NULL;
+}
+
+static JsonNode *cmd_qom_list(QmpServer *server, JsonObject *args,
+                              void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    const char *path = json_object_get_string_member(args, "path");
+    RegistryPathKind kind = object_registry_resolve(cmds->reg, path, NULL);
+    JsonArray *arr;
+
+    if (kind == REGISTRY_PATH_NONE) {
+        return fail_path(error, path);
+    }
+    arr = json_array_new();
+    add_prop_info(arr, "type", "string", NULL);
+    if (kind == REGISTRY_PATH_ROOT) {
+        add_prop_info(arr, "objects", "child<container>", NULL);
+    } else if (kind == REGISTRY_PATH_CONTAINER) {
+        guint n;
+        IOThread *const *all = object_registry_iothreads(cmds->reg, &n);
+        add_prop_info(arr, REGISTRY_MAIN_LOOP_ID, "child<main-loop>", NULL);
+        for (guint i = 0; i < n; i++) {
+            add_prop_info(arr, iothread_get_id(all[i]), "child<iothread>",
+                          NULL);
+        }
+    } else {
+        unsigned props = iothread_param_mask(kind == REGISTRY_PATH_MAIN_LOOP);
+        for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
+            if (props & AIO_PARAM_BIT(pid)) {
+                add_prop_info(arr, aio_param_info(pid)->name, "int", NULL);
+            }
+        }
+        if (kind == REGISTRY_PATH_IOTHREAD) {
+            add_prop_info(arr, "thread-id", "int",
+                          "Linux tid of the iothread (read-only)");
+        }
+    }
+    return node_from_array(arr);
+}
+
+static const char *type_of_kind(RegistryPathKind kind)
+{
+    return kind == REGISTRY_PATH_IOTHREAD ? REGISTRY_TYPE_IOTHREAD :
+           kind == REGISTRY_PATH_MAIN_LOOP ? REGISTRY_TYPE_MAIN_LOOP :
+           "container";
+}
+
+static JsonNode *cmd_qom_get(QmpServer *server, JsonObject *args,
+                             void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    const char *path = json_object_get_string_member(args, "path");
+    const char *property = json_object_get_string_member(args, "property");
+    const char *id;
+    RegistryPathKind kind = object_registry_resolve(cmds->reg, path, &id);
+    JsonNode *node;
+    AioParams params;
+
+    if (kind == REGISTRY_PATH_NONE) {
+        return fail_path(error, path);
+    }
+    if (strcmp(property, "type") == 0) {
+        node = json_node_new(JSON_NODE_VALUE);
+        json_node_set_string(node, type_of_kind(kind));
+        return node;
+    }
+    IOThread *t = kind == REGISTRY_PATH_IOTHREAD
+                  ? object_registry_find_iothread(cmds->reg, id) : NULL;
+    if (t && strcmp(property, "thread-id") == 0) {
+        node = json_node_new(JSON_NODE_VALUE);
+        json_node_set_int(node, iothread_get_thread_id(t));
+        return node;
+    }
+    const AioParamInfo *info = param_of_kind(kind, property);
+    if (!info) {
+        return fail_property(error, type_of_kind(kind), property);
+    }
+    if (t) {
+        iothread_get_params(t, &params);
+    } else {
+        object_registry_main_loop_params(cmds->reg, &params);
+    }
+    node = json_node_new(JSON_NODE_VALUE);
+    json_node_set_int(node, aio_params_get(&params, info->id));
+    return node;
+}
+
+static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
+                             void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    const char *path = json_object_get_string_member(args, "path");
+    const char *property = json_object_get_string_member(args, "property");
+    JsonNode *value = json_object_get_member(args, "value");
+    const char *id;
+    RegistryPathKind kind = object_registry_resolve(cmds->reg, path, &id);
+    AioParams change = { 0 };
+
+    if (kind == REGISTRY_PATH_NONE) {
+        return fail_path(error, path);
+    }
+    if (strcmp(property, "type") == 0 ||
+        (kind == REGISTRY_PATH_IOTHREAD &&
+         strcmp(property, "thread-id") == 0)) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "Property '%s' is read-only", property);
+        return NULL;
+    }
+    const AioParamInfo *info = param_of_kind(kind, property);
+    if (!info) {
+        return fail_property(error, type_of_kind(kind), property);
+    }
+    if (!JSON_NODE_HOLDS_VALUE(value) ||
+        json_node_get_value_type(value) != G_TYPE_INT64) {
+        return fail_int_type(error, property);
+    }
+    aio_params_set(&change, info->id, json_node_get_int(value));
+    set_properties(cmds, id, &change, error);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* iothreads                                                               */
+
+/* What is in effect for @p: the values standing for something else
+ * resolved, and the live state (named as such in the schema). */
+static JsonObject *effective_to_json(const AioParams *p, const AioStats *s)
+{
+    JsonObject *o = json_object_new();
+
+    json_object_set_int_member(o, "aio-max-batch",
+        aio_params_effective(p, AIO_PARAM_AIO_MAX_BATCH));
+    json_object_set_int_member(o, "poll-grow",
+        aio_params_effective(p, AIO_PARAM_POLL_GROW));
+    json_object_set_int_member(o, "poll-ns", s->poll_ns_current);
+    json_object_set_int_member(o, "pool-threads", (gint64)s->pool_threads);
+    return o;
+}
+
+static JsonObject *iothread_info_to_json(IOThread *t)
+{
+    JsonObject *o = json_object_new();
+    AioParams p;
+    AioStats s;
+
+    iothread_get_params(t, &p);
+    iothread_get_stats(t, &s);
+    json_object_set_string_member(o, "id", iothread_get_id(t));
+    json_object_set_int_member(o, "thread-id", iothread_get_thread_id(t));
+    /* Exactly the values set, as qom-get reads them. */
+    for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
+        json_object_set_int_member(o, aio_param_info(pid)->name,
+                                   aio_params_get(&p, pid));
+    }
+    json_object_set_string_member(o, "backend",
+                                  s.fdmon ? s.fdmon : "unknown");
+    json_object_set_int_member(o, "poll-ns", s.poll_ns_current);
+    json_object_set_object_member(o, "effective", effective_to_json(&p, &s));
+    return o;
+}
+
+static JsonNode *cmd_query_iothreads(QmpServer *server, JsonObject *args,
+                                     void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    JsonArray *arr = json_array_new();
+    guint n;
+    IOThread *const *all = object_registry_iothreads(cmds->reg, &n);
+
+    for (guint i = 0; i < n; i++) {
+        json_array_add_object_element(arr, iothread_info_to_json(all[i]));
+    }
+    return node_from_array(arr);
+}
+
+static JsonNode *cmd_iothread_set(QmpServer *server, JsonObject *args,
+                                  void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    const char *id = json_object_get_string_member(args, "id");
+    bool main_loop = strcmp(id, REGISTRY_MAIN_LOOP_ID) == 0;
+    AioParams change;
+
+    if (!main_loop && !object_registry_find_iothread(cmds->reg, id)) {
+        return fail_no_iothread(error, id);
+    }
+    if (!change_from_args(args, main_loop, "id", NULL, &change, error)) {
+        return NULL;
+    }
+    set_properties(cmds, id, &change, error);
+    return NULL;
+}
+
+/* Monotonic counters are shown relative to the reset baseline; gauges
+ * (current values) are shown as they are. */
+static JsonObject *stats_to_json(const AioStats *s, const AioStats *base)
+{
+    static const AioStats zero;
+    JsonObject *o = json_object_new();
+
+    if (!base) {
+        base = &zero;
+    }
+#define COUNTER(field, name) \
+    json_object_set_int_member(o, name, (gint64)(s->field - base->field))
+#define GAUGE(field, name) \
+    json_object_set_int_member(o, name, (gint64)s->field)
+    COUNTER(iterations, "iterations");
+    COUNTER(blocking_waits, "blocking-waits");
+    COUNTER(notify_wakeups, "notify-wakeups");
+    COUNTER(bh_calls, "bh-calls");
+    COUNTER(timer_calls, "timer-calls");
+    COUNTER(fd_dispatches, "fd-dispatches");
+    COUNTER(poll_attempts, "poll-attempts");
+    COUNTER(poll_hits, "poll-hits");
+    COUNTER(poll_misses, "poll-misses");
+    COUNTER(poll_grows, "poll-grows");
+    COUNTER(poll_shrinks, "poll-shrinks");
+    GAUGE(poll_ns_current, "poll-ns-current");
+    COUNTER(polling_ns, "polling-ns");
+    COUNTER(blocked_ns, "blocked-ns");
+    COUNTER(busy_ns, "busy-ns");
+    COUNTER(thread_cpu_ns, "thread-cpu-ns");
+    GAUGE(pool_threads, "pool-threads");
+    GAUGE(pool_idle, "pool-idle");
+    GAUGE(pool_queued, "pool-queued");
+    COUNTER(pool_completed, "pool-completed");
+    COUNTER(pool_cancelled, "pool-cancelled");
+    COUNTER(io_submitted, "io-submitted");
+    COUNTER(io_submit_calls, "io-submit-calls");
+    GAUGE(io_in_flight, "io-in-flight");
+    COUNTER(io_completed, "io-completed");
+    COUNTER(io_errors, "io-errors");
+    COUNTER(io_requeues, "io-requeues");
+    GAUGE(fd_handlers, "fd-handlers");
+#undef COUNTER
+#undef GAUGE
+    json_object_set_string_member(o, "backend",
+                                  s->fdmon ? s->fdmon : "unknown");
+    return o;
+}
+
+static void add_stats(DaemonCommands *cmds, JsonArray *arr, const char *id,
+                      AioContext *ctx, bool reset)
+{
+    AioStats s;
+    aio_context_get_stats(ctx, &s);
+
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "id", id);
+    json_object_set_object_member(o, "stats",
+        stats_to_json(&s, g_hash_table_lookup(cmds->baselines, id)));
+    json_array_add_object_element(arr, o);
+    if (reset) {
+        g_hash_table_insert(cmds->baselines, g_strdup(id),
+                            g_memdup2(&s, sizeof(s)));
+    }
+}
+
+static JsonNode *cmd_query_iothread_stats(QmpServer *server, JsonObject *args,
+                                          void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    const char *only = json_object_has_member(args, "id")
+                       ? json_object_get_string_member(args, "id") : NULL;
+    bool reset = json_object_has_member(args, "reset") &&
+                 json_object_get_boolean_member(args, "reset");
+    AioContext *main_ctx = object_registry_main_context(cmds->reg);
+    JsonArray *arr;
+
+    if (only && strcmp(only, REGISTRY_MAIN_LOOP_ID) != 0 &&
+        !object_registry_find_iothread(cmds->reg, only)) {
+        return fail_no_iothread(error, only);
+    }
+    arr = json_array_new();
+    if (only && strcmp(only, REGISTRY_MAIN_LOOP_ID) == 0) {
+        add_stats(cmds, arr, only, main_ctx, reset);
+    } else if (only) {
+        IOThread *t = object_registry_find_iothread(cmds->reg, only);
+        add_stats(cmds, arr, only, iothread_get_aio_context(t), reset);
+    } else {
+        guint n;
+        IOThread *const *all = object_registry_iothreads(cmds->reg, &n);
+        for (guint i = 0; i < n; i++) {
+            add_stats(cmds, arr, iothread_get_id(all[i]),
+                      iothread_get_aio_context(all[i]), reset);
+        }
+        add_stats(cmds, arr, REGISTRY_MAIN_LOOP_ID, main_ctx, reset);
+    }
+    return node_from_array(arr);
+}
+
+/* ---------------------------------------------------------------------- */
+
+DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
+                                    DaemonQuitFunc *quit, void *quit_opaque)
+{
+    DaemonCommands *cmds = g_new0(DaemonCommands, 1);
+    static const struct {
+        const char *name;
+        QmpCommandHandler *handler;
+    } table[] = {
+        { "query-version", cmd_query_version },
+        { "quit", cmd_quit },
+        { "object-add", cmd_object_add },
+        { "object-del", cmd_object_del },
+        { "qom-list", cmd_qom_list },
+        { "qom-get", cmd_qom_get },
+        { "qom-set", cmd_qom_set },
+        { "query-iothreads", cmd_query_iothreads },
+        { "iothread-set", cmd_iothread_set },
+        { "query-iothread-stats", cmd_query_iothread_stats },
+    };
+
+    cmds->server = server;
+    cmds->reg = reg;
+    cmds->quit = quit;
+    cmds->quit_opaque = quit_opaque;
+    cmds->baselines = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                            g_free, g_free);
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+        qmp_server_register(server, table[i].name, table[i].handler, cmds);
+    }
+    hmp_register(server);
+    return cmds;
+}
+
+void daemon_commands_free(DaemonCommands *cmds)
+{
+    if (!cmds) {
+        return;
+    }
+    g_hash_table_destroy(cmds->baselines);
+    g_free(cmds);
+}
+
+void daemon_commands_object_added(DaemonCommands *cmds, const char *id,
+                                  const char *qom_type)
+{
+    JsonObject *data = json_object_new();
+    json_object_set_string_member(data, "id", id);
+    json_object_set_string_member(data, "qom-type", qom_type);
+    qmp_server_emit_event(cmds->server, "OBJECT_ADDED", data);
+}
