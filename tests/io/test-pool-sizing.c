@@ -5,8 +5,8 @@
  * workers.  No timing assertion: each check waits for a condition, with a
  * deadline that only guards against a hang.
  */
-#include "aio.h"
-#include "thread-pool.h"
+#include "aioctx/aio.h"
+#include "aioctx/thread-pool.h"
 #include "../tap.h"
 
 #include <stdatomic.h>
