@@ -21,7 +21,7 @@
 #define TESTS_AIO_TEST_H
 
 #include "aio.h"
-#include "../tap.h"
+#include "tap.h"
 
 #include <liburing.h>
 #include <sched.h>

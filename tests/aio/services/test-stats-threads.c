@@ -11,7 +11,7 @@
  */
 #include "aio.h"
 #include "thread-pool.h"
-#include "../tap.h"
+#include "tap.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -6,7 +6,7 @@
  */
 #include "aio.h"
 #include "thread-pool.h"
-#include "../tap.h"
+#include "tap.h"
 
 #include <errno.h>
 #include <pthread.h>

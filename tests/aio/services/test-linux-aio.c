@@ -14,7 +14,7 @@
  */
 #include "aio.h"
 #include "disk-io.h"
-#include "../aio/aio-test.h"
+#include "aio-test.h"
 
 #include <errno.h>
 #include <fcntl.h>

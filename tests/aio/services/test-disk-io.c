@@ -9,7 +9,7 @@
  */
 #include "aio.h"
 #include "disk-io.h"
-#include "../tap.h"
+#include "tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
