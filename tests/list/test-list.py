@@ -5,12 +5,14 @@ tests/README.md ends with a generated section that lists every test
 program (tests/**/test-*.c and test-*.py) and its test functions (C:
 `static ... test_NAME(`, Python: `def test_NAME(`), in definition order.
 
-    test-list.py TESTS_DIR              TAP: the section matches the tree
+    test-list.py TESTS_DIR              TAP: the section matches the tree,
+                                        and no C test main is over MAIN_LINES
     test-list.py TESTS_DIR --write      rewrite the section from the tree
     test-list.py TESTS_DIR --long-mains list C mains over MAIN_LINES lines
 
 A program added, removed or renamed, or a test function added, removed or
-renamed, without `--write` makes the TAP run fail, naming the program.
+renamed, without `--write` makes the TAP run fail, naming the program; so
+does a main over MAIN_LINES lines (scenarios belong in named cases).
 """
 import os
 import re
@@ -78,7 +80,7 @@ def check(tests_dir, readme):
     progs = programs(tests_dir)
     _, section = split_readme(readme)
     listed = parse(section)
-    print('1..%d' % (len(progs) + 1))
+    print('1..%d' % (len(progs) + 2))
     failed = 0
     for n, (rel, funcs) in enumerate(progs.items(), 1):
         good = listed.get(rel) == funcs
@@ -94,11 +96,18 @@ def check(tests_dir, readme):
            (' (stale: %s)' % ', '.join(stale)) if stale else ''))
     if failed:
         print('# run tests/list/test-list.py tests --write to update README.md')
+    long = long_mains(tests_dir)
+    failed += bool(long)
+    print('%s %d - every C test main is at most %d lines (it lists named '
+          'cases)%s' % ('not ok' if long else 'ok', len(progs) + 2, MAIN_LINES,
+                        ''.join(' %s: %d' % (r, n) for n, r in long)))
     return 1 if failed else 0
 
 
 def long_mains(tests_dir):
-    """Print each C test program whose main() is over MAIN_LINES lines."""
+    """(lines, path) of each C test program whose main() is over
+    MAIN_LINES lines."""
+    found = []
     for rel in programs(tests_dir):
         if not rel.endswith('.c'):
             continue
@@ -110,14 +119,16 @@ def long_mains(tests_dir):
             continue
         end = next(i for i in range(start, len(lines)) if lines[i] == '}')
         if end - start + 1 > MAIN_LINES:
-            print('%4d %s' % (end - start + 1, rel))
-    return 0
+            found.append((end - start + 1, rel))
+    return found
 
 
 def main(argv):
     tests_dir = argv[1]
     if len(argv) > 2 and argv[2] == '--long-mains':
-        return long_mains(tests_dir)
+        for n, rel in long_mains(tests_dir):
+            print('%4d %s' % (n, rel))
+        return 0
     readme = os.path.join(tests_dir, 'README.md')
     if len(argv) > 2 and argv[2] == '--write':
         head, _ = split_readme(readme)
