@@ -117,7 +117,8 @@ def long_mains(tests_dir):
                       if l.startswith('int main(')), None)
         if start is None:
             continue
-        end = next(i for i in range(start, len(lines)) if lines[i] == '}')
+        end = next((i for i in range(start, len(lines)) if lines[i] == '}'),
+                   len(lines) - 1)
         if end - start + 1 > MAIN_LINES:
             found.append((end - start + 1, rel))
     return found
