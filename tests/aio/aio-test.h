@@ -1,5 +1,5 @@
 /*
- * aio-test.h: helpers shared by the tests/aio/test-*.c programs.
+ * aio-test.h: helpers shared by the test-*.c programs under tests/aio.
  *
  *  - test_context_new(): a context on the backend named by AIO_FDMON (the
  *    meson registration runs every core test once per backend), checking
@@ -21,7 +21,7 @@
 #define TESTS_AIO_TEST_H
 
 #include "aioctx/aio.h"
-#include "../tap.h"
+#include "tap.h"
 
 #include <liburing.h>
 #include <sched.h>

@@ -118,6 +118,128 @@ static bool alive(Pty *p)
     return waitpid(p->pid, NULL, WNOHANG) == 0;
 }
 
+/* The prompt appears; a typed command shows its table. */
+static void test_prompt_and_table_appear(Pty *p)
+{
+    ok(expect(p, "iothreadctl ") && expect(p, "> "), "the prompt appears");
+
+    type(p, "info iothreads\r");
+    ok(expect(p, "POLL-MAX") && expect(p, "solo7") && expect(p, "> "),
+       "typing info iothreads shows the table");
+}
+
+/* Tab completes a command name and a live iothread id; the completed lines run. */
+static void test_tab_completes_commands_and_ids(Pty *p)
+{
+    type(p, "query-iot\t");
+    ok(expect(p, "hread"), "Tab completes query-iot to query-iothread");
+    type(p, "s\r");
+    ok(expect(p, "\"thread-id\"") && expect(p, "> "),
+       "the completed command runs");
+
+    type(p, "iothread del so\t");
+    ok(expect(p, "lo7"), "Tab completes a live iothread id");
+    type(p, "\r");
+    ok(expect(p, "iothread solo7 deleted") && expect(p, "> "),
+       "the completed line deletes solo7");
+}
+
+/* Tab completes argument names, enum values, a union variant's arguments, iothread set properties and the properties qom-list names; the completed lines run. */
+static void test_tab_completes_arguments_values_properties(Pty *p)
+{
+    type(p, "object-add qom-t\t");
+    ok(expect(p, "ype="), "Tab completes an argument name with its '='");
+    type(p, "io\t");
+    ok(expect(p, "thread"), "Tab completes an enum value (qom-type)");
+    type(p, " id=cpl1 poll-m\t");
+    ok(expect(p, "ax-ns="), "Tab completes an argument of the chosen "
+       "union variant");
+    type(p, "7\r");
+    ok(expect(p, "> "), "the completed object-add runs");
+
+    type(p, "iothread set cpl1 thread-pool-mi\t");
+    ok(expect(p, "n="), "Tab completes an iothread property of "
+       "iothread set");
+    type(p, "3\r");
+    ok(expect(p, "iothread cpl1 updated") && expect(p, "> "),
+       "the completed iothread set runs");
+
+    type(p, "qom-get path=/objects/cpl1 property=poll-max\t");
+    ok(expect(p, "-ns"), "Tab completes a property the path's object "
+       "lists (qom-list)");
+    type(p, "\r");
+    ok(expect(p, "7\r\n") && expect(p, "> "),
+       "the completed qom-get reads the value set through completion");
+}
+
+/* Ctrl-C cancels the typed line and gives a fresh prompt without ending the program. */
+static void test_ctrl_c_cancels_the_line(Pty *p)
+{
+    type(p, "garbage-line");
+    ok(expect(p, "garbage-line"), "typed text is echoed");
+    g_usleep(100 * 1000);
+    type(p, "\003");
+    ok(expect(p, "^C") && expect(p, "> "), "Ctrl-C gives a fresh prompt");
+    ok(alive(p), "Ctrl-C did not end the program");
+    type(p, "info iothreads\r");
+    ok(expect(p, "POLL-MAX") && expect(p, "> "),
+       "the next command works after Ctrl-C");
+    ok(!strstr(p->seen->str, "unknown command 'garbage-line"),
+       "the cancelled line was not run");
+}
+
+/* With events on, an event caused by another client shows up at the idle prompt. */
+static void test_event_shows_at_idle_prompt(Pty *p)
+{
+    char *out = NULL, *err = NULL;
+
+    type(p, "events on\r");
+    ok(expect(p, "events on") && expect(p, "> "), "events on");
+    cli_run(daemon_.sock,
+            (const char *const[]){ "-c", "iothread add evpty", NULL }, NULL,
+            &out, &err);
+    ok(expect(p, "OBJECT_ADDED") && expect(p, "evpty"),
+       "an event from another client shows up at the idle prompt");
+    g_free(out);
+    g_free(err);
+}
+
+/* top draws in place on a terminal and q returns to the prompt. */
+static void test_top_draws_in_place(Pty *p)
+{
+    type(p, "top --interval 0.2\r");
+    ok(expect(p, "\033[H") && expect(p, "iothreadctl top") &&
+       expect(p, "BUSY%"), "top draws in place on a terminal");
+    type(p, "q");
+    ok(expect(p, "> "), "q leaves top and returns to the prompt");
+    type(p, "info iothreads\r");   /* the newest history line */
+    ok(expect(p, "POLL-MAX") && expect(p, "> "), "a command after top");
+}
+
+/* History is written to $XDG_STATE_HOME and Up recalls the previous run's
+ * last line after a restart. */
+static void test_history_survives_restart(Pty *p)
+{
+    char *hist = g_build_filename(state_dir, "iothreadctl_history", NULL);
+    char *contents = NULL;
+    ok(g_file_get_contents(hist, &contents, NULL, NULL) &&
+       strstr(contents, "info iothreads"),
+       "history written to $XDG_STATE_HOME/iothreadctl_history");
+    g_free(contents);
+    g_free(hist);
+
+    pty_start(p);
+    expect(p, "> ");
+    type(p, "\033[A");   /* Up */
+    ok(expect(p, "info iothreads"), "Up recalls the last line of the "
+       "previous run: history survives a restart");
+    type(p, "\r");
+    ok(expect(p, "POLL-MAX"), "the recalled command runs");
+    type(p, "quit\r");
+    is_int(pty_wait(p), 0, "quit leaves with status 0");
+    pty_close(p);
+}
+
 int main(void)
 {
     Pty p;
@@ -139,100 +261,18 @@ int main(void)
             &out, &err);
 
     ok(pty_start(&p), "iothreadctl started on a pty");
-    ok(expect(&p, "iothreadctl ") && expect(&p, "> "), "the prompt appears");
-
-    type(&p, "info iothreads\r");
-    ok(expect(&p, "POLL-MAX") && expect(&p, "solo7") && expect(&p, "> "),
-       "typing info iothreads shows the table");
-
-    type(&p, "query-iot\t");
-    ok(expect(&p, "hread"), "Tab completes query-iot to query-iothread");
-    type(&p, "s\r");
-    ok(expect(&p, "\"thread-id\"") && expect(&p, "> "),
-       "the completed command runs");
-
-    type(&p, "iothread del so\t");
-    ok(expect(&p, "lo7"), "Tab completes a live iothread id");
-    type(&p, "\r");
-    ok(expect(&p, "iothread solo7 deleted") && expect(&p, "> "),
-       "the completed line deletes solo7");
-
-    type(&p, "object-add qom-t\t");
-    ok(expect(&p, "ype="), "Tab completes an argument name with its '='");
-    type(&p, "io\t");
-    ok(expect(&p, "thread"), "Tab completes an enum value (qom-type)");
-    type(&p, " id=cpl1 poll-m\t");
-    ok(expect(&p, "ax-ns="), "Tab completes an argument of the chosen "
-       "union variant");
-    type(&p, "7\r");
-    ok(expect(&p, "> "), "the completed object-add runs");
-
-    type(&p, "iothread set cpl1 thread-pool-mi\t");
-    ok(expect(&p, "n="), "Tab completes an iothread property of "
-       "iothread set");
-    type(&p, "3\r");
-    ok(expect(&p, "iothread cpl1 updated") && expect(&p, "> "),
-       "the completed iothread set runs");
-
-    type(&p, "qom-get path=/objects/cpl1 property=poll-max\t");
-    ok(expect(&p, "-ns"), "Tab completes a property the path's object "
-       "lists (qom-list)");
-    type(&p, "\r");
-    ok(expect(&p, "7\r\n") && expect(&p, "> "),
-       "the completed qom-get reads the value set through completion");
-
-    type(&p, "garbage-line");
-    ok(expect(&p, "garbage-line"), "typed text is echoed");
-    g_usleep(100 * 1000);
-    type(&p, "\003");
-    ok(expect(&p, "^C") && expect(&p, "> "), "Ctrl-C gives a fresh prompt");
-    ok(alive(&p), "Ctrl-C did not end the program");
-    type(&p, "info iothreads\r");
-    ok(expect(&p, "POLL-MAX") && expect(&p, "> "),
-       "the next command works after Ctrl-C");
-    ok(!strstr(p.seen->str, "unknown command 'garbage-line"),
-       "the cancelled line was not run");
-
-    type(&p, "events on\r");
-    ok(expect(&p, "events on") && expect(&p, "> "), "events on");
-    g_free(out);
-    g_free(err);
-    cli_run(daemon_.sock,
-            (const char *const[]){ "-c", "iothread add evpty", NULL }, NULL,
-            &out, &err);
-    ok(expect(&p, "OBJECT_ADDED") && expect(&p, "evpty"),
-       "an event from another client shows up at the idle prompt");
-
-    type(&p, "top --interval 0.2\r");
-    ok(expect(&p, "\033[H") && expect(&p, "iothreadctl top") &&
-       expect(&p, "BUSY%"), "top draws in place on a terminal");
-    type(&p, "q");
-    ok(expect(&p, "> "), "q leaves top and returns to the prompt");
-    type(&p, "info iothreads\r");   /* the newest history line */
-    ok(expect(&p, "POLL-MAX") && expect(&p, "> "), "a command after top");
-
+    /* One terminal session, in this order: each case leaves the prompt
+     * ready for the next (ids solo7 and cpl1 are theirs). */
+    test_prompt_and_table_appear(&p);
+    test_tab_completes_commands_and_ids(&p);
+    test_tab_completes_arguments_values_properties(&p);
+    test_ctrl_c_cancels_the_line(&p);
+    test_event_shows_at_idle_prompt(&p);
+    test_top_draws_in_place(&p);
     type(&p, "\004");
     is_int(pty_wait(&p), 0, "Ctrl-D leaves with status 0");
     pty_close(&p);
-
-    char *hist = g_build_filename(state_dir, "iothreadctl_history", NULL);
-    char *contents = NULL;
-    ok(g_file_get_contents(hist, &contents, NULL, NULL) &&
-       strstr(contents, "info iothreads"),
-       "history written to $XDG_STATE_HOME/iothreadctl_history");
-    g_free(contents);
-    g_free(hist);
-
-    pty_start(&p);
-    expect(&p, "> ");
-    type(&p, "\033[A");   /* Up */
-    ok(expect(&p, "info iothreads"), "Up recalls the last line of the "
-       "previous run: history survives a restart");
-    type(&p, "\r");
-    ok(expect(&p, "POLL-MAX"), "the recalled command runs");
-    type(&p, "quit\r");
-    is_int(pty_wait(&p), 0, "quit leaves with status 0");
-    pty_close(&p);
+    test_history_survives_restart(&p);
 
     daemon_cleanup(&daemon_);
     g_free(state_dir);

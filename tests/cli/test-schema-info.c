@@ -102,18 +102,9 @@ static void test_long_enum_is_counted(SchemaInfo *si)
     g_free(d);
 }
 
-int main(void)
+/* Commands sorted (events and types left out), has_command, command docs. */
+static void test_commands_and_docs(SchemaInfo *si)
 {
-    JsonParser *p = json_parser_new();
-    GError *err = NULL;
-
-    ok(json_parser_load_from_data(p, canned, -1, &err), "canned JSON parses");
-    SchemaInfo *si = schema_info_new(json_parser_get_root(p), &err);
-    g_object_unref(p);
-    if (!ok(si != NULL, "index built")) {
-        return done_testing();
-    }
-
     const char *const *cmds = schema_info_commands(si);
     ok(g_strv_length((char **)cmds) == 3 && !strcmp(cmds[0], "loopy") &&
        !strcmp(cmds[1], "object-add") && !strcmp(cmds[2], "query-iothreads"),
@@ -124,7 +115,11 @@ int main(void)
     ok(!g_strcmp0(schema_info_doc(si, "query-iothreads"), "Every iothread."),
        "doc member read");
     ok(schema_info_doc(si, "object-add") == NULL, "no doc -> NULL");
+}
 
+/* A command's arguments: base members, then every variant's, duplicates dropped; none for a no-argument or unknown command; self-referencing variants terminate. */
+static void test_command_arguments(SchemaInfo *si)
+{
     GPtrArray *args = schema_info_arguments(si, "object-add");
     is_int(args->len, 4, "object-add: base members + every variant's "
            "members, duplicates dropped");
@@ -142,14 +137,22 @@ int main(void)
            "unknown command -> empty");
     is_int(schema_info_arguments(si, "loopy")->len, 0,
            "self-referencing variants terminate");
+}
 
+/* Enum values from members or from 'values'; a builtin is not an enum. */
+static void test_enum_values(SchemaInfo *si)
+{
     const char *const *vals = schema_info_enum_values(si, "ObjectType");
     ok(vals && g_strv_length((char **)vals) == 1 &&
        !strcmp(vals[0], "iothread"), "enum values from members");
     vals = schema_info_enum_values(si, "OldEnum");
     ok(vals && g_strv_length((char **)vals) == 2, "enum values from 'values'");
     ok(schema_info_enum_values(si, "int") == NULL, "builtin is not an enum");
+}
 
+/* Type descriptions, member docs by type and name, a command's return type. */
+static void test_type_descriptions_member_docs_ret_type(SchemaInfo *si)
+{
     char *d = schema_info_describe_type(si, "str");
     ok(!strcmp(d, "string"), "describe builtin: %s", d);
     g_free(d);
@@ -166,16 +169,40 @@ int main(void)
        "member docs by type and name");
     ok(!g_strcmp0(schema_info_ret_type(si, "query-iothreads"),
                   "[IOThreadInfo]"), "ret-type");
+}
+
+/* A schema that is not an array is refused with an error. */
+static void test_non_array_schema_refused(void)
+{
+    GError *err = NULL;
+    JsonNode *notarray = json_node_new(JSON_NODE_OBJECT);
+
+    json_node_take_object(notarray, json_object_new());
+    ok(schema_info_new(notarray, &err) == NULL && err, "non-array refused");
+    g_clear_error(&err);
+    json_node_unref(notarray);
+}
+
+int main(void)
+{
+    JsonParser *p = json_parser_new();
+    GError *err = NULL;
+
+    ok(json_parser_load_from_data(p, canned, -1, &err), "canned JSON parses");
+    SchemaInfo *si = schema_info_new(json_parser_get_root(p), &err);
+    g_object_unref(p);
+    if (!ok(si != NULL, "index built")) {
+        return done_testing();
+    }
+    test_commands_and_docs(si);
+    test_command_arguments(si);
+    test_enum_values(si);
+    test_type_descriptions_member_docs_ret_type(si);
     test_union_base_and_tag(si);
     test_union_variant_members(si);
     test_return_members(si);
     test_long_enum_is_counted(si);
     schema_info_free(si);
-
-    JsonNode *notarray = json_node_new(JSON_NODE_OBJECT);
-    json_node_take_object(notarray, json_object_new());
-    ok(schema_info_new(notarray, &err) == NULL && err, "non-array refused");
-    g_clear_error(&err);
-    json_node_unref(notarray);
+    test_non_array_schema_refused();
     return done_testing();
 }

@@ -74,7 +74,8 @@ static void check_value(const char *text, const char *expect_json)
     json_node_unref(n);
 }
 
-int main(void)
+/* Lines parse to a command name and its arguments as JSON: values typed as qmp-shell types them, nesting, quoting, dotted keys. */
+static void test_lines_parse_to_command_and_arguments(void)
 {
     check_line("object-add qom-type=iothread id=io2 poll-max-ns=0",
                "object-add",
@@ -94,13 +95,20 @@ int main(void)
     check_line("cmd a.b=1 a.c=x", "cmd", "{\"a\":{\"b\":1,\"c\":\"x\"}}");
     check_line("cmd eq=a=b", "cmd", "{\"eq\":\"a=b\"}");
     check_line("cmd q=\"esc \\\" quote\"", "cmd", "{\"q\":\"esc \\\" quote\"}");
+}
 
-    /* Blank line: no command, not an error. */
+/* A blank line gives no command and is not an error. */
+static void test_blank_line_is_no_command(void)
+{
     char *cmd = (char *)"x";
     JsonObject *args = NULL;
     ok(shell_parse_line("   ", &cmd, &args, NULL) && cmd == NULL,
        "blank line gives no command");
+}
 
+/* Malformed lines are refused with an error naming the problem. */
+static void test_bad_lines_refused_naming_the_problem(void)
+{
     check_error("cmd novalue", "KEY=VALUE");
     check_error("cmd a=1 a=2", "twice");
     check_error("cmd =1", "empty argument name");
@@ -111,7 +119,11 @@ int main(void)
     check_error("cmd x=1]", "unbalanced");
     check_error("cmd x={\"a\":[1}", "unbalanced");
     check_error("a=1 b=2", "command name first");
+}
 
+/* A value is JSON when it parses as JSON, else a string. */
+static void test_values_typed_as_json_or_string(void)
+{
     check_value("42", "42");
     check_value("\"42\"", "\"42\"");
     check_value("'42'", "\"42\"");
@@ -119,12 +131,20 @@ int main(void)
     check_value("[\"a\",1]", "[\"a\",1]");
     check_value("{bad", "\"{bad\"");
     check_value("var x = 1", "\"var x = 1\"");
+}
 
+/* Words split at blanks outside brackets and quotes. */
+static void test_words_split_at_blanks_outside_nesting(void)
+{
     char **w = shell_split_words("a  b\t{\"x\": [1, 2]} 'c d'", NULL);
     ok(w && g_strv_length(w) == 4 && !strcmp(w[2], "{\"x\": [1, 2]}") &&
        !strcmp(w[3], "'c d'"), "words split at blanks outside nesting");
     g_strfreev(w);
+}
 
+/* The request JSON, with and without arguments. */
+static void test_request_json_with_and_without_arguments(void)
+{
     JsonObject *a = json_object_new();
     json_object_set_int_member(a, "x", 1);
     char *req = shell_request_json("cmd", a);
@@ -135,5 +155,15 @@ int main(void)
     req = shell_request_json("cmd", NULL);
     ok(!strcmp(req, "{\"execute\":\"cmd\"}"), "request JSON without: %s", req);
     g_free(req);
+}
+
+int main(void)
+{
+    test_lines_parse_to_command_and_arguments();
+    test_blank_line_is_no_command();
+    test_bad_lines_refused_naming_the_problem();
+    test_values_typed_as_json_or_string();
+    test_words_split_at_blanks_outside_nesting();
+    test_request_json_with_and_without_arguments();
     return done_testing();
 }

@@ -6,17 +6,24 @@
 
 #include <string.h>
 
-int main(void)
+/* Edit distance: insertions, deletions, substitutions, and an adjacent
+ * swap costs one. */
+static void test_edit_distance(void)
 {
-    const char *cmds[] = { "query-iothreads", "query-iothread-stats",
-                           "object-add", "object-del", "qom-get", "qom-set",
-                           "info", "stats", "top", NULL };
-
     is_int(suggest_edit_distance("", ""), 0, "empty strings");
     is_int(suggest_edit_distance("abc", ""), 3, "deletions");
     is_int(suggest_edit_distance("kitten", "sitting"), 3, "kitten/sitting");
     is_int(suggest_edit_distance("qurey", "query"), 1,
            "adjacent swap costs one");
+}
+
+/* The nearest command within the limit is suggested, none when nothing is
+ * close, and an exact match wins. */
+static void test_nearest_suggestion(void)
+{
+    const char *cmds[] = { "query-iothreads", "query-iothread-stats",
+                           "object-add", "object-del", "qom-get", "qom-set",
+                           "info", "stats", "top", NULL };
 
     const char *s = suggest_nearest("qurey-iothreads", cmds);
     ok(s && !strcmp(s, "query-iothreads"), "swap typo -> query-iothreads");
@@ -33,5 +40,11 @@ int main(void)
     ok(suggest_nearest("abc", NULL) == NULL, "no candidates -> NULL");
     s = suggest_nearest("info", cmds);
     ok(s && !strcmp(s, "info"), "exact match wins");
+}
+
+int main(void)
+{
+    test_edit_distance();
+    test_nearest_suggestion();
     return done_testing();
 }

@@ -102,19 +102,20 @@ static void test_expanded_one_block_per_row(void)
     table_free(t);
 }
 
-int main(void)
+static Table *two_row_table(void)
 {
-    test_fit_zero_is_unlimited();
-    test_expanded_one_block_per_row();
-    test_fit_wraps_at_blanks_and_dashes();
-    test_fit_splits_header_after_dash();
-    test_fit_impossible_renders_whole();
-
     const char *headers[] = { "ID", "TID", "BACKEND", NULL };
     Table *t = table_new(headers);
 
     table_add_row_va(t, "io0", "1234", "io_uring");
     table_add_row_va(t, "long-name", "5", NULL);
+    return t;
+}
+
+/* Numbers align right, text left, a NULL cell prints as '-'. */
+static void test_render_aligns_numbers_right_text_left(void)
+{
+    Table *t = two_row_table();
     char *s = table_render(t);
     const char *expect =
         "ID          TID  BACKEND\n"
@@ -126,6 +127,16 @@ int main(void)
     g_free(s);
     is_int(table_rows(t), 2, "two rows");
     is_int(table_columns(t), 3, "three columns");
+
+    table_free(t);
+}
+
+/* Sorting by a column: numeric ascending and descending, then by text;
+ * a column forced left is rendered left. */
+static void test_sort_and_forced_alignment(void)
+{
+    Table *t = two_row_table();
+    char *s;
 
     table_sort(t, 1, false);
     ok(!strcmp(table_cell(t, 0, 0), "long-name"),
@@ -141,10 +152,15 @@ int main(void)
        strstr(s, "long-name  5     -\n") != NULL, "forced left alignment");
     g_free(s);
     table_free(t);
+}
 
-    /* No trailing blanks even when the last column is padded. */
+/* No trailing blanks even when the last column is padded. */
+static void test_no_trailing_blanks(void)
+{
     const char *h2[] = { "NAME", "X", NULL };
-    t = table_new(h2);
+    Table *t = table_new(h2);
+    char *s;
+
     table_add_row_va(t, "a", "b-long");
     table_add_row_va(t, "bb", "c");
     s = table_render(t);
@@ -152,27 +168,48 @@ int main(void)
        "no trailing blanks in a left-aligned last column");
     g_free(s);
     table_free(t);
+}
 
-    /* UTF-8 width counts characters, not bytes. */
+/* UTF-8 width counts characters, not bytes. */
+static void test_utf8_width_counts_characters(void)
+{
     const char *h3[] = { "µs", "V", NULL };
-    t = table_new(h3);
+    Table *t = table_new(h3);
+    char *s;
+
     table_add_row_va(t, "ab", "1");
     s = table_render(t);
     ok(strcmp(s, "µs  V\nab  1\n") == 0, "UTF-8 header width");
     g_free(s);
     table_free(t);
+}
 
-    /* Header only. */
-    t = table_new(h2);
+/* A table with no rows prints its header. */
+static void test_empty_table_prints_header(void)
+{
+    const char *h2[] = { "NAME", "X", NULL };
+    Table *t = table_new(h2);
+    char *s;
+
     s = table_render(t);
     ok(strcmp(s, "NAME  X\n") == 0, "empty table prints the header");
     g_free(s);
     table_free(t);
+}
 
+/* Which cells count as numeric (they align right and sort as numbers). */
+static void test_numeric_cells(void)
+{
     ok(table_is_numeric("12") && table_is_numeric("-1.5") &&
        table_is_numeric("12.5%") && table_is_numeric("3/s") &&
        !table_is_numeric("") && !table_is_numeric("1a") &&
        !table_is_numeric("-") && !table_is_numeric("."), "numeric cells");
+}
+
+/* Rates, percentages and u64 values format as documented. */
+static void test_value_formats(void)
+{
+    char *s;
 
     s = table_fmt_rate(12.345);
     ok(!strcmp(s, "12.3"), "rate below 1000 has one decimal: %s", s);
@@ -186,5 +223,21 @@ int main(void)
     s = table_fmt_u64(18446744073709551615ULL);
     ok(!strcmp(s, "18446744073709551615"), "u64 max: %s", s);
     g_free(s);
+}
+
+int main(void)
+{
+    test_fit_zero_is_unlimited();
+    test_expanded_one_block_per_row();
+    test_fit_wraps_at_blanks_and_dashes();
+    test_fit_splits_header_after_dash();
+    test_fit_impossible_renders_whole();
+    test_render_aligns_numbers_right_text_left();
+    test_sort_and_forced_alignment();
+    test_no_trailing_blanks();
+    test_utf8_width_counts_characters();
+    test_empty_table_prints_header();
+    test_numeric_cells();
+    test_value_formats();
     return done_testing();
 }

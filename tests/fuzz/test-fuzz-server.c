@@ -24,7 +24,7 @@
 #include "commands.h"
 #include "fuzz-peers.h"
 #include "fuzz-schema-args.h"
-#include "../tap.h"
+#include "tap.h"
 
 static AioContext *ctx;
 static QmpServer *server;

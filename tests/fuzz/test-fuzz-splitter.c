@@ -22,7 +22,7 @@
 #include <json-glib/json-glib.h>
 
 #include "fuzz-gen.h"
-#include "../tap.h"
+#include "tap.h"
 
 typedef struct {
     GPtrArray *items;       /* char*: "M:" + text or "E:" + error */

@@ -13,7 +13,7 @@
 #include "iothread.h"
 #include "registry.h"
 #include "aioctx/thread-pool.h"
-#include "../tap.h"
+#include "tap.h"
 
 static char *thread_comm(pid_t tid)
 {

@@ -65,7 +65,8 @@ static void check(const char *name, const char *in, const char *want)
     case_len(name, in, strlen(in), want, 1024, 8);
 }
 
-int main(void)
+/* Framing: messages end where their JSON value closes, whitespace between them skipped. */
+static void test_messages_framed_where_values_close(void)
 {
     check("one message, no newline", "{\"execute\": \"x\"}",
           "M{\"execute\": \"x\"}|");
@@ -77,6 +78,11 @@ int main(void)
           "M{\"s\":\"a}b{c]\\\"d\\\\\"}|M{\"t\":\"\\\\\\\"}\"}|");
     check("half a message emits nothing", "{\"a\": [1, 2", "");
     check("leading whitespace skipped", "\r\n\t  {}", "M{}|");
+}
+
+/* Control characters, NUL and 0xFF outside or inside a string: one error, then the next message. */
+static void test_bad_bytes_reset_to_next_message(void)
+{
     check("control character outside a string resets",
           "{\"execute\": \x01{\"b\":1}", "E|M{\"b\":1}|");
     case_len("NUL between messages is an error, then resync",
@@ -87,9 +93,19 @@ int main(void)
           "E|M{\"b\":1}|");
     check("0xFF resets, inside a string", "{\"a\": \"\xff{\"b\":1}",
           "E|M{\"b\":1}|");
+}
+
+/* A stray closing bracket is an error; top-level scalars end at whitespace or a bracket. */
+static void test_stray_bracket_and_top_level_scalars(void)
+{
     check("stray closing bracket", "}{}", "E|M{}|");
     check("top-level scalars end at whitespace or a bracket",
           "123 \"str\"true{}", "M123|M\"str\"|Mtrue|M{}|");
+}
+
+/* UTF-8 passes through; a message json_check refuses is one error, framing and the next message unaffected. */
+static void test_refused_message_is_one_error(void)
+{
     check("valid UTF-8 in strings passes through",
           "{\"s\":\"\xc3\xa9\xe2\x82\xac\"}", "M{\"s\":\"\xc3\xa9\xe2\x82\xac\"}|");
     /* Each complete message goes through json_check (test-json-check.c
@@ -116,7 +132,11 @@ int main(void)
           "{\"a\": [99999999999999999999999999999999]}{}", "E|M{}|");
     check("floats are not integers", "{\"a\": 1e400, \"b\": -1.5}",
           "M{\"a\": 1e400, \"b\": -1.5}|");
+}
 
+/* Messages over the size or nesting bound are skipped, then input resyncs. */
+static void test_size_and_nesting_bounds(void)
+{
     case_len("message over the size bound skipped, then resync",
              "{\"a\":\"0123456789abcdef\"}{\"b\":1}", 31, "E|M{\"b\":1}|",
              16, 8);
@@ -130,61 +150,75 @@ int main(void)
              "[[[[1]]]][[[1]]]", 16, "E|M[[[1]]]|", 1024, 3);
     case_len("brackets in strings do not count for depth",
              "[[[\"[[[[\"]]]", 12, "M[[[\"[[[[\"]]]|", 1024, 3);
+}
 
-    /* A 10 MB message with a 1 MB bound: skipped without buffering. */
-    {
-        JsonSplitter *s = json_splitter_new(1024 * 1024, 64);
-        Collect c = { g_string_new(""), -1, 0 };
-        char chunk[4096];
-        memset(chunk, 'x', sizeof(chunk));
-        json_splitter_feed(s, "{\"a\":\"", 6, collect, &c);
-        for (int i = 0; i < 2560; i++) {
-            json_splitter_feed(s, chunk, sizeof(chunk), collect, &c);
-        }
-        ok(json_splitter_pending(s) && !strcmp(c.log->str, "E|"),
-           "a 10 MB string: one error once the bound is crossed, the rest "
-           "still skipped (%s)", c.log->str);
-        json_splitter_feed(s, "\"}{}", 4, collect, &c);
-        ok(!strcmp(c.log->str, "E|M{}|"), "then one error and the next "
-           "message (%s)", c.log->str);
-        g_string_free(c.log, TRUE);
-        json_splitter_free(s);
+/* A 10 MB message with a 1 MB bound: skipped without buffering. */
+static void test_huge_string_skipped_without_buffering(void)
+{
+    JsonSplitter *s = json_splitter_new(1024 * 1024, 64);
+    Collect c = { g_string_new(""), -1, 0 };
+    char chunk[4096];
+    memset(chunk, 'x', sizeof(chunk));
+    json_splitter_feed(s, "{\"a\":\"", 6, collect, &c);
+    for (int i = 0; i < 2560; i++) {
+        json_splitter_feed(s, chunk, sizeof(chunk), collect, &c);
     }
+    ok(json_splitter_pending(s) && !strcmp(c.log->str, "E|"),
+       "a 10 MB string: one error once the bound is crossed, the rest "
+       "still skipped (%s)", c.log->str);
+    json_splitter_feed(s, "\"}{}", 4, collect, &c);
+    ok(!strcmp(c.log->str, "E|M{}|"), "then one error and the next "
+       "message (%s)", c.log->str);
+    g_string_free(c.log, TRUE);
+    json_splitter_free(s);
+}
 
-    /* 100,000 '[' never closed: answered when nesting passes the bound,
-     * not when (if ever) the value closes. */
-    {
-        JsonSplitter *s = json_splitter_new(1024 * 1024, 64);
-        Collect c = { g_string_new(""), -1, 0 };
-        GString *open = g_string_new(NULL);
-        for (int i = 0; i < 100000; i++) {
-            g_string_append_c(open, '[');
-        }
-        json_splitter_feed(s, open->str, open->len, collect, &c);
-        ok(!strcmp(c.log->str, "E|") && json_splitter_pending(s),
-           "100000 unclosed '[': one error at once, the value still "
-           "skipped (%s)", c.log->str);
-        g_string_free(open, TRUE);
-        g_string_free(c.log, TRUE);
-        json_splitter_free(s);
+/* 100,000 '[' never closed: answered when nesting passes the bound, not when (if ever) the value closes. */
+static void test_unclosed_brackets_answered_at_bound(void)
+{
+    JsonSplitter *s = json_splitter_new(1024 * 1024, 64);
+    Collect c = { g_string_new(""), -1, 0 };
+    GString *open = g_string_new(NULL);
+    for (int i = 0; i < 100000; i++) {
+        g_string_append_c(open, '[');
     }
+    json_splitter_feed(s, open->str, open->len, collect, &c);
+    ok(!strcmp(c.log->str, "E|") && json_splitter_pending(s),
+       "100000 unclosed '[': one error at once, the value still "
+       "skipped (%s)", c.log->str);
+    g_string_free(open, TRUE);
+    g_string_free(c.log, TRUE);
+    json_splitter_free(s);
+}
 
-    /* emit returning false stops the feed after that message. */
-    {
-        JsonSplitter *s = json_splitter_new(1024, 8);
-        Collect c = { g_string_new(""), 1, 0 };
-        size_t used = json_splitter_feed(s, "{}{}{}", 6, collect, &c);
-        is_int((int64_t)used, 2, "feed stops after the message whose emit "
-               "returned false");
-        json_splitter_feed(s, "{\"x\"", 4, collect, &c);
-        ok(json_splitter_pending(s), "a half message is pending");
-        json_splitter_reset(s);
-        ok(!json_splitter_pending(s), "reset forgets it");
-        c.stop_after = -1;
-        json_splitter_feed(s, "{}", 2, collect, &c);
-        ok(!strcmp(c.log->str, "M{}|M{}|"), "and the next message is whole");
-        g_string_free(c.log, TRUE);
-        json_splitter_free(s);
-    }
+/* emit returning false stops the feed after that message; reset forgets a half message. */
+static void test_emit_false_stops_feed_and_reset_forgets(void)
+{
+    JsonSplitter *s = json_splitter_new(1024, 8);
+    Collect c = { g_string_new(""), 1, 0 };
+    size_t used = json_splitter_feed(s, "{}{}{}", 6, collect, &c);
+    is_int((int64_t)used, 2, "feed stops after the message whose emit "
+           "returned false");
+    json_splitter_feed(s, "{\"x\"", 4, collect, &c);
+    ok(json_splitter_pending(s), "a half message is pending");
+    json_splitter_reset(s);
+    ok(!json_splitter_pending(s), "reset forgets it");
+    c.stop_after = -1;
+    json_splitter_feed(s, "{}", 2, collect, &c);
+    ok(!strcmp(c.log->str, "M{}|M{}|"), "and the next message is whole");
+    g_string_free(c.log, TRUE);
+    json_splitter_free(s);
+}
+
+int main(void)
+{
+    test_messages_framed_where_values_close();
+    test_bad_bytes_reset_to_next_message();
+    test_stray_bracket_and_top_level_scalars();
+    test_refused_message_is_one_error();
+    test_size_and_nesting_bounds();
+    test_huge_string_skipped_without_buffering();
+    test_unclosed_brackets_answered_at_bound();
+    test_emit_false_stops_feed_and_reset_forgets();
     return done_testing();
 }

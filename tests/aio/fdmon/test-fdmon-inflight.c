@@ -96,17 +96,18 @@ static void settle(void)
     g_usleep(2000);
 }
 
-int main(void)
+static void probe_close(Probe *p)
 {
-    AioContext *ctx = test_context_new();
-    Probe a, b, c;
+    close(p->fd);
+}
+
+/* Armed, signalled (the poll completes in the kernel), removed before the
+ * loop reaps it: never called. */
+static void test_ready_handler_removed_before_dispatch(AioContext *ctx)
+{
+    Probe a;
 
     probe_init(&a, ctx);
-    probe_init(&b, ctx);
-    probe_init(&c, ctx);
-
-    /* 1: armed, signalled (the poll completes in the kernel), removed
-     * before the loop reaps it. */
     probe_add(&a);
     spin(ctx, 2);
     probe_signal(&a);
@@ -114,9 +115,17 @@ int main(void)
     probe_remove(&a);
     spin(ctx, 4);
     is_int(a.calls, 0, "ready handler removed before dispatch is not called");
+    probe_close(&a);
+}
 
-    /* 2: the same fd re-registered with a new opaque right after the
-     * removal: only the new handler runs. */
+/* The same fd re-registered with a new opaque right after the removal:
+ * only the new handler runs. */
+static void test_reregistered_fd_runs_only_new_handler(AioContext *ctx)
+{
+    Probe a, b;
+
+    probe_init(&a, ctx);
+    probe_init(&b, ctx);
     probe_add(&a);
     probe_signal(&a);
     probe_remove(&a);
@@ -129,10 +138,17 @@ int main(void)
     is_int(a.calls, 0, "old handler of the re-registered fd never called");
     aio_set_fd_handler(ctx, a.fd, NULL, NULL, NULL, NULL, NULL);
     probe_remove(&b);
+    probe_close(&a);
+    probe_close(&b);
+}
 
-    /* 3: a handler removes itself while its fd stays ready (not read):
-     * exactly one call. */
-    a.calls = a.after_removal = 0;
+/* A handler removes itself while its fd stays ready (not read): exactly
+ * one call. */
+static void test_self_removal_with_fd_still_ready_runs_once(AioContext *ctx)
+{
+    Probe a;
+
+    probe_init(&a, ctx);
     a.consume = false;
     a.remove_self = true;
     probe_add(&a);
@@ -142,12 +158,17 @@ int main(void)
     settle();
     spin(ctx, 4);
     is_int(a.calls, 1, "and ran exactly once although its fd stays ready");
-    a.remove_self = false;
-    a.consume = true;
+    probe_close(&a);
+}
 
-    /* 4: b and c ready in the same batch, whichever runs first removes the
-     * other: exactly one of them runs. */
-    b.calls = c.calls = b.after_removal = c.after_removal = 0;
+/* b and c ready in the same batch, whichever runs first removes the other:
+ * exactly one of them runs. */
+static void test_handler_removed_by_batch_peer_never_runs(AioContext *ctx)
+{
+    Probe b, c;
+
+    probe_init(&b, ctx);
+    probe_init(&c, ctx);
     probe_add(&b);
     probe_add(&c);
     b.victim = &c;
@@ -168,10 +189,18 @@ int main(void)
     if (!c.removed) {
         probe_remove(&c);
     }
+    probe_close(&b);
+    probe_close(&c);
+}
 
-    /* 5: many add/remove cycles of one ready fd between polls: no stale
-     * call, and the survivors are freed (ASan). */
-    a.calls = a.after_removal = 0;
+/* Many add/remove cycles of one ready fd between polls: no stale call, and
+ * the removed nodes are freed (ASan). */
+static void test_add_remove_cycles_leave_no_stale_call(AioContext *ctx)
+{
+    Probe a;
+
+    probe_init(&a, ctx);
+    a.consume = false;
     probe_signal(&a);
     for (int i = 0; i < 200; i++) {
         probe_add(&a);
@@ -182,66 +211,73 @@ int main(void)
     }
     spin(ctx, 4);
     is_int(a.after_removal, 0, "200 add/remove cycles: no call after removal");
+    probe_close(&a);
+}
 
-    /* 6: a regular file is always ready (poll(2) semantics, which epoll
-     * does not have natively); a handler removing itself on its 3rd call
-     * runs exactly 3 times. */
-    {
-        char path[] = "/tmp/test-fdmon-XXXXXX";
-        Probe f;
+/* A regular file is always ready (poll(2) semantics, which epoll does not
+ * have natively); a handler removing itself on its 3rd call runs exactly 3
+ * times. */
+static void test_regular_file_is_always_ready(AioContext *ctx)
+{
+    char path[] = "/tmp/test-fdmon-XXXXXX";
+    Probe f;
 
-        probe_init(&f, ctx);
-        close(f.fd);
-        f.fd = mkstemp(path);
-        g_assert(f.fd >= 0);
-        unlink(path);
-        f.consume = false;
-        aio_set_fd_handler(ctx, f.fd, file_read, NULL, NULL, NULL, &f);
-        ok(POLL_UNTIL(ctx, f.calls >= 3, 2000),
-           "regular file handler dispatched as always ready");
-        spin(ctx, 4);
-        is_int(f.calls, 3, "and never after it removed itself");
-        close(f.fd);
-    }
+    probe_init(&f, ctx);
+    close(f.fd);
+    f.fd = mkstemp(path);
+    g_assert(f.fd >= 0);
+    unlink(path);
+    f.consume = false;
+    aio_set_fd_handler(ctx, f.fd, file_read, NULL, NULL, NULL, &f);
+    ok(POLL_UNTIL(ctx, f.calls >= 3, 2000),
+       "regular file handler dispatched as always ready");
+    spin(ctx, 4);
+    is_int(f.calls, 3, "and never after it removed itself");
+    close(f.fd);
+}
 
-    /* 7: changing the events of a registered fd (read -> write -> read)
-     * replaces the node; only the current handler runs. */
-    {
-        int sv[2];
-        Probe rd, wr;
+/* Changing the events of a registered fd (read -> write -> read) replaces
+ * the node; only the current handler runs. */
+static void test_event_change_runs_only_current_handler(AioContext *ctx)
+{
+    int sv[2];
+    Probe rd, wr;
 
-        g_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
-        probe_init(&rd, ctx);
-        probe_init(&wr, ctx);
-        close(rd.fd);
-        close(wr.fd);
-        rd.fd = wr.fd = sv[0];
-        rd.consume = wr.consume = false;
-        aio_set_fd_handler(ctx, sv[0], probe_read, NULL, NULL, NULL, &rd);
-        spin(ctx, 2);
-        g_assert(write(sv[1], "x", 1) == 1);
-        settle();
-        aio_set_fd_handler(ctx, sv[0], NULL, probe_read, NULL, NULL, &wr);
-        rd.removed = true;
-        ok(POLL_UNTIL(ctx, wr.calls > 0, 2000),
-           "write handler runs after read -> write change");
-        is_int(rd.calls, 0, "the replaced read handler never ran although "
-               "data was pending");
-        aio_set_fd_handler(ctx, sv[0], probe_read, NULL, NULL, NULL, &rd);
-        rd.removed = false;
-        wr.removed = true;
-        wr.after_removal = 0;
-        ok(POLL_UNTIL(ctx, rd.calls > 0, 2000),
-           "read handler runs again after write -> read change");
-        spin(ctx, 4);
-        is_int(wr.after_removal, 0, "the replaced write handler is silent");
-        aio_set_fd_handler(ctx, sv[0], NULL, NULL, NULL, NULL, NULL);
-        close(sv[0]);
-        close(sv[1]);
-    }
+    g_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+    rd = (Probe){ .fd = sv[0], .ctx = ctx };
+    wr = (Probe){ .fd = sv[0], .ctx = ctx };
+    aio_set_fd_handler(ctx, sv[0], probe_read, NULL, NULL, NULL, &rd);
+    spin(ctx, 2);
+    g_assert(write(sv[1], "x", 1) == 1);
+    settle();
+    aio_set_fd_handler(ctx, sv[0], NULL, probe_read, NULL, NULL, &wr);
+    rd.removed = true;
+    ok(POLL_UNTIL(ctx, wr.calls > 0, 2000),
+       "write handler runs after read -> write change");
+    is_int(rd.calls, 0, "the replaced read handler never ran although "
+           "data was pending");
+    aio_set_fd_handler(ctx, sv[0], probe_read, NULL, NULL, NULL, &rd);
+    rd.removed = false;
+    wr.removed = true;
+    wr.after_removal = 0;
+    ok(POLL_UNTIL(ctx, rd.calls > 0, 2000),
+       "read handler runs again after write -> read change");
+    spin(ctx, 4);
+    is_int(wr.after_removal, 0, "the replaced write handler is silent");
+    aio_set_fd_handler(ctx, sv[0], NULL, NULL, NULL, NULL, NULL);
+    close(sv[0]);
+    close(sv[1]);
+}
 
-    /* 8: destroyed with a removed handler still in flight and a live one:
-     * the backend gives both back (LSan would report the leak). */
+/* Destroyed with a removed handler still in flight and a live one: the
+ * backend gives both back (LSan would report the leak). */
+static void test_destroy_with_removal_in_flight_frees_all(void)
+{
+    AioContext *ctx = test_context_new();
+    Probe a, b;
+
+    probe_init(&a, ctx);
+    probe_init(&b, ctx);
     probe_add(&a);
     probe_add(&b);
     spin(ctx, 2);
@@ -250,9 +286,22 @@ int main(void)
     probe_remove(&a);
     aio_context_unref(ctx);
     is_int(a.after_removal, 0, "no call after removal during destruction");
+    probe_close(&a);
+    probe_close(&b);
+}
 
-    close(a.fd);
-    close(b.fd);
-    close(c.fd);
+int main(void)
+{
+    AioContext *ctx = test_context_new();
+
+    test_ready_handler_removed_before_dispatch(ctx);
+    test_reregistered_fd_runs_only_new_handler(ctx);
+    test_self_removal_with_fd_still_ready_runs_once(ctx);
+    test_handler_removed_by_batch_peer_never_runs(ctx);
+    test_add_remove_cycles_leave_no_stale_call(ctx);
+    test_regular_file_is_always_ready(ctx);
+    test_event_change_runs_only_current_handler(ctx);
+    aio_context_unref(ctx);
+    test_destroy_with_removal_in_flight_frees_all();
     return done_testing();
 }

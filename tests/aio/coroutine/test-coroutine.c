@@ -6,7 +6,7 @@
  * and a stack overflow faulting on the guard page (in a child process).
  */
 #include "aioctx/coroutine.h"
-#include "../tap.h"
+#include "tap.h"
 #include "co-test.h"
 
 #include <signal.h>

@@ -11,7 +11,7 @@
  */
 #include "aioctx/aio.h"
 #include "aioctx/thread-pool.h"
-#include "../tap.h"
+#include "tap.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

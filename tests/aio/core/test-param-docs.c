@@ -9,7 +9,7 @@
  *  - README's table has each parameter's row, formatted from the table.
  */
 #include "aioctx/aio.h"
-#include "../tap.h"
+#include "tap.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  */
 #include "aioctx/aio.h"
 #include "aioctx/thread-pool.h"
-#include "../tap.h"
+#include "tap.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -101,17 +101,12 @@ static bool read_during_one_wait(AioContext *ctx, AioStats *a, AioStats *b)
     return false;
 }
 
-int main(void)
+/* Non-blocking polls with nothing to do: one iteration each, no wait, no
+ * dispatch, no polling; the stats name the backend. */
+static void test_idle_polls_count_iterations_only(AioContext *ctx)
 {
-    AioContext *ctx = test_context_new();
     AioStats before, after;
-    GError *err = NULL;
-    ok(aio_context_set_poll_params(ctx, 0, 0, 0, &err),
-       "polling disabled for exact counting");
-    while (aio_poll(ctx, false)) {
-    }
 
-    /* Non-blocking polls with nothing to do. */
     aio_context_get_stats(ctx, &before);
     for (int i = 0; i < 7; i++) {
         aio_poll(ctx, false);
@@ -126,10 +121,15 @@ int main(void)
     ok(after.fdmon && strcmp(after.fdmon, aio_context_fdmon_name(ctx)) == 0,
        "backend: stats name the backend in use (%s)",
        after.fdmon ? after.fdmon : "(null)");
+}
 
-    /* BHs. */
+/* Scheduled and oneshot BHs: one bh_call per run. */
+static void test_bh_runs_counted(AioContext *ctx)
+{
+    AioStats before, after;
     int n = 0;
     AioBH *bh = aio_bh_new(ctx, count_cb, &n);
+
     aio_context_get_stats(ctx, &before);
     for (int i = 0; i < 5; i++) {
         aio_bh_schedule(bh);
@@ -141,10 +141,15 @@ int main(void)
     aio_context_get_stats(ctx, &after);
     is_int(DELTA(bh_calls), 7, "bh_calls: +7 for 7 BH runs");
     aio_bh_delete(bh);
+}
 
-    /* Timers: three expired ones in one poll. */
+/* Three expired timers in one poll: three timer_calls, no bh_call. */
+static void test_expired_timers_counted(AioContext *ctx)
+{
+    AioStats before, after;
     AioTimer *t[3];
     int tn = 0;
+
     aio_context_get_stats(ctx, &before);
     for (int i = 0; i < 3; i++) {
         t[i] = aio_timer_new(ctx, AIO_CLOCK_MONOTONIC, AIO_SCALE_NS, count_cb, &tn);
@@ -155,23 +160,43 @@ int main(void)
     ok(tn == 3, "timers ran");
     is_int(DELTA(timer_calls), 3, "timer_calls: +3");
     is_int(DELTA(bh_calls), 0, "bh_calls: unchanged by timers");
+    for (int i = 0; i < 3; i++) {
+        aio_timer_free(t[i]);
+    }
+}
 
-    /* A timer that expires during blocking polls. */
+/* A timer that expires during blocking polls: one timer_call. */
+static void test_timer_fired_in_blocking_poll_counted(AioContext *ctx)
+{
+    AioStats before, after;
+    int tn = 0;
+    AioTimer *t = aio_timer_new(ctx, AIO_CLOCK_MONOTONIC, AIO_SCALE_NS,
+                                count_cb, &tn);
+
     aio_context_get_stats(ctx, &before);
-    aio_timer_mod_ns(t[0], aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 2 * AIO_SCALE_MS);
-    bool fired = POLL_UNTIL(ctx, tn == 4, 5000);
+    aio_timer_mod_ns(t, aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 2 * AIO_SCALE_MS);
+    bool fired = POLL_UNTIL(ctx, tn == 1, 5000);
     aio_context_get_stats(ctx, &after);
     ok(fired, "2 ms timer fired in a blocking poll");
     is_int(DELTA(timer_calls), 1, "timer_calls: +1");
+    aio_timer_free(t);
+}
 
-    /* A blocking aio_poll (a pending timer gives it a timeout) counts one
-     * wait even when a ready notifier ends it at once.  Arming the timer
-     * notifies the context: a non-blocking poll consumes that first, or
-     * the next iteration would not wait at all. */
+/* A blocking aio_poll (a pending timer gives it a timeout) counts one wait
+ * even when a ready notifier ends it at once.  Arming the timer notifies
+ * the context: a non-blocking poll consumes that first, or the next
+ * iteration would not wait at all. */
+static void test_blocking_wait_counted(AioContext *ctx)
+{
+    AioStats before, after;
+    int tn = 0;
+    AioTimer *t = aio_timer_new(ctx, AIO_CLOCK_MONOTONIC, AIO_SCALE_NS,
+                                count_cb, &tn);
     EventNotifier ready;
+
     event_notifier_init(&ready, false);
     aio_set_event_notifier(ctx, &ready, notifier_cb, NULL, NULL);
-    aio_timer_mod_ns(t[0], aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 60000LL * AIO_SCALE_MS);
+    aio_timer_mod_ns(t, aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 60000LL * AIO_SCALE_MS);
     aio_poll(ctx, false);
     event_notifier_set(&ready);
     aio_context_get_stats(ctx, &before);
@@ -181,17 +206,18 @@ int main(void)
     ok(after.blocked_ns > before.blocked_ns, "blocked_ns: grew");
     aio_set_event_notifier(ctx, &ready, NULL, NULL, NULL);
     event_notifier_cleanup(&ready);
-    for (int i = 0; i < 3; i++) {
-        aio_timer_free(t[i]);
-    }
+    aio_timer_free(t);
+}
 
-    /* fd handlers and event notifiers. */
-    int fds[2];
-    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
-        printf("Bail out! pipe2\n");
-        return 1;
-    }
+/* An fd handler and an event notifier: fd_handlers counts registrations,
+ * fd_dispatches one per handler call, and removal takes both back. */
+static void test_fd_handlers_and_dispatches_counted(AioContext *ctx)
+{
+    AioStats before, after;
     EventNotifier e;
+    int fds[2];
+
+    g_assert(pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
     event_notifier_init(&e, false);
     aio_context_get_stats(ctx, &before);
     aio_set_fd_handler(ctx, fds[0], drain_cb, NULL, NULL, NULL, fds);
@@ -216,10 +242,16 @@ int main(void)
     event_notifier_cleanup(&e);
     close(fds[0]);
     close(fds[1]);
+}
 
-    /* A cross-thread aio_notify during a blocking wait. */
+/* A cross-thread aio_notify during a blocking wait: one notify_wakeup, the
+ * wait counted, nothing dispatched. */
+static void test_cross_thread_notify_counted(AioContext *ctx)
+{
+    AioStats before, after;
     Notifier nt = { .ctx = ctx };
     pthread_t th;
+
     aio_context_get_stats(ctx, &before);
     pthread_create(&th, NULL, notify_thread, &nt);
     bool woke = POLL_UNTIL(ctx, notify_wakeups(ctx) > before.notify_wakeups,
@@ -232,14 +264,17 @@ int main(void)
     ok(DELTA(blocking_waits) >= 1, "blocking_waits: the notified wait counted");
     is_int(DELTA(bh_calls) + DELTA(fd_dispatches), 0,
            "a bare notify dispatches no BH or fd handler");
+}
 
-    aio_context_unref(ctx);
-
-    /* A wait still in progress is blocked time, not busy time: a reader
-     * in another thread must not see an idle loop as busy. */
+/* A wait still in progress is blocked time, not busy time: a reader in
+ * another thread must not see an idle loop as busy. */
+static void test_wait_in_progress_is_blocked_not_busy(void)
+{
+    AioStats before, after;
     AioContext *idle = aio_context_new(NULL);
     Parked parked = { .ctx = idle };
     pthread_t pt;
+
     aio_poll(idle, false);
     pthread_create(&pt, NULL, parked_thread, &parked);
     bool in_one_wait = read_during_one_wait(idle, &before, &after);
@@ -253,5 +288,25 @@ int main(void)
     aio_notify(idle);
     pthread_join(pt, NULL);
     aio_context_unref(idle);
+}
+
+int main(void)
+{
+    AioContext *ctx = test_context_new();
+    GError *err = NULL;
+
+    ok(aio_context_set_poll_params(ctx, 0, 0, 0, &err),
+       "polling disabled for exact counting");
+    while (aio_poll(ctx, false)) {
+    }
+    test_idle_polls_count_iterations_only(ctx);
+    test_bh_runs_counted(ctx);
+    test_expired_timers_counted(ctx);
+    test_timer_fired_in_blocking_poll_counted(ctx);
+    test_blocking_wait_counted(ctx);
+    test_fd_handlers_and_dispatches_counted(ctx);
+    test_cross_thread_notify_counted(ctx);
+    aio_context_unref(ctx);
+    test_wait_in_progress_is_blocked_not_busy();
     return done_testing();
 }

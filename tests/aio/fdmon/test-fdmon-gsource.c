@@ -82,24 +82,13 @@ static void *schedule_from_thread(void *opaque)
     return NULL;
 }
 
-int main(void)
+/* An eventfd read handler: dispatched once per signal, again after
+ * re-arming. */
+static void test_fd_read_handler_dispatched_once_per_signal(AioContext *ctx,
+                                                             GMainContext *gctx)
 {
-    AioContext *ctx = test_context_new();
-    GMainContext *gctx = g_main_context_new();
-    GSource *src = aio_get_g_source(ctx);
-    Counter efd = { 0 }, wr = { 0 }, bh = { 0 }, tm = { 0 }, gone = { 0 };
-    int p[2];
-    AioBH *b;
-    AioTimer *t;
-    pthread_t thr;
-    ThreadArg ta;
+    Counter efd = { .fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) };
 
-    g_source_attach(src, gctx);
-    efd.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    gone.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    g_assert(pipe(p) == 0);
-
-    /* fd read handler */
     aio_set_fd_handler(ctx, efd.fd, efd_read, NULL, NULL, NULL, &efd);
     g_main_context_iteration(gctx, FALSE);
     signal_efd(efd.fd);
@@ -108,8 +97,19 @@ int main(void)
     is_int(efd.calls, 1, "exactly once for one signal");
     signal_efd(efd.fd);
     ok(ITERATE_UNTIL(gctx, efd.calls > 1, 50), "and again after re-arming");
+    aio_set_fd_handler(ctx, efd.fd, NULL, NULL, NULL, NULL, NULL);
+    close(efd.fd);
+}
 
-    /* write handler on a pipe (always writable) */
+/* A write handler on a pipe (always writable) runs repeatedly, and not
+ * after its removal. */
+static void test_write_handler_repeats_until_removed(AioContext *ctx,
+                                                     GMainContext *gctx)
+{
+    Counter wr = { 0 };
+    int p[2];
+
+    g_assert(pipe(p) == 0);
     aio_set_fd_handler(ctx, p[1], NULL, pipe_writable, NULL, NULL, &wr);
     ok(ITERATE_UNTIL(gctx, wr.calls >= 3, 50),
        "write handler dispatched repeatedly while writable");
@@ -118,64 +118,99 @@ int main(void)
     g_main_context_iteration(gctx, FALSE);
     g_main_context_iteration(gctx, FALSE);
     is_int(wr.calls, 0, "write handler silent after removal");
+    close(p[0]);
+    close(p[1]);
+}
 
-    /* BH scheduled from another thread wakes the blocked GLib loop */
-    b = aio_bh_new(ctx, bh_cb, &bh);
-    ta.bh = b;
+/* A BH scheduled from another thread wakes the blocked GLib loop. */
+static void test_cross_thread_bh_wakes_glib_loop(AioContext *ctx,
+                                                 GMainContext *gctx)
+{
+    Counter bh = { 0 };
+    ThreadArg ta = { .bh = aio_bh_new(ctx, bh_cb, &bh) };
+    pthread_t thr;
+
     pthread_create(&thr, NULL, schedule_from_thread, &ta);
     ok(ITERATE_UNTIL(gctx, bh.calls > 0, 50),
        "BH scheduled from another thread ran in the GLib loop");
     pthread_join(thr, NULL);
-    aio_bh_delete(b);
+    aio_bh_delete(ta.bh);
+}
 
-    /* timer */
-    t = aio_timer_new(ctx, AIO_CLOCK_MONOTONIC, AIO_SCALE_NS, timer_cb, &tm);
+/* A timer runs in the GLib loop. */
+static void test_timer_runs_in_glib_loop(AioContext *ctx, GMainContext *gctx)
+{
+    Counter tm = { 0 };
+    AioTimer *t = aio_timer_new(ctx, AIO_CLOCK_MONOTONIC, AIO_SCALE_NS,
+                                timer_cb, &tm);
+
     aio_timer_mod_ns(t, aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 1500000);
     ok(ITERATE_UNTIL(gctx, tm.calls > 0, 50), "1.5 ms timer ran");
     aio_timer_free(t);
+}
 
-    /* removed while ready */
+/* A handler removed while its fd is ready never runs; another one does. */
+static void test_handler_removed_while_ready_never_runs(AioContext *ctx,
+                                                        GMainContext *gctx)
+{
+    Counter other = { .fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) };
+    Counter gone = { .fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) };
+
+    aio_set_fd_handler(ctx, other.fd, efd_read, NULL, NULL, NULL, &other);
     aio_set_fd_handler(ctx, gone.fd, efd_read, NULL, NULL, NULL, &gone);
     g_main_context_iteration(gctx, FALSE);
     signal_efd(gone.fd);
     g_usleep(1000);
     aio_set_fd_handler(ctx, gone.fd, NULL, NULL, NULL, NULL, NULL);
     gone.removed = true;
-    signal_efd(efd.fd);         /* something else to wake for */
-    efd.calls = 0;
-    ok(ITERATE_UNTIL(gctx, efd.calls > 0, 50), "other handler still runs");
+    signal_efd(other.fd);       /* something else to wake for */
+    ok(ITERATE_UNTIL(gctx, other.calls > 0, 50), "other handler still runs");
     for (int i = 0; i < 5; i++) {
         g_main_context_iteration(gctx, FALSE);
     }
     is_int(gone.calls, 0, "handler removed while ready never ran");
+    aio_set_fd_handler(ctx, other.fd, NULL, NULL, NULL, NULL, NULL);
+    close(other.fd);
+    close(gone.fd);
+}
 
-    /* a regular file is always ready, also for the GLib loop */
-    {
-        char path[] = "/tmp/test-fdmon-XXXXXX";
-        Counter file = { 0 };
-        int n = 0;
+/* A regular file is always ready, also for the GLib loop. */
+static void test_regular_file_always_ready_in_glib_loop(AioContext *ctx,
+                                                        GMainContext *gctx)
+{
+    char path[] = "/tmp/test-fdmon-XXXXXX";
+    Counter file = { 0 };
+    int n = 0;
 
-        file.fd = mkstemp(path);
-        g_assert(file.fd >= 0);
-        unlink(path);
-        aio_set_fd_handler(ctx, file.fd, file_read, NULL, NULL, NULL, &file);
-        while (file.calls < 3 && n++ < 50) {
-            g_main_context_iteration(gctx, TRUE);
-        }
-        ok(file.calls >= 3, "regular file handler dispatched repeatedly by "
-           "blocking GLib iterations (%u calls)", file.calls);
-        aio_set_fd_handler(ctx, file.fd, NULL, NULL, NULL, NULL, NULL);
-        close(file.fd);
+    file.fd = mkstemp(path);
+    g_assert(file.fd >= 0);
+    unlink(path);
+    aio_set_fd_handler(ctx, file.fd, file_read, NULL, NULL, NULL, &file);
+    while (file.calls < 3 && n++ < 50) {
+        g_main_context_iteration(gctx, TRUE);
     }
+    ok(file.calls >= 3, "regular file handler dispatched repeatedly by "
+       "blocking GLib iterations (%u calls)", file.calls);
+    aio_set_fd_handler(ctx, file.fd, NULL, NULL, NULL, NULL, NULL);
+    close(file.fd);
+}
 
-    aio_set_fd_handler(ctx, efd.fd, NULL, NULL, NULL, NULL, NULL);
+int main(void)
+{
+    AioContext *ctx = test_context_new();
+    GMainContext *gctx = g_main_context_new();
+    GSource *src = aio_get_g_source(ctx);
+
+    g_source_attach(src, gctx);
+    test_fd_read_handler_dispatched_once_per_signal(ctx, gctx);
+    test_write_handler_repeats_until_removed(ctx, gctx);
+    test_cross_thread_bh_wakes_glib_loop(ctx, gctx);
+    test_timer_runs_in_glib_loop(ctx, gctx);
+    test_handler_removed_while_ready_never_runs(ctx, gctx);
+    test_regular_file_always_ready_in_glib_loop(ctx, gctx);
     g_source_destroy(src);
     g_source_unref(src);
     g_main_context_unref(gctx);
     aio_context_unref(ctx);
-    close(efd.fd);
-    close(gone.fd);
-    close(p[0]);
-    close(p[1]);
     return done_testing();
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "../tap.h"
+#include "tap.h"
 
 static int criticals;
 

@@ -90,20 +90,12 @@ static AioContext *poll_context(bool forced)
     return ctx;
 }
 
-int main(void)
+/* A context forced to poll never upgrades, and dispatches all its
+ * handlers. */
+static void test_forced_poll_never_upgrades(void)
 {
-    AioContext *ctx;
-    GMainContext *gctx;
-    GSource *src;
-    int n;
+    AioContext *ctx = poll_context(true);
 
-    for (int i = 0; i < NFDS; i++) {
-        slots[i].fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        g_assert(slots[i].fd >= 0);
-    }
-
-    /* forced poll never upgrades */
-    ctx = poll_context(true);
     for (int i = 0; i < NFDS; i++) {
         slot_add(ctx, i);
     }
@@ -114,9 +106,15 @@ int main(void)
     ok(POLL_UNTIL(ctx, all_called(NFDS), 2000), "all %d dispatched", NFDS);
     remove_all(ctx, NFDS);
     aio_context_unref(ctx);
+}
 
-    /* unforced poll: upgrades past the threshold */
-    ctx = poll_context(false);
+/* An unforced poll context upgrades to epoll past the threshold; handlers
+ * from before and after the switch run, removed ones stay silent. */
+static void test_unforced_poll_upgrades_past_threshold(void)
+{
+    AioContext *ctx = poll_context(false);
+    int n;
+
     n = FDMON_POLL_UPGRADE_THRESHOLD - 2;   /* + the context's notifier */
     for (int i = 0; i < n; i++) {
         slot_add(ctx, i);
@@ -151,11 +149,16 @@ int main(void)
        "the others run");
     remove_all(ctx, NFDS);
     aio_context_unref(ctx);
+}
 
-    /* upgrade triggered from inside a callback, under a GMainContext */
-    ctx = poll_context(false);
-    gctx = g_main_context_new();
-    src = aio_get_g_source(ctx);
+/* The upgrade triggered by registrations from inside a callback, under a
+ * GMainContext: the GLib loop dispatches every handler after it. */
+static void test_upgrade_from_callback_under_glib(void)
+{
+    AioContext *ctx = poll_context(false);
+    GMainContext *gctx = g_main_context_new();
+    GSource *src = aio_get_g_source(ctx);
+
     g_source_attach(src, gctx);
     slot_add(ctx, 0);
     register_from_cb_upto = NFDS;
@@ -177,7 +180,17 @@ int main(void)
     g_source_unref(src);
     g_main_context_unref(gctx);
     aio_context_unref(ctx);
+}
 
+int main(void)
+{
+    for (int i = 0; i < NFDS; i++) {
+        slots[i].fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        g_assert(slots[i].fd >= 0);
+    }
+    test_forced_poll_never_upgrades();
+    test_unforced_poll_upgrades_past_threshold();
+    test_upgrade_from_callback_under_glib();
     for (int i = 0; i < NFDS; i++) {
         close(slots[i].fd);
     }

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "daemon-util.h"
-#include "../tap.h"
+#include "tap.h"
 
 static TestDaemon *d;
 

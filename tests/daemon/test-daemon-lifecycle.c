@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "daemon-util.h"
-#include "../tap.h"
+#include "tap.h"
 
 static void test_defaults(void)
 {

@@ -9,7 +9,7 @@
  */
 #include "aioctx/aio.h"
 #include "aioctx/disk-io.h"
-#include "../tap.h"
+#include "tap.h"
 
 #include <errno.h>
 #include <fcntl.h>

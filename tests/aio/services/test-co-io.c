@@ -9,7 +9,7 @@
  * finalized gets the result and runs on.
  */
 #include "aioctx/coroutine.h"
-#include "../tap.h"
+#include "tap.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -316,12 +316,14 @@ static int64_t window_after_late_event(int64_t shrink, uint64_t *shrinks)
     return w;
 }
 
+/* The divisor is poll-shrink itself: 4, not the default 2 (which a loop
+ * ignoring the parameter would use). */
 static void test_shrink_divides_window(void)
 {
     uint64_t shrinks = 0;
-    int64_t w = window_after_late_event(2, &shrinks);
-    is_int(w, 8000, "shrink 2: an event later than poll-max-ns halves 16 µs");
-    is_int((int64_t)shrinks, 1, "shrink 2: poll_shrinks counts it");
+    int64_t w = window_after_late_event(4, &shrinks);
+    is_int(w, 4000, "shrink 4: an event later than poll-max-ns quarters 16 µs");
+    is_int((int64_t)shrinks, 1, "shrink 4: poll_shrinks counts it");
 }
 
 static void test_shrink_zero_resets_window(void)

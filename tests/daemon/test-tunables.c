@@ -21,7 +21,7 @@
 
 #include "aioctx/aio.h"
 #include "daemon-util.h"
-#include "../tap.h"
+#include "tap.h"
 
 static const char pool_error[] = "bad thread-pool-min/thread-pool-max values";
 
