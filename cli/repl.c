@@ -129,7 +129,9 @@ static char *server_name(JsonObject *version, JsonObject *triple)
         json_object_get_int_member_with_default(triple, "micro", 0));
     char *name;
 
-    if (!strcmp(package, "iothreadd")) {
+    /* iothreadd's package is "iothreadd" or "iothreadd VERSION". */
+    if (!strcmp(package, "iothreadd") ||
+        g_str_has_prefix(package, "iothreadd ")) {
         name = g_strdup_printf("iothreadd %s", number);
     } else if (*package) {
         name = g_strdup_printf("QEMU %s (%s)", number, package);

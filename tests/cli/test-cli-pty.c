@@ -12,7 +12,7 @@
 #include <pty.h>
 #include <termios.h>
 
-#define PLAN 31
+#define PLAN 32
 
 static Daemon daemon_;
 static char *state_dir;
@@ -118,9 +118,12 @@ static bool alive(Pty *p)
     return waitpid(p->pid, NULL, WNOHANG) == 0;
 }
 
-/* The prompt appears; a typed command shows its table. */
+/* The banner names the server, the prompt appears; a typed command shows
+ * its table. */
 static void test_prompt_and_table_appear(Pty *p)
 {
+    ok(expect(p, "Connected to iothreadd "), "the banner names iothreadd "
+       "(its greeting's package), not QEMU");
     ok(expect(p, "iothreadctl ") && expect(p, "> "), "the prompt appears");
 
     type(p, "info iothreads\r");
