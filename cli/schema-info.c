@@ -398,6 +398,11 @@ GPtrArray *schema_info_return_members(SchemaInfo *si, const char *command)
     return members_of(si, type, true);
 }
 
+GPtrArray *schema_info_type_members(SchemaInfo *si, const char *type)
+{
+    return members_of(si, type, false);
+}
+
 const char *schema_info_member_doc(const SchemaInfo *si, const char *type,
                                    const char *member)
 {

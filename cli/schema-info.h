@@ -90,6 +90,10 @@ const char *schema_info_member_doc(const SchemaInfo *si, const char *type,
  * Caller frees (g_ptr_array_unref). */
 GPtrArray *schema_info_return_members(SchemaInfo *si, const char *command);
 
+/* The members of object type @type in schema order (empty for an unknown
+ * or non-object type).  Caller frees (g_ptr_array_unref). */
+GPtrArray *schema_info_type_members(SchemaInfo *si, const char *type);
+
 /* The return type name of @command, or NULL. */
 const char *schema_info_ret_type(const SchemaInfo *si, const char *command);
 

@@ -188,13 +188,43 @@ static Table *stats_table_new(GPtrArray *samples)
     return t;
 }
 
-/* The table: a row per counter in the order the server sends them.
- * Returns whether any rate could be computed. */
+/* The counters of @stats in the order the schema declares them (the type
+ * of query-iothread-stats' "stats" member), then any the schema does not
+ * name, in reply order.  Caller frees the list (not its strings). */
+static GList *stats_names(Session *s, JsonObject *stats)
+{
+    GPtrArray *outer = schema_info_return_members(s->schema,
+                                                  "query-iothread-stats");
+    GList *names = NULL, *sent = json_object_get_members(stats);
+
+    for (guint i = 0; i < outer->len; i++) {
+        SchemaMember *m = outer->pdata[i];
+        if (strcmp(m->name, "stats") != 0) {
+            continue;
+        }
+        GPtrArray *inner = schema_info_type_members(s->schema, m->type);
+        for (guint j = 0; j < inner->len; j++) {
+            GList *l = g_list_find_custom(
+                sent, ((SchemaMember *)inner->pdata[j])->name,
+                (GCompareFunc)strcmp);
+            if (l) {
+                names = g_list_append(names, l->data);
+                sent = g_list_delete_link(sent, l);
+            }
+        }
+        g_ptr_array_unref(inner);
+    }
+    g_ptr_array_unref(outer);
+    return g_list_concat(names, sent);
+}
+
+/* The table: a row per counter, in the schema's order.  Returns whether
+ * any rate could be computed. */
 static bool print_stats_table(Session *s, GPtrArray *samples, gint64 now)
 {
     Table *t = stats_table_new(samples);
     StatsSample *first = samples->pdata[0];
-    GList *names = json_object_get_members(first->stats);
+    GList *names = stats_names(s, first->stats);
     char **cells = g_new0(char *, table_columns(t) + 1);
     bool any_rate = false;
 

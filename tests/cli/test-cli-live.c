@@ -9,7 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
-#define PLAN 74
+#define PLAN 75
 
 static Daemon daemon_;
 
@@ -112,6 +112,13 @@ static void test_stats_and_top(void)
     is_int(count_substr(out, "COUNTER"), 2, "two stats tables");
     ok(strstr(out, "iterations") && strstr(out, "busy-ns") &&
        strstr(out, "io0/s"), "counters and rate column");
+    /* Rows follow the schema's declaration of AioContextStats (iterations
+     * first, the backend last), not the order of the reply's members. */
+    const char *it = strstr(out, "\niterations "), *be = strstr(out, "\nbackend ");
+    const char *hd = strstr(out, "COUNTER");
+    ok(hd && it && be && it < be &&
+       it == strchr(hd, '\n'), "rows in schema order: iterations right "
+       "under the header, backend after it");
     /* The second table's rate cells are numbers. */
     const char *first = strstr(out, "COUNTER");
     const char *second = first ? strstr(first + 1, "COUNTER") : NULL;
