@@ -34,6 +34,7 @@ struct QmpServer {
     GHashTable *commands;   /* name -> QmpCommand* */
     GPtrArray *conns;       /* QmpConn*, connected clients */
     int tcp_port;
+    bool check_schema;      /* IOTHREADD_CHECK_SCHEMA=1: see qmp_server_new */
 };
 
 struct QmpConn {

@@ -175,6 +175,27 @@ static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
     }
 }
 
+/* Schema-check mode: a reply that is not what the schema promises becomes
+ * an error naming the mismatch, so the test that provoked it fails. */
+static JsonNode *check_return(QmpServer *server, const char *name,
+                              JsonNode *ret, GError **error)
+{
+    g_autoptr(GError) mismatch = NULL;
+
+    if (qmp_schema_validate_return(server->schema, name, ret, &mismatch)) {
+        return ret;
+    }
+    g_warning("qmp: reply to '%s' does not match the schema: %s", name,
+              mismatch->message);
+    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                "reply to '%s' does not match the schema: %s", name,
+                mismatch->message);
+    if (ret) {
+        json_node_unref(ret);
+    }
+    return NULL;
+}
+
 JsonNode *qmp_server_execute(QmpServer *server, const char *name,
                              JsonObject *args, GError **error)
 {
@@ -187,7 +208,11 @@ JsonNode *qmp_server_execute(QmpServer *server, const char *name,
     if (!qmp_schema_validate_args(server->schema, name, args, error)) {
         return NULL;
     }
-    return cmd->handler(server, args, cmd->opaque, error);
+    JsonNode *ret = cmd->handler(server, args, cmd->opaque, error);
+    if (server->check_schema && !(error && *error)) {
+        ret = check_return(server, name, ret, error);
+    }
+    return ret;
 }
 
 /* What json-glib accepts but no reply could echo as JSON: numbers beyond
@@ -355,6 +380,7 @@ QmpServer *qmp_server_new(AioContext *ctx, const QmpSchema *schema,
     server->version[1] = version_minor;
     server->version[2] = version_micro;
     server->package = g_strdup(package ? package : "");
+    server->check_schema = g_strcmp0(g_getenv("IOTHREADD_CHECK_SCHEMA"), "1") == 0;
     server->listeners = g_ptr_array_new();
     server->commands = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                              g_free);
@@ -430,6 +456,12 @@ void qmp_server_emit_event(QmpServer *server, const char *event,
                            JsonObject *data)
 {
     gint64 now = g_get_real_time();
+    g_autoptr(GError) mismatch = NULL;
+    if (server->check_schema &&
+        !qmp_schema_validate_event(server->schema, event, data, &mismatch)) {
+        g_warning("qmp: event '%s' does not match the schema: %s", event,
+                  mismatch->message);
+    }
     g_autoptr(JsonObject) ts = json_object_new();
     json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
     json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);

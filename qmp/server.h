@@ -52,7 +52,12 @@ typedef JsonNode *QmpCommandHandler(QmpServer *server, JsonObject *args,
 
 /* @ctx: the loop the server runs on (a reference is taken).  @schema: not
  * copied, must outlive the server.  @version_*: the greeting's qemu
- * version triple; @package: its "package" string. */
+ * version triple; @package: its "package" string.
+ * With IOTHREADD_CHECK_SCHEMA=1 in the environment (the test suite sets it
+ * for every test), every reply and event is checked against the schema: a
+ * reply that does not match becomes a GenericError naming the mismatch
+ * ("reply to 'X' does not match the schema: ..."), an event that does not
+ * match is sent and logged as a warning with the same words. */
 QmpServer *qmp_server_new(AioContext *ctx, const QmpSchema *schema,
                           int version_major, int version_minor,
                           int version_micro, const char *package);

@@ -716,3 +716,39 @@ bool qmp_schema_validate_args(const QmpSchema *schema, const char *command,
     g_autoptr(JsonObject) empty = args ? NULL : json_object_new();
     return validate_object(e->args, args ? args : empty, "", error);
 }
+
+/* Replies and events are checked with the same rules as arguments: what
+ * the daemon sends must be what the schema (and so introspection and the
+ * CLI) promises. */
+bool qmp_schema_validate_return(const QmpSchema *schema, const char *command,
+                                JsonNode *ret, GError **error)
+{
+    const SchemaEntity *e = find_command(schema, command);
+    g_autoptr(JsonNode) empty = NULL;
+
+    if (!e) {
+        g_set_error(error, SCHEMA_ERROR, 0, "The command %s has not been "
+                    "found", command);
+        return false;
+    }
+    if (!ret) {
+        empty = json_node_init_object(json_node_alloc(), NULL);
+        json_node_take_object(empty, json_object_new());
+        ret = empty;
+    }
+    return validate_value(e->ret, NULL, ret, "return", error);
+}
+
+bool qmp_schema_validate_event(const QmpSchema *schema, const char *event,
+                               JsonObject *data, GError **error)
+{
+    const SchemaEntity *e = g_hash_table_lookup(schema->entities, event);
+    g_autoptr(JsonObject) empty = data ? NULL : json_object_new();
+
+    if (!e || !e->is_event) {
+        g_set_error(error, SCHEMA_ERROR, 0, "The event %s is not declared",
+                    event);
+        return false;
+    }
+    return validate_object(e->args, data ? data : empty, "data.", error);
+}

@@ -38,6 +38,17 @@ const char *qmp_schema_doc(const QmpSchema *schema, const char *name);
 bool qmp_schema_validate_args(const QmpSchema *schema, const char *command,
                               JsonObject *args, GError **error);
 
+/* Check a command's "return" value (@ret; NULL stands for {}) against
+ * the command's "returns" type, and an event's "data" (NULL = none)
+ * against the event's declared data, with the rules of
+ * qmp_schema_validate_args() (members, types, ranges, enums; a member the
+ * schema does not declare is an error).  Paths in messages start with
+ * "return" / "data.". */
+bool qmp_schema_validate_return(const QmpSchema *schema, const char *command,
+                                JsonNode *ret, GError **error);
+bool qmp_schema_validate_event(const QmpSchema *schema, const char *event,
+                               JsonObject *data, GError **error);
+
 /* query-qmp-schema's answer: an array of QEMU SchemaInfo objects
  * (transfer full). */
 JsonNode *qmp_schema_introspect(const QmpSchema *schema);

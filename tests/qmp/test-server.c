@@ -468,6 +468,60 @@ static void test_embedded_handlers(void)
     test_server_stop(ts);
 }
 
+/* query-iothreads must return an array; this handler answers an object. */
+static JsonNode *cmd_wrong_shape(QmpServer *server, JsonObject *args,
+                                 void *opaque, GError **error)
+{
+    return json_from_string("{\"id\": \"io0\"}", NULL);
+}
+
+/* Execute query-iothreads on a server made with IOTHREADD_CHECK_SCHEMA
+ * set to @mode; return the error message or NULL (reply passed). */
+static char *execute_wrong_shape(const char *mode)
+{
+    g_autoptr(GError) err = NULL;
+    AioContext *ctx = aio_context_new(&err);
+    QmpSchema *schema = qmp_schema_load_embedded(&err);
+    const char *old = g_getenv("IOTHREADD_CHECK_SCHEMA");
+    g_autofree char *saved = g_strdup(old);
+    char *message = NULL;
+
+    g_setenv("IOTHREADD_CHECK_SCHEMA", mode, TRUE);
+    QmpServer *server = qmp_server_new(ctx, schema, 1, 2, 3, "");
+    if (saved) {
+        g_setenv("IOTHREADD_CHECK_SCHEMA", saved, TRUE);
+    } else {
+        g_unsetenv("IOTHREADD_CHECK_SCHEMA");
+    }
+    qmp_server_register(server, "query-iothreads", cmd_wrong_shape, NULL);
+    JsonNode *ret = qmp_server_execute(server, "query-iothreads", NULL, &err);
+    if (ret) {
+        json_node_unref(ret);
+    } else {
+        message = g_strdup(err->message);
+    }
+    qmp_server_free(server);
+    qmp_schema_free(schema);
+    aio_context_unref(ctx);
+    return message;
+}
+
+static void test_reply_checked_against_schema(void)
+{
+    g_autofree char *checked = execute_wrong_shape("1");
+    g_autofree char *unchecked = execute_wrong_shape("0");
+
+    if (!ok(checked && !strcmp(checked, "reply to 'query-iothreads' does "
+                               "not match the schema: Invalid parameter type "
+                               "for 'return', expected: array"),
+            "check mode: a reply of the wrong shape becomes an error naming "
+            "it")) {
+        diag("got: %s", checked ? checked : "(passed)");
+    }
+    ok(!unchecked, "without check mode the reply passes as the handler "
+       "made it");
+}
+
 /* Send @req and check the reply's bytes (CRLF stripped) are @want. */
 static void expect_bytes(RawConn *rc, const char *what, const char *req,
                          const char *want)
@@ -557,5 +611,6 @@ int main(void)
     test_unclosed_nesting_answered_at_once(ts);
     test_server_stop(ts);
     test_embedded_handlers();
+    test_reply_checked_against_schema();
     return done_testing();
 }

@@ -108,6 +108,62 @@ static void test_validation(const QmpSchema *s)
 }
 
 /* Integer ranges declared in a schema: both wordings. */
+/* Check reply @ret (JSON text, NULL = none) of @cmd; as check(). */
+static void check_return(const QmpSchema *s, const char *cmd, const char *ret,
+                         const char *want_error)
+{
+    g_autoptr(JsonNode) node = ret ? json_from_string(ret, NULL) : NULL;
+    g_autoptr(GError) err = NULL;
+    bool r = qmp_schema_validate_return(s, cmd, node, &err);
+
+    if (!want_error) {
+        if (!ok(r, "reply of %s %s accepted", cmd, ret ? ret : "(none)")) {
+            diag("error: %s", err->message);
+        }
+    } else if (!ok(!r && !strcmp(err->message, want_error),
+                   "reply of %s %s -> %s", cmd, ret ? ret : "(none)",
+                   want_error)) {
+        diag("got: %s", r ? "(accepted)" : err->message);
+    }
+}
+
+static void test_reply_validation(const QmpSchema *s)
+{
+    check_return(s, "query-version",
+                 "{\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0},"
+                 " \"package\": \"x\"}", NULL);
+    check_return(s, "query-version", "{\"package\": \"x\"}",
+                 "Parameter 'return.qemu' is missing");
+    check_return(s, "query-version",
+                 "{\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0},"
+                 " \"package\": \"x\", \"extra\": 1}",
+                 "Parameter 'return.extra' is unexpected");
+    check_return(s, "query-iothreads", "[]", NULL);
+    check_return(s, "query-iothreads", "{}",
+                 "Invalid parameter type for 'return', expected: array");
+    check_return(s, "quit", NULL, NULL);
+    check_return(s, "qom-get", "42", NULL);
+    check_return(s, "no-such-command", NULL,
+                 "The command no-such-command has not been found");
+}
+
+static void test_event_validation(const QmpSchema *s)
+{
+    g_autoptr(JsonObject) good = parse_object("{\"id\": \"io0\"}");
+    g_autoptr(JsonObject) bad = parse_object("{\"id\": 1}");
+    g_autoptr(GError) err = NULL;
+
+    ok(qmp_schema_validate_event(s, "OBJECT_DELETED", good, NULL),
+       "OBJECT_DELETED {id: str} accepted");
+    ok(!qmp_schema_validate_event(s, "OBJECT_DELETED", bad, &err) &&
+       !strcmp(err->message,
+               "Invalid parameter type for 'data.id', expected: string"),
+       "OBJECT_DELETED {id: 1} refused naming data.id");
+    g_clear_error(&err);
+    ok(!qmp_schema_validate_event(s, "query-version", NULL, &err),
+       "a command is not an event");
+}
+
 static void test_ranges(void)
 {
     static const char text[] =
@@ -337,6 +393,8 @@ int main(void)
     ok(qmp_schema_doc(s, "nonexistent") == NULL, "no doc for unknown names");
 
     test_validation(s);
+    test_reply_validation(s);
+    test_event_validation(s);
     test_ranges();
     test_load_errors();
     test_introspection(s);
