@@ -44,7 +44,10 @@ static const char usage_head[] =
 "creates the iothreads io0 and io1 with default properties; with no option\n"
 "at all it serves that embedded default on the default socket.\n"
 "SIGINT, SIGTERM or the QMP command 'quit' stop every iothread, remove the\n"
-"sockets and exit with status 0.  A bad command line exits with status 2.\n";
+"sockets and exit with status 0.  A bad command line exits with status 2.\n"
+"Under a service manager: sockets passed by socket activation (LISTEN_FDS)\n"
+"are served instead of the default socket, and READY=1 is sent to\n"
+"NOTIFY_SOCKET once every socket serves.\n";
 
 /* "                 poll-max-ns (32768)\n" per property of the object. */
 static char *usage_props(bool main_loop)
