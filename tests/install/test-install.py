@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""`meson install` into a DESTDIR: what it installs, and a program built
-against that install with pkg-config.
+"""`meson install` into a DESTDIR: what it installs, a program built
+against that install with pkg-config, and the installed systemd units
+checked by `systemd-analyze verify`.
 
 The expected layout is written here (relative to the build's prefix and
 directory options), not read from meson, so a file that stops being
@@ -8,11 +9,15 @@ installed, or an internal header that starts to be, fails.  The example
 program (examples/aioctx-example.c) is compiled with
 `pkg-config --cflags --libs libaioctx` against the installed .pc, headers
 and library, without sanitizers, and run with LD_LIBRARY_PATH pointing at
-the installed library.  Registered in the normal build only: a sanitizer
+the installed library.  The units are verified as installed except for
+ExecStart's path, moved into the DESTDIR like the .pc's prefix (verify
+checks that the daemon exists there and is executable), with MANPATH at
+the installed man pages (verify checks Documentation=man:...).  Registered in the normal build only: a sanitizer
 build's libaioctx.so needs its sanitizer runtime loaded first, which an
 ordinary embedder does not do.
 
-Usage: test-install.py BUILD_DIR SOURCE_ROOT PROJECT_VERSION"""
+Usage: test-install.py BUILD_DIR SOURCE_ROOT PROJECT_VERSION UNIT_DIR MAN
+(MAN: "man" when the man pages were built, "no-man" without scdoc)"""
 import json
 import os
 import shutil
@@ -52,12 +57,17 @@ def installed_files(destdir):
     return found
 
 
-def expected_files(opt, version):
-    """The files (relative to DESTDIR) an install must hold, besides man
-    pages and units (checked by their own tests)."""
+MAN_PAGES = ['man8/iothreadd.8', 'man1/iothreadctl.1', 'man3/libaioctx.3']
+UNITS = ['iothreadd.service', 'iothreadd.socket']
+
+
+def expected_files(opt, version, unit_dir, with_man):
+    """The files (relative to DESTDIR) an install must hold."""
     p = opt['prefix'].lstrip('/')
     lib = os.path.join(p, opt['libdir'])
-    return {os.path.join(p, opt['sbindir'], 'iothreadd'),
+    man = {os.path.join(p, opt['mandir'], m) for m in MAN_PAGES}
+    units = {os.path.join(unit_dir.lstrip('/'), u) for u in UNITS}
+    return (man if with_man else set()) | units | {os.path.join(p, opt['sbindir'], 'iothreadd'),
             os.path.join(p, opt['bindir'], 'iothreadctl'),
             os.path.join(lib, 'libaioctx.so'),
             os.path.join(lib, 'libaioctx.so.' + version.split('.')[0]),
@@ -94,10 +104,11 @@ def test_install_succeeds(tap, result):
            result.stdout, result.stderr)
 
 
-def test_installs_binaries_libraries_headers_pc(tap, files, want):
+def test_installs_everything(tap, files, want):
     missing = sorted(want - files)
     tap.ok(not missing, 'iothreadd, iothreadctl, libaioctx.so/.a, the public '
-           'headers and libaioctx.pc are installed', 'missing: %s' % missing)
+           'headers, libaioctx.pc, the man pages and the units are installed',
+           'missing: %s' % missing)
 
 
 def test_no_internal_header_installed(tap, files):
@@ -146,8 +157,48 @@ def test_example_loads_installed_library(tap, exe, libdir):
            'library', r.stdout)
 
 
+def relocated_units(destdir, opt, unit_dir, tmp):
+    """Copies of the installed units with ExecStart's path in the
+    DESTDIR; their paths."""
+    prefix = opt['prefix']
+    paths = []
+    for unit in UNITS:
+        with open(os.path.join(destdir, unit_dir.lstrip('/'), unit)) as f:
+            text = f.read()
+        text = text.replace('ExecStart=' + prefix,
+                            'ExecStart=' + destdir + prefix)
+        paths.append(os.path.join(tmp, unit))
+        with open(paths[-1], 'w') as f:
+            f.write(text)
+    return paths
+
+
+def test_execstart_is_installed_daemon(tap, destdir, opt, unit_dir):
+    with open(os.path.join(destdir, unit_dir.lstrip('/'), UNITS[0])) as f:
+        text = f.read()
+    want = 'ExecStart=' + os.path.join(opt['prefix'], opt['sbindir'],
+                                       'iothreadd')
+    tap.ok(want + ' ' in text, 'the service starts the installed daemon',
+           'no line starting with %s' % want)
+
+
+def test_units_verify(tap, units, man_dir, with_man):
+    if not shutil.which('systemd-analyze'):
+        tap.skip('systemd-analyze verify on the units',
+                 'systemd-analyze is not installed')
+        return
+    env = dict(os.environ, MANPATH=man_dir)
+    man = [] if with_man else ['--man=no']
+    r = subprocess.run(['systemd-analyze', 'verify', *man, *units], env=env,
+                       capture_output=True, text=True)
+    tap.ok(r.returncode == 0 and not r.stderr.strip(),
+           'systemd-analyze verify accepts iothreadd.service and '
+           'iothreadd.socket', r.stdout, r.stderr)
+
+
 def main():
-    build, source, version = sys.argv[1:4]
+    build, source, version, unit_dir, man = sys.argv[1:6]
+    with_man = man == 'man'
     tap = Tap()
     opt = build_options(build)
     tmp = tempfile.mkdtemp(prefix='iothreadd-install-')
@@ -155,9 +206,16 @@ def main():
         destdir = os.path.join(tmp, 'dest')
         test_install_succeeds(tap, install(build, destdir))
         files = installed_files(destdir)
-        test_installs_binaries_libraries_headers_pc(
-            tap, files, expected_files(opt, version))
+        test_installs_everything(
+            tap, files, expected_files(opt, version, unit_dir, with_man))
         test_no_internal_header_installed(tap, files)
+        test_execstart_is_installed_daemon(tap, destdir, opt, unit_dir)
+        units = os.path.join(tmp, 'units')
+        os.mkdir(units)
+        man_dir = os.path.join(destdir, opt['prefix'].lstrip('/'),
+                               opt['mandir'])
+        test_units_verify(tap, relocated_units(destdir, opt, unit_dir, units),
+                          man_dir, with_man)
         pcdir = relocated_pc_dir(destdir, opt, tmp)
         test_pc_version_is_project_version(tap, pcdir, version)
         exe = os.path.join(tmp, 'aioctx-example')
