@@ -82,40 +82,40 @@ def test_pages_render_without_warnings(tap, pages_dir):
            'warning', *bad)
 
 
+def check_section_names(tap, page, title, names, what):
+    """One result: section @title of @page names each of @names."""
+    gone = missing(names, section(page, title))
+    tap.ok(names and not gone, '%s names each of the %d %s'
+           % (title, len(names), what), 'missing: %s' % gone)
+
+
 def test_iothreadd_page_names_every_option(tap, page, iothreadd):
     opts = sorted(set(LONG_OPTION.findall(help_text(iothreadd))))
-    gone = missing(opts, section(page, 'OPTIONS'))
-    tap.ok(opts and not gone, 'iothreadd(8) OPTIONS names each of the %d '
-           '--options of iothreadd --help' % len(opts), 'missing: %s' % gone)
+    check_section_names(tap, page, 'OPTIONS', opts,
+                        '--options of iothreadd --help (iothreadd(8))')
 
 
 def test_iothreadd_page_names_every_tunable(tap, page, iothreadd):
     props = sorted(set(TUNABLE.findall(help_text(iothreadd))))
-    gone = missing(props, section(page, 'TUNABLES'))
-    tap.ok(props and not gone, 'iothreadd(8) TUNABLES names each of the %d '
-           'properties of iothreadd --help' % len(props), 'missing: %s' % gone)
+    check_section_names(tap, page, 'TUNABLES', props,
+                        'properties of iothreadd --help (iothreadd(8))')
 
 
 def test_iothreadd_page_names_every_command(tap, page, root):
-    cmds = schema_names(root, 'command')
-    gone = missing(cmds, section(page, 'QMP COMMANDS'))
-    tap.ok(cmds and not gone, 'iothreadd(8) QMP COMMANDS names each of the '
-           "schema's %d commands" % len(cmds), 'missing: %s' % gone)
+    check_section_names(tap, page, 'QMP COMMANDS',
+                        schema_names(root, 'command'),
+                        "commands of the QMP schema (iothreadd(8))")
 
 
 def test_iothreadd_page_names_every_event(tap, page, root):
-    events = schema_names(root, 'event')
-    gone = missing(events, section(page, 'QMP EVENTS'))
-    tap.ok(events and not gone, 'iothreadd(8) QMP EVENTS names each of the '
-           "schema's %d events" % len(events), 'missing: %s' % gone)
+    check_section_names(tap, page, 'QMP EVENTS', schema_names(root, 'event'),
+                        "events of the QMP schema (iothreadd(8))")
 
 
 def test_iothreadctl_page_names_every_option(tap, page, iothreadctl):
     opts = sorted(set(LONG_OPTION.findall(help_text(iothreadctl))))
-    gone = missing(opts, section(page, 'OPTIONS'))
-    tap.ok(len(opts) > 1 and not gone, 'iothreadctl(1) OPTIONS names each of '
-           'the %d --options of iothreadctl --help' % len(opts),
-           'missing: %s' % gone)
+    check_section_names(tap, page, 'OPTIONS', opts,
+                        '--options of iothreadctl --help (iothreadctl(1))')
 
 
 def test_iothreadctl_page_names_every_command(tap, page, root):
