@@ -29,7 +29,7 @@ static const char *description =
 typedef struct {
     char *socket_path;
     char **commands;
-    gboolean json, keep_going, verbose;
+    gboolean json, keep_going, verbose, version;
 } Options;
 
 /* Parse the options into @o; false with the message printed when they do
@@ -49,6 +49,8 @@ static bool parse_options(int *argc, char ***argv, Options *o)
           "In -c and script modes, go on after a failed command", NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
           "Echo the JSON requests sent (on stderr)", NULL },
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &o->version,
+          "Print the version and exit", NULL },
         { NULL }
     };
     GError *err = NULL;
@@ -100,6 +102,12 @@ int main(int argc, char **argv)
         g_free(o.socket_path);
         g_strfreev(o.commands);
         return EXIT_USAGE;
+    }
+    if (o.version) {
+        printf("iothreadctl %s\n", IOTHREADD_VERSION);
+        g_free(o.socket_path);
+        g_strfreev(o.commands);
+        return EXIT_OK;
     }
     if (!o.socket_path || !*o.socket_path) {
         g_free(o.socket_path);

@@ -2,7 +2,8 @@
  * iothreadd: parse the command line, build the objects, serve QMP on the
  * main AioContext until SIGINT/SIGTERM or the quit command, then stop every
  * iothread and remove the sockets.  Kept thin: the work is in options.c,
- * registry.c, iothread.c and commands.c.
+ * registry.c, iothread.c and commands.c; logging in log.c, the service
+ * manager's protocols (readiness, socket activation) in service.c.
  *
  * Thread rules: main() is the main context's home thread; signals are
  * blocked in every thread and read from a signalfd on the main context.
@@ -17,9 +18,11 @@
 
 #include "socket-path.h"
 #include "commands.h"
+#include "log.h"
 #include "options.h"
 #include "registry.h"
 #include "server.h"
+#include "service.h"
 
 /* Everything main() builds, so each step takes one argument and the
  * teardown knows what exists.  Main context's home thread only. */
@@ -33,11 +36,13 @@ typedef struct Daemon {
     ObjectRegistry *reg;
     DaemonCommands *cmds;
     guint listening;            /* addresses we created a socket for */
+    int passed_fds;             /* sockets passed by socket activation */
 } Daemon;
 
 static void request_quit(void *opaque)
 {
     Daemon *d = opaque;
+    g_info("quit command: stopping");
     d->quit = true;
 }
 
@@ -47,6 +52,8 @@ static void on_signal(void *opaque)
     struct signalfd_siginfo si;
 
     while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+        g_info("%s received: stopping",
+               si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         d->quit = true;
     }
 }
@@ -110,6 +117,7 @@ static bool create_objects(const DaemonOptions *opts, ObjectRegistry *reg,
         }
         if (!o->main_loop) {
             daemon_commands_object_added(cmds, o->id, REGISTRY_TYPE_IOTHREAD);
+            g_info("iothread %s created", o->id);
         }
     }
     if (daemon_options_want_defaults(opts)) {
@@ -119,6 +127,7 @@ static bool create_objects(const DaemonOptions *opts, ObjectRegistry *reg,
                 return false;
             }
             daemon_commands_object_added(cmds, id, REGISTRY_TYPE_IOTHREAD);
+            g_info("iothread %s created", id);
         }
     }
     return true;
@@ -141,7 +150,22 @@ static int parse_command_line(Daemon *d, int argc, char **argv)
                            : "iothreadd " IOTHREADD_VERSION "\n", stdout);
         return 0;
     }
+    daemon_log_init(d->opts.log_level);
     return -1;
+}
+
+/* Sockets the service manager passed (socket activation), served instead
+ * of the default socket. */
+static bool take_passed_sockets(Daemon *d, GError **error)
+{
+    d->passed_fds = service_listen_fds();
+    if (d->passed_fds < 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "socket activation: bad LISTEN_PID/LISTEN_FDS: %s",
+                    g_strerror(-d->passed_fds));
+        return false;
+    }
+    return true;
 }
 
 /* Without --qmp: the default socket, in a private directory. */
@@ -150,7 +174,7 @@ static bool add_default_socket(Daemon *d, GError **error)
     char *path;
     bool ok;
 
-    if (d->opts.qmp_addresses->len > 0) {
+    if (d->opts.qmp_addresses->len > 0 || d->passed_fds > 0) {
         return true;
     }
     path = qmp_default_socket_path();
@@ -189,6 +213,7 @@ static bool start_main_context(Daemon *d, GError **error)
     }
     aio_set_current_context(d->ctx);
     aio_set_fd_handler(d->ctx, d->signal_fd, on_signal, NULL, NULL, NULL, d);
+    g_debug("main loop: fdmon %s", aio_context_fdmon_name(d->ctx));
     return true;
 }
 
@@ -208,11 +233,19 @@ static bool start_qmp(Daemon *d, GError **error)
     return true;
 }
 
-/* Listen on every --qmp address; a port the kernel picked is printed. */
+/* Serve the passed sockets and every --qmp address; each is logged (a
+ * TCP port the kernel picked, with its number). */
 static bool listen_all(Daemon *d, GError **error)
 {
     GPtrArray *addresses = d->opts.qmp_addresses;
 
+    for (int fd = SERVICE_LISTEN_FDS_START;
+         fd < SERVICE_LISTEN_FDS_START + d->passed_fds; fd++) {
+        if (!qmp_server_listen_fd(d->server, fd, error)) {
+            return false;
+        }
+        g_info("listening on passed socket fd %d", fd);
+    }
     for (guint i = 0; i < addresses->len; i++) {
         const char *address = addresses->pdata[i];
 
@@ -222,16 +255,32 @@ static bool listen_all(Daemon *d, GError **error)
         d->listening++;
         if (g_str_has_prefix(address, "tcp:") &&
             g_str_has_suffix(address, ":0")) {
-            fprintf(stderr, "iothreadd: QMP on tcp port %d\n",
-                    qmp_server_tcp_port(d->server));
+            g_info("listening on tcp:127.0.0.1:%d",
+                   qmp_server_tcp_port(d->server));
+        } else {
+            g_info("listening on %s", address);
         }
     }
     return true;
 }
 
+/* The sockets serve (clients queue until the loop accepts them): tell the
+ * log and the service manager. */
+static void announce_ready(Daemon *d)
+{
+    int ret = service_notify("READY=1\nSTATUS=serving QMP");
+
+    if (ret < 0) {
+        g_warning("cannot notify the service manager (NOTIFY_SOCKET): %s",
+                  g_strerror(-ret));
+    }
+    g_info("iothreadd " IOTHREADD_VERSION " ready (pid %d)", (int)getpid());
+}
+
 static bool start(Daemon *d, GError **error)
 {
-    return add_default_socket(d, error) &&
+    return take_passed_sockets(d, error) &&
+           add_default_socket(d, error) &&
            block_signals(d, error) &&
            start_main_context(d, error) &&
            start_qmp(d, error) &&
@@ -251,6 +300,7 @@ static void serve_until_quit(Daemon *d)
  * can run any more), then the iothreads, then the sockets and the loop. */
 static void stop(Daemon *d, bool clean_exit)
 {
+    service_notify("STOPPING=1");
     if (d->server) {
         qmp_server_free(d->server);
     }
@@ -289,14 +339,16 @@ int main(int argc, char **argv)
         return status;
     }
     if (start(&d, &error)) {
+        announce_ready(&d);
         serve_until_quit(&d);
         status = 0;
     } else {
-        fprintf(stderr, "iothreadd: %s\n", error->message);
+        g_critical("%s", error->message);
         g_clear_error(&error);
         status = 1;
     }
     stop(&d, status == 0);
+    g_info("stopped (exit status %d)", status);
     daemon_options_clear(&d.opts);
     return status;
 }

@@ -32,6 +32,11 @@ static const char usage_head[] =
 "  --foreground   stay in the foreground.  iothreadd never forks: it runs\n"
 "                 in the foreground with or without this option (use a\n"
 "                 service manager or '&' to put it in the background).\n"
+"  --log-level " DAEMON_LOG_LEVEL_NAMES "\n"
+"                 log messages of this level and more severe (default:\n"
+"                 info).  One line per event on stderr, starting with a UTC\n"
+"                 timestamp, or with a <priority> prefix when stderr is\n"
+"                 the journal (JOURNAL_STREAM).\n"
 "  --version      print the version and exit.\n"
 "  --help         print this help and exit.\n"
 "\n"
@@ -39,7 +44,10 @@ static const char usage_head[] =
 "creates the iothreads io0 and io1 with default properties; with no option\n"
 "at all it serves that embedded default on the default socket.\n"
 "SIGINT, SIGTERM or the QMP command 'quit' stop every iothread, remove the\n"
-"sockets and exit with status 0.  A bad command line exits with status 2.\n";
+"sockets and exit with status 0.  A bad command line exits with status 2.\n"
+"Under a service manager: sockets passed by socket activation (LISTEN_FDS)\n"
+"are served instead of the default socket, and READY=1 is sent to\n"
+"NOTIFY_SOCKET once every socket serves.\n";
 
 /* "                 poll-max-ns (32768)\n" per property of the object. */
 static char *usage_props(bool main_loop)
@@ -204,7 +212,7 @@ static DaemonObjectOption *parse_object(const char *spec, GError **error)
 }
 
 enum { OPT_QMP = 256, OPT_OBJECT, OPT_PIDFILE, OPT_FOREGROUND,
-       OPT_NODEFAULTS, OPT_HELP, OPT_VERSION };
+       OPT_NODEFAULTS, OPT_HELP, OPT_VERSION, OPT_LOG_LEVEL };
 static const struct option longopts[] = {
     { "qmp", required_argument, NULL, OPT_QMP },
     { "object", required_argument, NULL, OPT_OBJECT },
@@ -213,6 +221,7 @@ static const struct option longopts[] = {
     { "nodefaults", no_argument, NULL, OPT_NODEFAULTS },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { NULL, 0, NULL, 0 },
 };
 
@@ -267,6 +276,14 @@ static bool apply_option(DaemonOptions *opts, int c, char **argv,
     case OPT_VERSION:
         opts->version = true;
         return true;
+    case OPT_LOG_LEVEL:
+        if (!daemon_log_level_parse(optarg, &opts->log_level)) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--log-level '%s': expected one of %s", optarg,
+                        DAEMON_LOG_LEVEL_NAMES);
+            return false;
+        }
+        return true;
     case ':':
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "option '%s' needs an argument", argv[optind - 1]);
@@ -284,6 +301,7 @@ bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
     int c;
 
     memset(opts, 0, sizeof(*opts));
+    opts->log_level = DAEMON_LOG_INFO;
     opts->qmp_addresses = g_ptr_array_new_with_free_func(g_free);
     opts->objects = g_ptr_array_new_with_free_func(object_option_free);
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "iothread.h"
+#include "log.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,7 @@ typedef struct DaemonOptions {
     bool nodefaults;            /* no io0/io1 even without --object */
     bool help;
     bool version;
+    DaemonLogLevel log_level;   /* --log-level (default info) */
 } DaemonOptions;
 
 /* The iothreads created when no --object iothread,... is given (and
@@ -39,7 +41,7 @@ extern const char *const daemon_default_iothreads[];
 /* Parse argv.  false + @error (a message for the user) on any problem:
  * unknown option, missing argument, malformed --qmp address, --object with
  * an unknown type or property, a value that is not an integer, an invalid
- * combination, a bad or duplicate id. */
+ * combination, a bad or duplicate id, an unknown --log-level. */
 bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
                           GError **error);
 void daemon_options_clear(DaemonOptions *opts);

@@ -17,7 +17,9 @@ typedef struct QmpConn QmpConn;
 typedef struct {
     QmpServer *server;
     int fd;
-    char *unix_path;        /* unlinked on free; NULL for tcp */
+    char *unix_path;        /* unlinked on free; NULL for tcp and for a
+                             * passed socket (not ours to remove) */
+    bool tcp;               /* accepted connections get TCP_NODELAY */
 } QmpListener;
 
 typedef struct {

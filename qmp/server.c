@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -505,7 +506,7 @@ static void listener_accept(void *opaque)
             }
             return;
         }
-        if (!l->unix_path) {
+        if (l->tcp) {
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         }
@@ -514,7 +515,7 @@ static void listener_accept(void *opaque)
 }
 
 static bool listen_fd(QmpServer *server, int fd, const char *unix_path,
-                      const char *address, GError **error)
+                      bool tcp, const char *address, GError **error)
 {
     if (listen(fd, 128) < 0) {
         g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
@@ -526,6 +527,7 @@ static bool listen_fd(QmpServer *server, int fd, const char *unix_path,
     l->server = server;
     l->fd = fd;
     l->unix_path = g_strdup(unix_path);
+    l->tcp = tcp;
     g_ptr_array_add(server->listeners, l);
     aio_set_fd_handler(server->ctx, fd, listener_accept, NULL, NULL, NULL, l);
     return true;
@@ -608,7 +610,7 @@ static bool listen_unix(QmpServer *server, const char *path,
         unlink(path);
         return false;
     }
-    if (!listen_fd(server, fd, path, address, error)) {
+    if (!listen_fd(server, fd, path, false, address, error)) {
         unlink(path);
         return false;
     }
@@ -656,7 +658,7 @@ static bool listen_tcp(QmpServer *server, const char *hostport,
     }
     socklen_t len = sizeof(sa);
     getsockname(fd, (struct sockaddr *)&sa, &len);
-    if (!listen_fd(server, fd, NULL, address, error)) {
+    if (!listen_fd(server, fd, NULL, true, address, error)) {
         return false;
     }
     server->tcp_port = ntohs(sa.sin_port);
@@ -674,6 +676,59 @@ bool qmp_server_listen(QmpServer *server, const char *address, GError **error)
     g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
                 "'%s': expected unix:PATH or tcp:127.0.0.1:PORT", address);
     return false;
+}
+
+/* Whether @fd is a socket qmp_server_listen could have made: a listening
+ * stream socket, unix or TCP on 127.0.0.0/8. */
+static bool check_passed_socket(int fd, GError **error)
+{
+    int type = 0, listening = 0;
+    socklen_t len = sizeof(type), len2 = sizeof(listening);
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof(sa);
+    const char *problem = NULL;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len2) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &salen) < 0) {
+        problem = g_strerror(errno);
+    } else if (type != SOCK_STREAM || !listening) {
+        problem = "not a listening stream socket";
+    } else if (sa.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+        if ((ntohl(in->sin_addr.s_addr) >> 24) != 127) {
+            problem = "TCP not on loopback (127.0.0.0/8); QMP has no "
+                      "authentication";
+        }
+    } else if (sa.ss_family != AF_UNIX) {
+        problem = "neither a unix nor a loopback TCP socket";
+    }
+    if (problem) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "passed socket fd %d: %s", fd, problem);
+    }
+    return !problem;
+}
+
+bool qmp_server_listen_fd(QmpServer *server, int fd, GError **error)
+{
+    g_autofree char *address = g_strdup_printf("passed socket fd %d", fd);
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof(sa);
+
+    if (!check_passed_socket(fd, error)) {
+        close(fd);
+        return false;
+    }
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "%s: %s", address, g_strerror(errno));
+        close(fd);
+        return false;
+    }
+    getsockname(fd, (struct sockaddr *)&sa, &salen);
+    return listen_fd(server, fd, NULL, sa.ss_family == AF_INET, address,
+                     error);
 }
 
 int qmp_server_tcp_port(QmpServer *server)

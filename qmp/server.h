@@ -68,6 +68,12 @@ void qmp_server_free(QmpServer *server);
  * picks one, see qmp_server_tcp_port).  May be called several times. */
 bool qmp_server_listen(QmpServer *server, const char *address, GError **error);
 int qmp_server_tcp_port(QmpServer *server);
+/* Serve on @fd, a socket someone else created and bound (socket
+ * activation): it must be a listening stream socket, unix or loopback TCP
+ * (the rule qmp_server_listen applies); the server owns it from then on,
+ * even on failure (closed).  Its socket file is not the server's: nothing
+ * unlinks it. */
+bool qmp_server_listen_fd(QmpServer *server, int fd, GError **error);
 
 /* Register the handler of a command that the schema declares.  Commands
  * the server implements itself: qmp_capabilities, query-commands,
