@@ -5,6 +5,8 @@
  * object ids, combined property rules, paths, the type of qom-set's "any".
  */
 #include "commands.h"
+#include "config.h"
+#include "cpu-affinity.h"
 #include "hmp.h"
 
 #include <string.h>
@@ -25,7 +27,21 @@ struct DaemonCommands {
      * reset.  Kept here, in the main thread, so a reset never writes the
      * iothread's own counters. */
     GHashTable *baselines;
+    /* The config block (daemon_commands_set_config). */
+    char *config_path;          /* config-save's default target, or NULL */
+    bool auto_save;
+    char **config_qmp;          /* the settings a saved config records */
+    char *config_pidfile;
 };
+
+/* A change of an object's properties: the tunables and, for an iothread,
+ * cpu-affinity (NULL: not given). */
+typedef struct ObjectChange {
+    AioParams params;
+    const char *cpu_affinity;
+} ObjectChange;
+
+static void auto_save(DaemonCommands *cmds);
 
 /* Every failure of the layers below is a GenericError for the client. */
 static void *fail_generic(GError **error, GError *cause)
@@ -68,9 +84,10 @@ static JsonNode *node_from_array(JsonArray *arr)
 
 /* The event of a property change: the id and each changed property. */
 static void emit_property_changed(DaemonCommands *cmds, const char *id,
-                                  const AioParams *now, unsigned changed)
+                                  const AioParams *now, unsigned changed,
+                                  const char *cpu_affinity)
 {
-    if (!changed) {
+    if (!changed && !cpu_affinity) {
         return;
     }
     JsonObject *data = json_object_new();
@@ -81,7 +98,39 @@ static void emit_property_changed(DaemonCommands *cmds, const char *id,
                                        aio_params_get(now, pid));
         }
     }
+    if (cpu_affinity) {
+        json_object_set_string_member(data, CPU_AFFINITY_PROPERTY,
+                                      cpu_affinity);
+    }
     qmp_server_emit_event(cmds->server, "IOTHREAD_PROPERTY_CHANGED", data);
+}
+
+/* @text as the daemon's allowed CPUs accept it (see cpu-affinity.h). */
+static bool check_cpu_affinity(const char *text, GError **error)
+{
+    cpu_set_t allowed;
+
+    cpu_affinity_allowed(&allowed);
+    return cpu_affinity_check(text, &allowed, NULL, NULL, error);
+}
+
+/* The iothread part of set_properties: the cpulist judged before the
+ * tunables are applied, so a refusal of either changes nothing. */
+static bool set_iothread_properties(IOThread *t, const ObjectChange *change,
+                                    unsigned *changed_mask,
+                                    bool *affinity_changed, GError **error)
+{
+    *affinity_changed = false;
+    if (change->cpu_affinity &&
+        !check_cpu_affinity(change->cpu_affinity, error)) {
+        return false;
+    }
+    if (!iothread_set_params(t, &change->params, changed_mask, error)) {
+        return false;
+    }
+    return !change->cpu_affinity ||
+           iothread_set_cpu_affinity(t, change->cpu_affinity,
+                                     affinity_changed, error);
 }
 
 /*
@@ -90,32 +139,38 @@ static void emit_property_changed(DaemonCommands *cmds, const char *id,
  * iothread-set.
  */
 static bool set_properties(DaemonCommands *cmds, const char *id,
-                           const AioParams *change, GError **error)
+                           const ObjectChange *change, GError **error)
 {
     GError *cause = NULL;
     AioParams now;
-    unsigned changed;
+    unsigned changed_mask;
+    bool affinity_changed = false;
+    IOThread *t = NULL;
 
     if (strcmp(id, REGISTRY_MAIN_LOOP_ID) == 0) {
-        if (!object_registry_main_loop_set(cmds->reg, change, &changed,
-                                           &cause)) {
+        if (!object_registry_main_loop_set(cmds->reg, &change->params,
+                                           &changed_mask, &cause)) {
             fail_generic(error, cause);
             return false;
         }
         object_registry_main_loop_params(cmds->reg, &now);
     } else {
-        IOThread *t = object_registry_find_iothread(cmds->reg, id);
+        t = object_registry_find_iothread(cmds->reg, id);
         if (!t) {
             fail_no_iothread(error, id);
             return false;
         }
-        if (!iothread_set_params(t, change, &changed, &cause)) {
+        if (!set_iothread_properties(t, change, &changed_mask,
+                                     &affinity_changed, &cause)) {
             fail_generic(error, cause);
             return false;
         }
         iothread_get_params(t, &now);
     }
-    emit_property_changed(cmds, id, &now, changed);
+    emit_property_changed(cmds, id, &now, changed_mask,
+                          affinity_changed ? iothread_get_cpu_affinity(t)
+                                           : NULL);
+    auto_save(cmds);
     return true;
 }
 
@@ -142,7 +197,7 @@ static void *fail_int_type(GError **error, const char *property)
  * (@main_loop: the main-loop object; else an iothread). */
 static bool change_from_args(JsonObject *args, bool main_loop,
                              const char *skip_a, const char *skip_b,
-                             AioParams *change, GError **error)
+                             ObjectChange *change, GError **error)
 {
     const char *type = main_loop ? REGISTRY_TYPE_MAIN_LOOP
                                  : REGISTRY_TYPE_IOTHREAD;
@@ -156,6 +211,11 @@ static bool change_from_args(JsonObject *args, bool main_loop,
         if (strcmp(name, skip_a) == 0 || (skip_b && strcmp(name, skip_b) == 0)) {
             continue;
         }
+        if (!main_loop && strcmp(name, CPU_AFFINITY_PROPERTY) == 0) {
+            /* The schema made it a string. */
+            change->cpu_affinity = json_node_get_string(value);
+            continue;
+        }
         const AioParamInfo *info = iothread_param_find(name, main_loop);
         if (!info) {
             fail_property(error, type, name);
@@ -165,7 +225,7 @@ static bool change_from_args(JsonObject *args, bool main_loop,
             fail_int_type(error, name);
             return false;
         }
-        aio_params_set(change, info->id, json_node_get_int(value));
+        aio_params_set(&change->params, info->id, json_node_get_int(value));
     }
     return true;
 }
@@ -203,29 +263,64 @@ static JsonNode *cmd_quit(QmpServer *server, JsonObject *args, void *opaque,
     return NULL;
 }
 
-static JsonNode *cmd_object_add(QmpServer *server, JsonObject *args,
-                                void *opaque, GError **error)
+/* object-add's own checks after the schema's: the type, the properties,
+ * the id's syntax, the values judged whole against the defaults and the
+ * cpulist.  No side effect (the config check runs it too); the registry
+ * adds its own (a duplicate id) when it creates the object. */
+static bool check_object_add(JsonObject *args, ObjectChange *change,
+                             GError **error)
 {
-    DaemonCommands *cmds = opaque;
     const char *type = json_object_get_string_member(args, "qom-type");
     const char *id = json_object_get_string_member(args, "id");
-    AioParams change;
     GError *cause = NULL;
+    AioParams wanted;
 
     if (strcmp(type, REGISTRY_TYPE_IOTHREAD) != 0) {
         g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
                     "Invalid parameter 'qom-type': object type '%s' is "
                     "unknown or cannot be created (supported: iothread)",
                     type);
+        return false;
+    }
+    if (!change_from_args(args, false, "qom-type", "id", change, error)) {
+        return false;
+    }
+    aio_params_init_default(&wanted);
+    aio_params_merge(&wanted, &change->params);
+    if (!object_id_validate(id, &cause) ||
+        !aio_params_check(&wanted, &cause) ||
+        (change->cpu_affinity &&
+         !check_cpu_affinity(change->cpu_affinity, &cause))) {
+        fail_generic(error, cause);
+        return false;
+    }
+    return true;
+}
+
+static JsonNode *cmd_object_add(QmpServer *server, JsonObject *args,
+                                void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    const char *id = json_object_get_string_member(args, "id");
+    ObjectChange change;
+    GError *cause = NULL;
+    IOThread *t;
+
+    if (!check_object_add(args, &change, error)) {
         return NULL;
     }
-    if (!change_from_args(args, false, "qom-type", "id", &change, error)) {
-        return NULL;
-    }
-    if (!object_registry_add_iothread(cmds->reg, id, &change, &cause)) {
+    t = object_registry_add_iothread(cmds->reg, id, &change.params, &cause);
+    if (!t) {
         return fail_generic(error, cause);
     }
-    daemon_commands_object_added(cmds, id, type);
+    if (change.cpu_affinity &&
+        !iothread_set_cpu_affinity(t, change.cpu_affinity, NULL, &cause)) {
+        /* Checked above: only the kernel refusing the move gets here. */
+        object_registry_del(cmds->reg, id, NULL, NULL);
+        return fail_generic(error, cause);
+    }
+    daemon_commands_object_added(cmds, id, REGISTRY_TYPE_IOTHREAD);
+    auto_save(cmds);
     return NULL;
 }
 
@@ -245,6 +340,7 @@ static JsonNode *cmd_object_del(QmpServer *server, JsonObject *args,
     json_object_set_string_member(data, "id", id);
     qmp_server_emit_event(cmds->server, "OBJECT_DELETED", data);
     g_free(id);
+    auto_save(cmds);
     return NULL;
 }
 
@@ -303,6 +399,7 @@ static JsonNode *cmd_qom_list(QmpServer *server, JsonObject *args,
             }
         }
         if (kind == REGISTRY_PATH_IOTHREAD) {
+            add_prop_info(arr, CPU_AFFINITY_PROPERTY, "string", NULL);
             add_prop_info(arr, "thread-id", "int",
                           "Linux tid of the iothread (read-only)");
         }
@@ -343,6 +440,11 @@ static JsonNode *cmd_qom_get(QmpServer *server, JsonObject *args,
         json_node_set_int(node, iothread_get_thread_id(t));
         return node;
     }
+    if (t && strcmp(property, CPU_AFFINITY_PROPERTY) == 0) {
+        node = json_node_new(JSON_NODE_VALUE);
+        json_node_set_string(node, iothread_get_cpu_affinity(t));
+        return node;
+    }
     const AioParamInfo *info = param_of_kind(kind, property);
     if (!info) {
         return fail_property(error, type_of_kind(kind), property);
@@ -357,6 +459,44 @@ static JsonNode *cmd_qom_get(QmpServer *server, JsonObject *args,
     return node;
 }
 
+/* qom-set's value of cpu-affinity into @change. */
+static bool affinity_from_value(JsonNode *value, ObjectChange *change,
+                                GError **error)
+{
+    if (!JSON_NODE_HOLDS_VALUE(value) ||
+        json_node_get_value_type(value) != G_TYPE_STRING) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "Invalid parameter type for '%s', expected: string",
+                    CPU_AFFINITY_PROPERTY);
+        return false;
+    }
+    change->cpu_affinity = json_node_get_string(value);
+    return true;
+}
+
+/* qom-set's @property = @value of an object of @kind into @change. */
+static bool change_from_property(RegistryPathKind kind, const char *property,
+                                 JsonNode *value, ObjectChange *change,
+                                 GError **error)
+{
+    if (kind == REGISTRY_PATH_IOTHREAD &&
+        strcmp(property, CPU_AFFINITY_PROPERTY) == 0) {
+        return affinity_from_value(value, change, error);
+    }
+    const AioParamInfo *info = param_of_kind(kind, property);
+    if (!info) {
+        fail_property(error, type_of_kind(kind), property);
+        return false;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(value) ||
+        json_node_get_value_type(value) != G_TYPE_INT64) {
+        fail_int_type(error, property);
+        return false;
+    }
+    aio_params_set(&change->params, info->id, json_node_get_int(value));
+    return true;
+}
+
 static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
                              void *opaque, GError **error)
 {
@@ -366,7 +506,7 @@ static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
     JsonNode *value = json_object_get_member(args, "value");
     const char *id;
     RegistryPathKind kind = object_registry_resolve(cmds->reg, path, &id);
-    AioParams change = { 0 };
+    ObjectChange change = { 0 };
 
     if (kind == REGISTRY_PATH_NONE) {
         return fail_path(error, path);
@@ -378,16 +518,9 @@ static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
                     "Property '%s' is read-only", property);
         return NULL;
     }
-    const AioParamInfo *info = param_of_kind(kind, property);
-    if (!info) {
-        return fail_property(error, type_of_kind(kind), property);
+    if (change_from_property(kind, property, value, &change, error)) {
+        set_properties(cmds, id, &change, error);
     }
-    if (!JSON_NODE_HOLDS_VALUE(value) ||
-        json_node_get_value_type(value) != G_TYPE_INT64) {
-        return fail_int_type(error, property);
-    }
-    aio_params_set(&change, info->id, json_node_get_int(value));
-    set_properties(cmds, id, &change, error);
     return NULL;
 }
 
@@ -427,6 +560,8 @@ static JsonObject *iothread_info_to_json(IOThread *t)
     json_object_set_string_member(o, "backend",
                                   s.fdmon ? s.fdmon : "unknown");
     json_object_set_int_member(o, "poll-ns", s.poll_ns_current);
+    json_object_set_string_member(o, CPU_AFFINITY_PROPERTY,
+                                  iothread_get_cpu_affinity(t));
     json_object_set_object_member(o, "effective", effective_to_json(&p, &s));
     return o;
 }
@@ -451,7 +586,7 @@ static JsonNode *cmd_iothread_set(QmpServer *server, JsonObject *args,
     DaemonCommands *cmds = opaque;
     const char *id = json_object_get_string_member(args, "id");
     bool main_loop = strcmp(id, REGISTRY_MAIN_LOOP_ID) == 0;
-    AioParams change;
+    ObjectChange change;
 
     if (!main_loop && !object_registry_find_iothread(cmds->reg, id)) {
         return fail_no_iothread(error, id);
@@ -563,6 +698,155 @@ static JsonNode *cmd_query_iothread_stats(QmpServer *server, JsonObject *args,
 }
 
 /* ---------------------------------------------------------------------- */
+/* Config: the checks --config shares with the commands, config-save and  */
+/* --auto-save                                                             */
+
+bool daemon_commands_check_object_add(const QmpSchema *schema,
+                                      JsonObject *args, GError **error)
+{
+    ObjectChange change;
+
+    return qmp_schema_validate_args(schema, "object-add", args, error) &&
+           check_object_add(args, &change, error);
+}
+
+bool daemon_commands_check_main_loop(const QmpSchema *schema,
+                                     JsonObject *args, GError **error)
+{
+    ObjectChange change;
+    GError *cause = NULL;
+    AioParams wanted;
+
+    if (!qmp_schema_validate_args(schema, "iothread-set", args, error) ||
+        !change_from_args(args, true, "id", NULL, &change, error)) {
+        return false;
+    }
+    aio_params_init_default(&wanted);
+    aio_params_merge(&wanted, &change.params);
+    if (!aio_params_check(&wanted, &cause)) {
+        fail_generic(error, cause);
+        return false;
+    }
+    return true;
+}
+
+/* The members of @p that are properties of the object (@main_loop). */
+static void add_params(JsonObject *o, const AioParams *p, bool main_loop)
+{
+    unsigned mask = iothread_param_mask(main_loop);
+
+    for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
+        if (mask & AIO_PARAM_BIT(pid)) {
+            json_object_set_int_member(o, aio_param_info(pid)->name,
+                                       aio_params_get(p, pid));
+        }
+    }
+}
+
+/* An iothread as object-add's arguments, every property explicit. */
+static JsonObject *iothread_config(IOThread *t)
+{
+    JsonObject *o = json_object_new();
+    AioParams p;
+
+    iothread_get_params(t, &p);
+    json_object_set_string_member(o, "qom-type", REGISTRY_TYPE_IOTHREAD);
+    json_object_set_string_member(o, "id", iothread_get_id(t));
+    add_params(o, &p, false);
+    json_object_set_string_member(o, CPU_AFFINITY_PROPERTY,
+                                  iothread_get_cpu_affinity(t));
+    return o;
+}
+
+/* The daemon's state in the format of config.h. */
+static JsonNode *config_snapshot(DaemonCommands *cmds)
+{
+    JsonObject *root = json_object_new();
+    JsonArray *objects = json_array_new();
+    JsonObject *main_loop = json_object_new();
+    AioParams p;
+    guint n;
+    IOThread *const *all = object_registry_iothreads(cmds->reg, &n);
+
+    if (cmds->config_qmp && cmds->config_qmp[0]) {
+        JsonArray *qmp = json_array_new();
+        for (char **a = cmds->config_qmp; *a; a++) {
+            json_array_add_string_element(qmp, *a);
+        }
+        json_object_set_array_member(root, "qmp", qmp);
+    }
+    if (cmds->config_pidfile) {
+        json_object_set_string_member(root, "pidfile", cmds->config_pidfile);
+    }
+    for (guint i = 0; i < n; i++) {
+        json_array_add_object_element(objects, iothread_config(all[i]));
+    }
+    json_object_set_array_member(root, "objects", objects);
+    object_registry_main_loop_params(cmds->reg, &p);
+    add_params(main_loop, &p, true);
+    json_object_set_object_member(root, "main-loop", main_loop);
+    return node_from_object(root);
+}
+
+static bool save_config(DaemonCommands *cmds, const char *path,
+                        GError **error)
+{
+    g_autoptr(JsonNode) root = config_snapshot(cmds);
+    GError *cause = NULL;
+
+    if (!daemon_config_write(path, root, &cause)) {
+        fail_generic(error, cause);
+        return false;
+    }
+    return true;
+}
+
+static JsonNode *cmd_config_save(QmpServer *server, JsonObject *args,
+                                 void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    const char *path = json_object_has_member(args, "path")
+                       ? json_object_get_string_member(args, "path")
+                       : cmds->config_path;
+
+    if (!path || !*path) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "config-save: no file to write: give 'path' or start "
+                    "iothreadd with --config FILE");
+        return NULL;
+    }
+    save_config(cmds, path, error);
+    return NULL;
+}
+
+/* After every successful change: the change stands even if the save
+ * fails (it is logged), as a crash would leave it unsaved too. */
+static void auto_save(DaemonCommands *cmds)
+{
+    GError *error = NULL;
+
+    if (cmds->auto_save && !save_config(cmds, cmds->config_path, &error)) {
+        g_warning("auto-save to %s failed: %s", cmds->config_path,
+                  error->message);
+        g_error_free(error);
+    }
+}
+
+void daemon_commands_set_config(DaemonCommands *cmds, const char *path,
+                                bool auto_save_on,
+                                const char *const *qmp_addresses,
+                                const char *pidfile)
+{
+    g_free(cmds->config_path);
+    g_strfreev(cmds->config_qmp);
+    g_free(cmds->config_pidfile);
+    cmds->config_path = g_strdup(path);
+    cmds->auto_save = auto_save_on && path;
+    cmds->config_qmp = g_strdupv((char **)qmp_addresses);
+    cmds->config_pidfile = g_strdup(pidfile);
+}
+
+/* ---------------------------------------------------------------------- */
 
 DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
                                     DaemonQuitFunc *quit, void *quit_opaque)
@@ -582,6 +866,7 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
         { "query-iothreads", cmd_query_iothreads },
         { "iothread-set", cmd_iothread_set },
         { "query-iothread-stats", cmd_query_iothread_stats },
+        { "config-save", cmd_config_save },
     };
 
     cmds->server = server;
@@ -603,6 +888,9 @@ void daemon_commands_free(DaemonCommands *cmds)
         return;
     }
     g_hash_table_destroy(cmds->baselines);
+    g_free(cmds->config_path);
+    g_strfreev(cmds->config_qmp);
+    g_free(cmds->config_pidfile);
     g_free(cmds);
 }
 

@@ -32,6 +32,31 @@ void daemon_commands_free(DaemonCommands *cmds);
 void daemon_commands_object_added(DaemonCommands *cmds, const char *id,
                                   const char *qom_type);
 
+/* Config (config.h): the checks a config file shares with the commands,
+ * and what config-save writes. */
+
+/* Judge @args exactly as object-add would (the schema, the type, the
+ * properties, the id's syntax, the values merged with the defaults, the
+ * cpulist) without creating anything.  A duplicate id is the registry's
+ * (and the config loader's) to find. */
+bool daemon_commands_check_object_add(const QmpSchema *schema,
+                                      JsonObject *args, GError **error);
+/* Judge @args as iothread-set for "main-loop" (they include the "id")
+ * against the defaults. */
+bool daemon_commands_check_main_loop(const QmpSchema *schema,
+                                     JsonObject *args, GError **error);
+
+/* config-save's default target @path (NULL: none, the command then needs
+ * its 'path'), --auto-save (save to @path after every successful
+ * object-add, object-del, qom-set and iothread-set, through QMP or HMP;
+ * a failed save is logged, the change stands), and the daemon settings a
+ * saved config records: @qmp_addresses (NULL-terminated, may be NULL)
+ * and @pidfile (may be NULL).  Copied. */
+void daemon_commands_set_config(DaemonCommands *cmds, const char *path,
+                                bool auto_save,
+                                const char *const *qmp_addresses,
+                                const char *pidfile);
+
 G_END_DECLS
 
 #endif /* IOTHREAD_COMMANDS_H */
