@@ -202,7 +202,7 @@ static bool fail_in_object(Loader *l, const char *path, JsonObject *obj,
             break;
         }
     }
-    fail_at(l, at, "%s", cause->message);
+    fail_at(l, at, "%s: %s", path, cause->message);
     g_error_free(cause);
     return false;
 }
