@@ -310,6 +310,20 @@ static bool start_qmp(Daemon *d, GError **error)
     return true;
 }
 
+/* "tcp:HOST:0[,OPT=V]...": the kernel picks the port. */
+static bool asks_for_any_port(const char *address)
+{
+    QmpAddress a;
+    bool any;
+
+    if (!qmp_address_parse(address, &a, NULL)) {
+        return false;
+    }
+    any = !a.is_unix && a.port == 0;
+    qmp_address_clear(&a);
+    return any;
+}
+
 /* Listen on every --qmp address; a port the kernel picked is printed. */
 static bool listen_all(Daemon *d, GError **error)
 {
@@ -322,8 +336,7 @@ static bool listen_all(Daemon *d, GError **error)
             return false;
         }
         d->listening++;
-        if (g_str_has_prefix(address, "tcp:") &&
-            g_str_has_suffix(address, ":0")) {
+        if (asks_for_any_port(address)) {
             fprintf(stderr, "iothreadd: QMP on tcp port %d\n",
                     qmp_server_tcp_port(d->server));
         }
