@@ -45,7 +45,8 @@ struct IOThread {
     /* Owner thread only: the values set, as read back from the context
      * by the iothread after the last change. */
     AioParams params;
-    /* Owner thread only: cpu-affinity as set (canonical; "" inherit). */
+    /* Owner thread only: cpu-affinity as set (canonical; NULL until the
+     * first set, read as "": inherit). */
     char *cpu_affinity;
 };
 
@@ -163,7 +164,6 @@ IOThread *iothread_new(const char *id, const AioParams *params,
 
     IOThread *t = g_new0(IOThread, 1);
     t->id = g_strdup(id);
-    t->cpu_affinity = g_strdup("");
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->cond, NULL);
     t->ctx = aio_context_new(error);
@@ -202,7 +202,6 @@ fail:
     }
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->lock);
-    g_free(t->cpu_affinity);
     g_free(t->id);
     g_free(t);
     return NULL;
@@ -360,7 +359,7 @@ bool iothread_set_params(IOThread *t, const AioParams *change,
 
 const char *iothread_get_cpu_affinity(const IOThread *t)
 {
-    return t->cpu_affinity;
+    return t->cpu_affinity ? t->cpu_affinity : "";
 }
 
 typedef struct AffinityRequest {
@@ -406,7 +405,7 @@ bool iothread_set_cpu_affinity(IOThread *t, const char *cpulist,
         return false;
     }
     if (changed) {
-        *changed = strcmp(canonical, t->cpu_affinity) != 0;
+        *changed = strcmp(canonical, iothread_get_cpu_affinity(t)) != 0;
     }
     g_free(t->cpu_affinity);
     t->cpu_affinity = canonical;
