@@ -23,29 +23,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "qmp"))
-from qmpwire import DEADLINE_S, Peer, Tap  # noqa: E402
+from qmpwire import DEADLINE_S, Conn, Peer, Tap, execute, negotiated  # noqa: E402,E501
 
 IOTHREADD = sys.argv[1]
 tap = Tap()
 
 
-def execute(conn, command, arguments=None):
-    """One command; the reply object (events skipped)."""
-    msg = {"execute": command}
-    if arguments is not None:
-        msg["arguments"] = arguments
-    conn.send(json.dumps(msg).encode())
-    while True:
-        reply = json.loads(conn.line())
-        if "event" not in reply:
-            return reply
 
 
-def client(peer):
-    conn = peer.connect()
-    json.loads(conn.line())
-    execute(conn, "qmp_capabilities")
-    return conn
 
 
 def start(config, *extra, env=None):
@@ -72,7 +57,7 @@ def test_restart_restores_state(tmp):
     write(config, json.dumps({"objects": [{"qom-type": "iothread",
                                            "id": "io0", "poll-max-ns": 100}]}))
     peer = start(config, "--auto-save")
-    conn = client(peer)
+    conn = negotiated(peer.path)
     execute(conn, "object-add", {"qom-type": "iothread", "id": "io2",
                                  "poll-grow": 3, "cpu-affinity": "0"})
     execute(conn, "iothread-set", {"id": "io0", "poll-max-ns": 5000,
@@ -85,7 +70,7 @@ def test_restart_restores_state(tmp):
     peer.stop()
 
     peer = start(config)
-    conn = client(peer)
+    conn = negotiated(peer.path)
     got = iothreads(conn)
     tap.ok(list(got) == ["io0", "io2"], "after a restart the same iothreads "
            "exist, in creation order", list(got))
@@ -105,7 +90,7 @@ def test_config_save_writes_private_file(tmp):
     target = os.path.join(tmp, "elsewhere.json")
     write(config, '{"objects": [{"qom-type": "iothread", "id": "a"}]}')
     peer = start(config)
-    conn = client(peer)
+    conn = negotiated(peer.path)
     execute(conn, "iothread-set", {"id": "a", "poll-shrink": 4})
     with open(config) as f:
         before = f.read()
@@ -129,7 +114,7 @@ def test_config_save_writes_private_file(tmp):
 
 def test_config_save_needs_a_file(tmp):
     peer = Peer("nocfg", lambda sock: [IOTHREADD, "--qmp", "unix:" + sock])
-    conn = client(peer)
+    conn = negotiated(peer.path)
     reply = execute(conn, "config-save")
     tap.ok(reply.get("error", {}).get("class") == "GenericError" and
            "--config" in reply["error"]["desc"],
@@ -146,7 +131,7 @@ def test_auto_save_needs_config(tmp):
 def test_auto_save_creates_missing_file(tmp):
     config = os.path.join(tmp, "new.json")
     peer = start(config, "--auto-save", "--nodefaults")
-    conn = client(peer)
+    conn = negotiated(peer.path)
     tap.ok(not os.path.exists(config), "a missing file with --auto-save: "
            "the daemon starts and writes nothing yet")
     execute(conn, "object-add", {"qom-type": "iothread", "id": "first"})
@@ -248,7 +233,6 @@ def test_crash_before_rename_keeps_old_file(tmp):
 
 
 def wait_connect(path, proc):
-    from qmpwire import Conn
     end = time.monotonic() + DEADLINE_S
     while time.monotonic() < end and proc.poll() is None:
         try:

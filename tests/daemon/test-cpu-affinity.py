@@ -14,30 +14,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "qmp"))
-from qmpwire import DEADLINE_S, Peer, Tap  # noqa: E402
+from qmpwire import DEADLINE_S, Peer, Tap, execute, negotiated  # noqa: E402
 
 IOTHREADD, IOTHREADCTL = sys.argv[1], sys.argv[2]
 tap = Tap()
 
 
-def execute(conn, command, arguments=None, events=None):
-    msg = {"execute": command}
-    if arguments is not None:
-        msg["arguments"] = arguments
-    conn.send(json.dumps(msg).encode())
-    while True:
-        reply = json.loads(conn.line())
-        if "event" not in reply:
-            return reply
-        if events is not None:
-            events.append(reply)
 
 
-def client(peer):
-    conn = peer.connect()
-    json.loads(conn.line())
-    execute(conn, "qmp_capabilities")
-    return conn
 
 
 def cpus_of(pid, tid):
@@ -189,7 +173,7 @@ def test_object_option_sets_it():
     peer = Peer("option", lambda sock: [
         IOTHREADD, "--qmp", "unix:" + sock, "--object",
         "iothread,id=opt,cpu-affinity=1,,0,poll-max-ns=5"])
-    conn = client(peer)
+    conn = negotiated(peer.path)
     t = info(conn, "opt")
     tap.ok(t.get("cpu-affinity") == "0-1" and t.get("poll-max-ns") == 5,
            "--object cpu-affinity=1,,0 (',,' a comma) reads back '0-1'", t)
@@ -207,7 +191,7 @@ def main():
                  f"needs CPUs 0 and 1, this process may use {sorted(allowed)}")
         return tap.done()
     peer = Peer("affinity", lambda sock: [IOTHREADD, "--qmp", "unix:" + sock])
-    conn = client(peer)
+    conn = negotiated(peer.path)
     test_object_add_applies_to_thread(peer, conn)
     test_defaults_inherit(peer, conn)
     test_live_changes_and_event(peer, conn)

@@ -15,28 +15,14 @@ import subprocess
 import sys
 import time
 
-from qmpwire import DEADLINE_S, Conn, Peer, Tap
+from qmpwire import DEADLINE_S, Conn, Peer, Tap, execute, negotiated
 
 IOTHREADD = sys.argv[1]
 tap = Tap()
 
 
-def execute(conn, command, arguments=None):
-    msg = {"execute": command}
-    if arguments is not None:
-        msg["arguments"] = arguments
-    conn.send(json.dumps(msg).encode())
-    while True:
-        reply = json.loads(conn.line())
-        if "event" not in reply:
-            return reply
 
 
-def client(path):
-    conn = Conn(path)
-    json.loads(conn.line())
-    execute(conn, "qmp_capabilities")
-    return conn
 
 
 def daemon(name, options, *extra):
@@ -77,7 +63,7 @@ def test_readonly_refuses_changes():
     peer = Peer("readonly", lambda sock: [
         IOTHREADD, "--qmp", f"unix:{sock}",
         "--qmp", f"unix:{sock}.ro,readonly=on"])
-    ro = client(peer.path + ".ro")
+    ro = negotiated(peer.path + ".ro")
     for command, args in [("query-iothreads", None), ("query-version", None),
                           ("query-qmp-schema", None),
                           ("qom-list", {"path": "/objects"}),
@@ -101,7 +87,7 @@ def test_readonly_refuses_changes():
     reply = execute(ro, "no-such-command")
     tap.ok(reply.get("error", {}).get("class") == "CommandNotFound",
            "an unknown command stays CommandNotFound", reply)
-    rw = client(peer.path)
+    rw = negotiated(peer.path)
     got = execute(rw, "query-iothreads")["return"]
     tap.ok([t["id"] for t in got] == ["io0", "io1"] and
            got[0]["poll-max-ns"] == 32768, "the refused commands changed "
@@ -111,7 +97,7 @@ def test_readonly_refuses_changes():
 
 def test_max_clients_refuses_one_more():
     peer = daemon("maxclients", ",max-clients=1")
-    first = client(peer.path)
+    first = negotiated(peer.path)
     extra = Conn(peer.path)
     reply = json.loads(extra.line())
     tap.ok(reply.get("error", {}).get("class") == "GenericError" and
@@ -143,7 +129,7 @@ def test_max_clients_refuses_one_more():
 
 def test_peer_credentials_logged():
     peer = daemon("peercred", "")
-    conn = client(peer.path)
+    conn = negotiated(peer.path)
     execute(conn, "query-version")
     want = f"pid {os.getpid()} uid {os.getuid()} gid {os.getgid()}"
     deadline = time.monotonic() + DEADLINE_S
