@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """cpu-affinity on the real daemon: set by object-add, iothread-set,
-qom-set and --object, read back by query-iothreads, qom-get and
-iothreadctl's `info iothreads`, announced by IOTHREAD_PROPERTY_CHANGED,
+qom-set, --object, iothreadctl and HMP (a single CPU stays text), read
+back by query-iothreads, qom-get and iothreadctl's `info iothreads`,
+announced by IOTHREAD_PROPERTY_CHANGED,
 in effect on the iothread's thread and its pool workers (Cpus_allowed_list
 of /proc/PID/task/TID/status), refused with a clear error that changes
 nothing.  Needs CPUs 0 and 1; a TAP skip with the reason otherwise.
@@ -169,6 +170,24 @@ def test_cli_info_shows_it(peer, conn):
            r.stderr)
 
 
+def test_single_cpu_typed_as_text(peer, conn):
+    r = subprocess.run([IOTHREADCTL, "-s", peer.path, "-c",
+                        "iothread set a cpu-affinity=1"],
+                       capture_output=True, text=True, timeout=DEADLINE_S)
+    tap.ok(r.returncode == 0 and info(conn, "a").get("cpu-affinity") == "1",
+           "iothreadctl 'iothread set a cpu-affinity=1' sends the text '1' "
+           "(the schema says str)", r.stdout, r.stderr)
+    for line, ident, want in [
+            ("object_add iothread,id=h,cpu-affinity=1", "h", "1"),
+            ("qom-set /objects/h cpu-affinity 0", "h", "0"),
+            ("object_add iothread,id=h2,cpu-affinity=1,,0", "h2", "0-1")]:
+        reply = execute(conn, "human-monitor-command",
+                        {"command-line": line})
+        tap.ok(reply.get("return") == "" and
+               info(conn, ident).get("cpu-affinity") == want,
+               f"HMP '{line}' sets '{want}'", reply)
+
+
 def test_object_option_sets_it():
     peer = Peer("option", lambda sock: [
         IOTHREADD, "--qmp", "unix:" + sock, "--object",
@@ -198,6 +217,7 @@ def main():
     test_pool_workers_follow(peer, conn)
     test_bad_values_refused(peer, conn)
     test_cli_info_shows_it(peer, conn)
+    test_single_cpu_typed_as_text(peer, conn)
     peer.check_clean_exit(tap)
     test_object_option_sets_it()
     return tap.done()
