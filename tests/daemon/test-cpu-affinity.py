@@ -8,7 +8,6 @@ of /proc/PID/task/TID/status), refused with a clear error that changes
 nothing.  Needs CPUs 0 and 1; a TAP skip with the reason otherwise.
 
 Usage: test-cpu-affinity.py IOTHREADD IOTHREADCTL"""
-import json
 import os
 import subprocess
 import sys
