@@ -27,11 +27,9 @@ struct DaemonCommands {
      * reset.  Kept here, in the main thread, so a reset never writes the
      * iothread's own counters. */
     GHashTable *baselines;
-    /* The config block (daemon_commands_set_config). */
-    char *config_path;          /* config-save's default target, or NULL */
-    bool auto_save;
-    char **config_qmp;          /* the settings a saved config records */
-    char *config_pidfile;
+    /* config-save and --auto-save (daemon_commands_set_config; until
+     * then one without a path or auto-save). */
+    DaemonConfigSaver *saver;
 };
 
 /* A change of an object's properties: the tunables and, for an iothread,
@@ -41,7 +39,6 @@ typedef struct ObjectChange {
     const char *cpu_affinity;
 } ObjectChange;
 
-static void auto_save(DaemonCommands *cmds);
 
 /* Every failure of the layers below is a GenericError for the client. */
 static void *fail_generic(GError **error, GError *cause)
@@ -105,15 +102,6 @@ static void emit_property_changed(DaemonCommands *cmds, const char *id,
     qmp_server_emit_event(cmds->server, "IOTHREAD_PROPERTY_CHANGED", data);
 }
 
-/* @text as the daemon's allowed CPUs accept it (see cpu-affinity.h). */
-static bool check_cpu_affinity(const char *text, GError **error)
-{
-    cpu_set_t allowed;
-
-    cpu_affinity_allowed(&allowed);
-    return cpu_affinity_check(text, &allowed, NULL, NULL, error);
-}
-
 /* The iothread part of set_properties: the cpulist judged before the
  * tunables are applied, so a refusal of either changes nothing. */
 static bool set_iothread_properties(IOThread *t, const ObjectChange *change,
@@ -122,7 +110,7 @@ static bool set_iothread_properties(IOThread *t, const ObjectChange *change,
 {
     *affinity_changed = false;
     if (change->cpu_affinity &&
-        !check_cpu_affinity(change->cpu_affinity, error)) {
+        !cpu_affinity_check(change->cpu_affinity, NULL, NULL, NULL, error)) {
         return false;
     }
     if (!iothread_set_params(t, &change->params, changed_mask, error)) {
@@ -170,7 +158,7 @@ static bool set_properties(DaemonCommands *cmds, const char *id,
     emit_property_changed(cmds, id, &now, changed_mask,
                           affinity_changed ? iothread_get_cpu_affinity(t)
                                            : NULL);
-    auto_save(cmds);
+    daemon_config_auto_save(cmds->saver);
     return true;
 }
 
@@ -289,8 +277,9 @@ static bool check_object_add(JsonObject *args, ObjectChange *change,
     aio_params_merge(&wanted, &change->params);
     if (!object_id_validate(id, &cause) ||
         !aio_params_check(&wanted, &cause) ||
-        (change->cpu_affinity &&
-         !check_cpu_affinity(change->cpu_affinity, &cause))) {
+        (change->cpu_affinity && !cpu_affinity_check(change->cpu_affinity,
+                                                     NULL, NULL, NULL,
+                                                     &cause))) {
         fail_generic(error, cause);
         return false;
     }
@@ -320,7 +309,7 @@ static JsonNode *cmd_object_add(QmpServer *server, JsonObject *args,
         return fail_generic(error, cause);
     }
     daemon_commands_object_added(cmds, id, REGISTRY_TYPE_IOTHREAD);
-    auto_save(cmds);
+    daemon_config_auto_save(cmds->saver);
     return NULL;
 }
 
@@ -340,7 +329,7 @@ static JsonNode *cmd_object_del(QmpServer *server, JsonObject *args,
     json_object_set_string_member(data, "id", id);
     qmp_server_emit_event(cmds->server, "OBJECT_DELETED", data);
     g_free(id);
-    auto_save(cmds);
+    daemon_config_auto_save(cmds->saver);
     return NULL;
 }
 
@@ -699,7 +688,7 @@ static JsonNode *cmd_query_iothread_stats(QmpServer *server, JsonObject *args,
 
 /* ---------------------------------------------------------------------- */
 /* Config: the checks --config shares with the commands, config-save and  */
-/* --auto-save                                                             */
+/* --auto-save (the file itself is config.c's)                             */
 
 bool daemon_commands_check_object_add(const QmpSchema *schema,
                                       JsonObject *args, GError **error)
@@ -730,120 +719,25 @@ bool daemon_commands_check_main_loop(const QmpSchema *schema,
     return true;
 }
 
-/* The members of @p that are properties of the object (@main_loop). */
-static void add_params(JsonObject *o, const AioParams *p, bool main_loop)
-{
-    unsigned mask = iothread_param_mask(main_loop);
-
-    for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
-        if (mask & AIO_PARAM_BIT(pid)) {
-            json_object_set_int_member(o, aio_param_info(pid)->name,
-                                       aio_params_get(p, pid));
-        }
-    }
-}
-
-/* An iothread as object-add's arguments, every property explicit. */
-static JsonObject *iothread_config(IOThread *t)
-{
-    JsonObject *o = json_object_new();
-    AioParams p;
-
-    iothread_get_params(t, &p);
-    json_object_set_string_member(o, "qom-type", REGISTRY_TYPE_IOTHREAD);
-    json_object_set_string_member(o, "id", iothread_get_id(t));
-    add_params(o, &p, false);
-    json_object_set_string_member(o, CPU_AFFINITY_PROPERTY,
-                                  iothread_get_cpu_affinity(t));
-    return o;
-}
-
-/* The daemon's state in the format of config.h. */
-static JsonNode *config_snapshot(DaemonCommands *cmds)
-{
-    JsonObject *root = json_object_new();
-    JsonArray *objects = json_array_new();
-    JsonObject *main_loop = json_object_new();
-    AioParams p;
-    guint n;
-    IOThread *const *all = object_registry_iothreads(cmds->reg, &n);
-
-    if (cmds->config_qmp && cmds->config_qmp[0]) {
-        JsonArray *qmp = json_array_new();
-        for (char **a = cmds->config_qmp; *a; a++) {
-            json_array_add_string_element(qmp, *a);
-        }
-        json_object_set_array_member(root, "qmp", qmp);
-    }
-    if (cmds->config_pidfile) {
-        json_object_set_string_member(root, "pidfile", cmds->config_pidfile);
-    }
-    for (guint i = 0; i < n; i++) {
-        json_array_add_object_element(objects, iothread_config(all[i]));
-    }
-    json_object_set_array_member(root, "objects", objects);
-    object_registry_main_loop_params(cmds->reg, &p);
-    add_params(main_loop, &p, true);
-    json_object_set_object_member(root, "main-loop", main_loop);
-    return node_from_object(root);
-}
-
-static bool save_config(DaemonCommands *cmds, const char *path,
-                        GError **error)
-{
-    g_autoptr(JsonNode) root = config_snapshot(cmds);
-    GError *cause = NULL;
-
-    if (!daemon_config_write(path, root, &cause)) {
-        fail_generic(error, cause);
-        return false;
-    }
-    return true;
-}
-
 static JsonNode *cmd_config_save(QmpServer *server, JsonObject *args,
                                  void *opaque, GError **error)
 {
     DaemonCommands *cmds = opaque;
     const char *path = json_object_has_member(args, "path")
-                       ? json_object_get_string_member(args, "path")
-                       : cmds->config_path;
+                       ? json_object_get_string_member(args, "path") : NULL;
+    GError *cause = NULL;
 
-    if (!path || !*path) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "config-save: no file to write: give 'path' or start "
-                    "iothreadd with --config FILE");
-        return NULL;
+    if (!daemon_config_save(cmds->saver, path, &cause)) {
+        fail_generic(error, cause);
     }
-    save_config(cmds, path, error);
     return NULL;
 }
 
-/* After every successful change: the change stands even if the save
- * fails (it is logged), as a crash would leave it unsaved too. */
-static void auto_save(DaemonCommands *cmds)
+void daemon_commands_set_config(DaemonCommands *cmds,
+                                DaemonConfigSaver *saver)
 {
-    GError *error = NULL;
-
-    if (cmds->auto_save && !save_config(cmds, cmds->config_path, &error)) {
-        g_warning("auto-save to %s failed: %s", cmds->config_path,
-                  error->message);
-        g_error_free(error);
-    }
-}
-
-void daemon_commands_set_config(DaemonCommands *cmds, const char *path,
-                                bool auto_save_on,
-                                const char *const *qmp_addresses,
-                                const char *pidfile)
-{
-    g_free(cmds->config_path);
-    g_strfreev(cmds->config_qmp);
-    g_free(cmds->config_pidfile);
-    cmds->config_path = g_strdup(path);
-    cmds->auto_save = auto_save_on && path;
-    cmds->config_qmp = g_strdupv((char **)qmp_addresses);
-    cmds->config_pidfile = g_strdup(pidfile);
+    daemon_config_saver_free(cmds->saver);
+    cmds->saver = saver;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -871,6 +765,7 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
 
     cmds->server = server;
     cmds->reg = reg;
+    cmds->saver = daemon_config_saver_new(reg, NULL, false, NULL, NULL);
     cmds->quit = quit;
     cmds->quit_opaque = quit_opaque;
     cmds->baselines = g_hash_table_new_full(g_str_hash, g_str_equal,
@@ -888,9 +783,7 @@ void daemon_commands_free(DaemonCommands *cmds)
         return;
     }
     g_hash_table_destroy(cmds->baselines);
-    g_free(cmds->config_path);
-    g_strfreev(cmds->config_qmp);
-    g_free(cmds->config_pidfile);
+    daemon_config_saver_free(cmds->saver);
     g_free(cmds);
 }
 

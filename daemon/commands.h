@@ -11,6 +11,7 @@
 
 #include <glib.h>
 
+#include "config.h"
 #include "registry.h"
 #include "server.h"
 
@@ -46,16 +47,12 @@ bool daemon_commands_check_object_add(const QmpSchema *schema,
 bool daemon_commands_check_main_loop(const QmpSchema *schema,
                                      JsonObject *args, GError **error);
 
-/* config-save's default target @path (NULL: none, the command then needs
- * its 'path'), --auto-save (save to @path after every successful
- * object-add, object-del, qom-set and iothread-set, through QMP or HMP;
- * a failed save is logged, the change stands), and the daemon settings a
- * saved config records: @qmp_addresses (NULL-terminated, may be NULL)
- * and @pidfile (may be NULL).  Copied. */
-void daemon_commands_set_config(DaemonCommands *cmds, const char *path,
-                                bool auto_save,
-                                const char *const *qmp_addresses,
-                                const char *pidfile);
+/* config-save's target and --auto-save (config.h; taken over, freed with
+ * @cmds): after every successful object-add, object-del, qom-set and
+ * iothread-set, through QMP or HMP, the saver's auto-save runs.  Until
+ * then config-save needs its 'path' and records no settings. */
+void daemon_commands_set_config(DaemonCommands *cmds,
+                                DaemonConfigSaver *saver);
 
 G_END_DECLS
 

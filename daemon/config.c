@@ -1,7 +1,7 @@
 /*
  * The daemon's config file (see config.h): a position index of the text
- * (so every error names its line and column), the checks, the atomic
- * write.
+ * (so every error names its line and column), the checks, the state as a
+ * config, the atomic write.
  */
 #include "config.h"
 
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "cpu-affinity.h"
 #include "json-check.h"
 #include "server.h"
 
@@ -421,6 +422,127 @@ void daemon_config_free(DaemonConfig *config)
         json_object_unref(config->main_loop);
     }
     g_free(config);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Saving the state                                                        */
+
+struct DaemonConfigSaver {
+    ObjectRegistry *reg;
+    char *path;                 /* config-save's default, or NULL */
+    bool auto_save;
+    char **qmp;                 /* the settings recorded */
+    char *pidfile;
+};
+
+DaemonConfigSaver *daemon_config_saver_new(ObjectRegistry *reg,
+                                           const char *path, bool auto_save,
+                                           const char *const *qmp_addresses,
+                                           const char *pidfile)
+{
+    DaemonConfigSaver *saver = g_new0(DaemonConfigSaver, 1);
+
+    saver->reg = reg;
+    saver->path = g_strdup(path);
+    saver->auto_save = auto_save && path;
+    saver->qmp = g_strdupv((char **)qmp_addresses);
+    saver->pidfile = g_strdup(pidfile);
+    return saver;
+}
+
+void daemon_config_saver_free(DaemonConfigSaver *saver)
+{
+    if (!saver) {
+        return;
+    }
+    g_free(saver->path);
+    g_strfreev(saver->qmp);
+    g_free(saver->pidfile);
+    g_free(saver);
+}
+
+/* The members of @p that are properties of the object (@main_loop). */
+static void add_params(JsonObject *o, const AioParams *p, bool main_loop)
+{
+    unsigned mask = iothread_param_mask(main_loop);
+
+    for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
+        if (mask & AIO_PARAM_BIT(pid)) {
+            json_object_set_int_member(o, aio_param_info(pid)->name,
+                                       aio_params_get(p, pid));
+        }
+    }
+}
+
+/* An iothread as object-add's arguments, every property explicit. */
+static JsonObject *iothread_config(IOThread *t)
+{
+    JsonObject *o = json_object_new();
+    AioParams p;
+
+    iothread_get_params(t, &p);
+    json_object_set_string_member(o, "qom-type", REGISTRY_TYPE_IOTHREAD);
+    json_object_set_string_member(o, "id", iothread_get_id(t));
+    add_params(o, &p, false);
+    json_object_set_string_member(o, CPU_AFFINITY_PROPERTY,
+                                  iothread_get_cpu_affinity(t));
+    return o;
+}
+
+/* The daemon's state in the format of config.h. */
+static JsonNode *config_snapshot(DaemonConfigSaver *saver)
+{
+    JsonObject *root = json_object_new();
+    JsonArray *objects = json_array_new();
+    JsonObject *main_loop = json_object_new();
+    AioParams p;
+    guint n;
+    IOThread *const *all = object_registry_iothreads(saver->reg, &n);
+
+    if (saver->qmp && saver->qmp[0]) {
+        JsonArray *qmp = json_array_new();
+        for (char **a = saver->qmp; *a; a++) {
+            json_array_add_string_element(qmp, *a);
+        }
+        json_object_set_array_member(root, "qmp", qmp);
+    }
+    if (saver->pidfile) {
+        json_object_set_string_member(root, "pidfile", saver->pidfile);
+    }
+    for (guint i = 0; i < n; i++) {
+        json_array_add_object_element(objects, iothread_config(all[i]));
+    }
+    json_object_set_array_member(root, "objects", objects);
+    object_registry_main_loop_params(saver->reg, &p);
+    add_params(main_loop, &p, true);
+    json_object_set_object_member(root, "main-loop", main_loop);
+    return json_node_init_object(json_node_alloc(), root);
+}
+
+bool daemon_config_save(DaemonConfigSaver *saver, const char *path,
+                        GError **error)
+{
+    if (!path) {
+        path = saver->path;
+    }
+    if (!path || !*path) {
+        g_set_error(error, CONFIG_ERROR, 0, "config-save: no file to write: "
+                    "give 'path' or start iothreadd with --config FILE");
+        return false;
+    }
+    g_autoptr(JsonNode) root = config_snapshot(saver);
+    return daemon_config_write(path, root, error);
+}
+
+void daemon_config_auto_save(DaemonConfigSaver *saver)
+{
+    GError *error = NULL;
+
+    if (saver->auto_save &&
+        !daemon_config_save(saver, saver->path, &error)) {
+        g_warning("auto-save to %s failed: %s", saver->path, error->message);
+        g_error_free(error);
+    }
 }
 
 /* ---------------------------------------------------------------------- */

@@ -31,6 +31,7 @@
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
 
+#include "registry.h"
 #include "schema.h"
 
 G_BEGIN_DECLS
@@ -58,6 +59,34 @@ void daemon_config_free(DaemonConfig *config);
  * the one moment where both files exist.
  */
 bool daemon_config_write(const char *path, JsonNode *root, GError **error);
+
+/*
+ * Saving the daemon's state as a config: every iothread of the registry
+ * with all its properties (explicit, in creation order), the main-loop's
+ * properties, and the settings recorded (the --qmp addresses as given,
+ * the pidfile).  Main thread, like the registry.
+ */
+typedef struct DaemonConfigSaver DaemonConfigSaver;
+
+/* @path: config-save's default target (NULL: none); @auto_save: save
+ * there on daemon_config_auto_save (needs @path); @qmp_addresses
+ * (NULL-terminated, may be NULL) and @pidfile (may be NULL): the
+ * settings recorded.  Copied; @reg must outlive the saver. */
+DaemonConfigSaver *daemon_config_saver_new(ObjectRegistry *reg,
+                                           const char *path, bool auto_save,
+                                           const char *const *qmp_addresses,
+                                           const char *pidfile);
+void daemon_config_saver_free(DaemonConfigSaver *saver);
+
+/* Write the state to @path (NULL: the saver's own path) with
+ * daemon_config_write.  false + @error when there is no path or the
+ * write fails. */
+bool daemon_config_save(DaemonConfigSaver *saver, const char *path,
+                        GError **error);
+
+/* After a change: with auto-save, save to the saver's path; a failure is
+ * logged (g_warning) and the change stands. */
+void daemon_config_auto_save(DaemonConfigSaver *saver);
 
 G_END_DECLS
 

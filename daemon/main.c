@@ -348,9 +348,9 @@ static bool listen_all(Daemon *d, GError **error)
  * starting saves nothing). */
 static bool start_config_saving(Daemon *d)
 {
-    daemon_commands_set_config(d->cmds, d->opts.config, d->opts.auto_save,
-                               (const char *const *)d->saved_qmp,
-                               d->opts.pidfile);
+    daemon_commands_set_config(d->cmds, daemon_config_saver_new(
+        d->reg, d->opts.config, d->opts.auto_save,
+        (const char *const *)d->saved_qmp, d->opts.pidfile));
     return true;
 }
 

@@ -172,11 +172,9 @@ static bool check_object(DaemonObjectOption *o, const char *spec,
 
     aio_params_init_default(&wanted);
     aio_params_merge(&wanted, &o->change);
-    cpu_set_t allowed;
-    cpu_affinity_allowed(&allowed);
     if (!aio_params_check(&wanted, &cause) ||
         (!o->main_loop && o->id && !object_id_validate(o->id, &cause)) ||
-        (o->cpu_affinity && !cpu_affinity_check(o->cpu_affinity, &allowed,
+        (o->cpu_affinity && !cpu_affinity_check(o->cpu_affinity, NULL,
                                                 NULL, NULL, &cause))) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--object '%s': %s", spec, cause->message);

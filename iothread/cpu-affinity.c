@@ -109,10 +109,14 @@ void cpu_affinity_allowed(cpu_set_t *out)
 bool cpu_affinity_check(const char *text, const cpu_set_t *allowed,
                         char **canonical, cpu_set_t *set, GError **error)
 {
-    cpu_set_t wanted, outside;
+    cpu_set_t wanted, outside, own;
 
     if (!cpu_affinity_parse(text, &wanted, error)) {
         return false;
+    }
+    if (!allowed) {
+        cpu_affinity_allowed(&own);
+        allowed = &own;
     }
     CPU_AND(&outside, &wanted, allowed);
     CPU_XOR(&outside, &outside, &wanted);

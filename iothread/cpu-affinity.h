@@ -39,9 +39,9 @@ char *cpu_affinity_format(const cpu_set_t *set);
 /* The CPUs this thread may run on (sched_getaffinity). */
 void cpu_affinity_allowed(cpu_set_t *out);
 
-/* Parse @text and check it against @allowed: false + @error naming the
- * CPUs outside it ("cpu-affinity: CPU 9 is not in the daemon's allowed
- * set 0-1").  On success *@canonical (may be NULL) gets the canonical text
+/* Parse @text and check it against @allowed (NULL: the calling thread's
+ * set, cpu_affinity_allowed): false + @error naming the CPUs outside it
+ * ("cpu-affinity: CPU 9 is not in the daemon's allowed set 0-1").  On success *@canonical (may be NULL) gets the canonical text
  * and *@set (may be NULL) the set (empty: inherit). */
 bool cpu_affinity_check(const char *text, const cpu_set_t *allowed,
                         char **canonical, cpu_set_t *set, GError **error);
