@@ -362,6 +362,27 @@ static CmdStatus iothread_del(Session *s, const char *id)
     return st;
 }
 
+/* A value the words made a number where the schema declares a string
+ * ("cpu-affinity=1") goes as the text typed, as QEMU's visitors read it. */
+static void strings_where_declared(Session *s, JsonObject *props)
+{
+    GPtrArray *members = s->schema
+        ? schema_info_variant_arguments(s->schema, "object-add", "iothread")
+        : NULL;
+
+    for (guint i = 0; members && i < members->len; i++) {
+        SchemaMember *m = members->pdata[i];
+        JsonNode *v = json_object_get_member(props, m->name);
+        if (v && !strcmp(m->type, "str") && JSON_NODE_HOLDS_VALUE(v) &&
+            json_node_get_value_type(v) == G_TYPE_INT64) {
+            char *text = g_strdup_printf("%" G_GINT64_FORMAT,
+                                         json_node_get_int(v));
+            json_object_set_string_member(props, m->name, text);
+            g_free(text);
+        }
+    }
+}
+
 /* The PROP=VALUE words as an object, or NULL with the error printed (bad
  * syntax, or a member the command itself gives). */
 static JsonObject *iothread_properties(Session *s, char **words, bool add)
@@ -383,6 +404,7 @@ static JsonObject *iothread_properties(Session *s, char **words, bool add)
         json_object_unref(props);
         return NULL;
     }
+    strings_where_declared(s, props);
     return props;
 }
 

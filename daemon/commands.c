@@ -5,6 +5,8 @@
  * object ids, combined property rules, paths, the type of qom-set's "any".
  */
 #include "commands.h"
+#include "config.h"
+#include "cpu-affinity.h"
 #include "hmp.h"
 
 #include <string.h>
@@ -25,7 +27,18 @@ struct DaemonCommands {
      * reset.  Kept here, in the main thread, so a reset never writes the
      * iothread's own counters. */
     GHashTable *baselines;
+    /* config-save and --auto-save (daemon_commands_set_config; until
+     * then one without a path or auto-save). */
+    DaemonConfigSaver *saver;
 };
+
+/* A change of an object's properties: the tunables and, for an iothread,
+ * cpu-affinity (NULL: not given). */
+typedef struct ObjectChange {
+    AioParams params;
+    const char *cpu_affinity;
+} ObjectChange;
+
 
 /* Every failure of the layers below is a GenericError for the client. */
 static void *fail_generic(GError **error, GError *cause)
@@ -68,9 +81,10 @@ static JsonNode *node_from_array(JsonArray *arr)
 
 /* The event of a property change: the id and each changed property. */
 static void emit_property_changed(DaemonCommands *cmds, const char *id,
-                                  const AioParams *now, unsigned changed)
+                                  const AioParams *now, unsigned changed,
+                                  const char *cpu_affinity)
 {
-    if (!changed) {
+    if (!changed && !cpu_affinity) {
         return;
     }
     JsonObject *data = json_object_new();
@@ -81,7 +95,30 @@ static void emit_property_changed(DaemonCommands *cmds, const char *id,
                                        aio_params_get(now, pid));
         }
     }
+    if (cpu_affinity) {
+        json_object_set_string_member(data, CPU_AFFINITY_PROPERTY,
+                                      cpu_affinity);
+    }
     qmp_server_emit_event(cmds->server, "IOTHREAD_PROPERTY_CHANGED", data);
+}
+
+/* The iothread part of set_properties: the cpulist judged before the
+ * tunables are applied, so a refusal of either changes nothing. */
+static bool set_iothread_properties(IOThread *t, const ObjectChange *change,
+                                    unsigned *changed_mask,
+                                    bool *affinity_changed, GError **error)
+{
+    *affinity_changed = false;
+    if (change->cpu_affinity &&
+        !cpu_affinity_check(change->cpu_affinity, NULL, NULL, NULL, error)) {
+        return false;
+    }
+    if (!iothread_set_params(t, &change->params, changed_mask, error)) {
+        return false;
+    }
+    return !change->cpu_affinity ||
+           iothread_set_cpu_affinity(t, change->cpu_affinity,
+                                     affinity_changed, error);
 }
 
 /*
@@ -90,32 +127,38 @@ static void emit_property_changed(DaemonCommands *cmds, const char *id,
  * iothread-set.
  */
 static bool set_properties(DaemonCommands *cmds, const char *id,
-                           const AioParams *change, GError **error)
+                           const ObjectChange *change, GError **error)
 {
     GError *cause = NULL;
     AioParams now;
-    unsigned changed;
+    unsigned changed_mask;
+    bool affinity_changed = false;
+    IOThread *t = NULL;
 
     if (strcmp(id, REGISTRY_MAIN_LOOP_ID) == 0) {
-        if (!object_registry_main_loop_set(cmds->reg, change, &changed,
-                                           &cause)) {
+        if (!object_registry_main_loop_set(cmds->reg, &change->params,
+                                           &changed_mask, &cause)) {
             fail_generic(error, cause);
             return false;
         }
         object_registry_main_loop_params(cmds->reg, &now);
     } else {
-        IOThread *t = object_registry_find_iothread(cmds->reg, id);
+        t = object_registry_find_iothread(cmds->reg, id);
         if (!t) {
             fail_no_iothread(error, id);
             return false;
         }
-        if (!iothread_set_params(t, change, &changed, &cause)) {
+        if (!set_iothread_properties(t, change, &changed_mask,
+                                     &affinity_changed, &cause)) {
             fail_generic(error, cause);
             return false;
         }
         iothread_get_params(t, &now);
     }
-    emit_property_changed(cmds, id, &now, changed);
+    emit_property_changed(cmds, id, &now, changed_mask,
+                          affinity_changed ? iothread_get_cpu_affinity(t)
+                                           : NULL);
+    daemon_config_auto_save(cmds->saver);
     return true;
 }
 
@@ -142,7 +185,7 @@ static void *fail_int_type(GError **error, const char *property)
  * (@main_loop: the main-loop object; else an iothread). */
 static bool change_from_args(JsonObject *args, bool main_loop,
                              const char *skip_a, const char *skip_b,
-                             AioParams *change, GError **error)
+                             ObjectChange *change, GError **error)
 {
     const char *type = main_loop ? REGISTRY_TYPE_MAIN_LOOP
                                  : REGISTRY_TYPE_IOTHREAD;
@@ -156,6 +199,11 @@ static bool change_from_args(JsonObject *args, bool main_loop,
         if (strcmp(name, skip_a) == 0 || (skip_b && strcmp(name, skip_b) == 0)) {
             continue;
         }
+        if (!main_loop && strcmp(name, CPU_AFFINITY_PROPERTY) == 0) {
+            /* The schema made it a string. */
+            change->cpu_affinity = json_node_get_string(value);
+            continue;
+        }
         const AioParamInfo *info = iothread_param_find(name, main_loop);
         if (!info) {
             fail_property(error, type, name);
@@ -165,7 +213,7 @@ static bool change_from_args(JsonObject *args, bool main_loop,
             fail_int_type(error, name);
             return false;
         }
-        aio_params_set(change, info->id, json_node_get_int(value));
+        aio_params_set(&change->params, info->id, json_node_get_int(value));
     }
     return true;
 }
@@ -203,29 +251,65 @@ static JsonNode *cmd_quit(QmpServer *server, JsonObject *args, void *opaque,
     return NULL;
 }
 
-static JsonNode *cmd_object_add(QmpServer *server, JsonObject *args,
-                                void *opaque, GError **error)
+/* object-add's own checks after the schema's: the type, the properties,
+ * the id's syntax, the values judged whole against the defaults and the
+ * cpulist.  No side effect (the config check runs it too); the registry
+ * adds its own (a duplicate id) when it creates the object. */
+static bool check_object_add(JsonObject *args, ObjectChange *change,
+                             GError **error)
 {
-    DaemonCommands *cmds = opaque;
     const char *type = json_object_get_string_member(args, "qom-type");
     const char *id = json_object_get_string_member(args, "id");
-    AioParams change;
     GError *cause = NULL;
+    AioParams wanted;
 
     if (strcmp(type, REGISTRY_TYPE_IOTHREAD) != 0) {
         g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
                     "Invalid parameter 'qom-type': object type '%s' is "
                     "unknown or cannot be created (supported: iothread)",
                     type);
+        return false;
+    }
+    if (!change_from_args(args, false, "qom-type", "id", change, error)) {
+        return false;
+    }
+    aio_params_init_default(&wanted);
+    aio_params_merge(&wanted, &change->params);
+    if (!object_id_validate(id, &cause) ||
+        !aio_params_check(&wanted, &cause) ||
+        (change->cpu_affinity && !cpu_affinity_check(change->cpu_affinity,
+                                                     NULL, NULL, NULL,
+                                                     &cause))) {
+        fail_generic(error, cause);
+        return false;
+    }
+    return true;
+}
+
+static JsonNode *cmd_object_add(QmpServer *server, JsonObject *args,
+                                void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    const char *id = json_object_get_string_member(args, "id");
+    ObjectChange change;
+    GError *cause = NULL;
+    IOThread *t;
+
+    if (!check_object_add(args, &change, error)) {
         return NULL;
     }
-    if (!change_from_args(args, false, "qom-type", "id", &change, error)) {
-        return NULL;
-    }
-    if (!object_registry_add_iothread(cmds->reg, id, &change, &cause)) {
+    t = object_registry_add_iothread(cmds->reg, id, &change.params, &cause);
+    if (!t) {
         return fail_generic(error, cause);
     }
-    daemon_commands_object_added(cmds, id, type);
+    if (change.cpu_affinity &&
+        !iothread_set_cpu_affinity(t, change.cpu_affinity, NULL, &cause)) {
+        /* Checked above: only the kernel refusing the move gets here. */
+        object_registry_del(cmds->reg, id, NULL, NULL);
+        return fail_generic(error, cause);
+    }
+    daemon_commands_object_added(cmds, id, REGISTRY_TYPE_IOTHREAD);
+    daemon_config_auto_save(cmds->saver);
     return NULL;
 }
 
@@ -245,6 +329,7 @@ static JsonNode *cmd_object_del(QmpServer *server, JsonObject *args,
     json_object_set_string_member(data, "id", id);
     qmp_server_emit_event(cmds->server, "OBJECT_DELETED", data);
     g_free(id);
+    daemon_config_auto_save(cmds->saver);
     return NULL;
 }
 
@@ -303,6 +388,7 @@ static JsonNode *cmd_qom_list(QmpServer *server, JsonObject *args,
             }
         }
         if (kind == REGISTRY_PATH_IOTHREAD) {
+            add_prop_info(arr, CPU_AFFINITY_PROPERTY, "string", NULL);
             add_prop_info(arr, "thread-id", "int",
                           "Linux tid of the iothread (read-only)");
         }
@@ -343,6 +429,11 @@ static JsonNode *cmd_qom_get(QmpServer *server, JsonObject *args,
         json_node_set_int(node, iothread_get_thread_id(t));
         return node;
     }
+    if (t && strcmp(property, CPU_AFFINITY_PROPERTY) == 0) {
+        node = json_node_new(JSON_NODE_VALUE);
+        json_node_set_string(node, iothread_get_cpu_affinity(t));
+        return node;
+    }
     const AioParamInfo *info = param_of_kind(kind, property);
     if (!info) {
         return fail_property(error, type_of_kind(kind), property);
@@ -357,6 +448,44 @@ static JsonNode *cmd_qom_get(QmpServer *server, JsonObject *args,
     return node;
 }
 
+/* qom-set's value of cpu-affinity into @change. */
+static bool affinity_from_value(JsonNode *value, ObjectChange *change,
+                                GError **error)
+{
+    if (!JSON_NODE_HOLDS_VALUE(value) ||
+        json_node_get_value_type(value) != G_TYPE_STRING) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "Invalid parameter type for '%s', expected: string",
+                    CPU_AFFINITY_PROPERTY);
+        return false;
+    }
+    change->cpu_affinity = json_node_get_string(value);
+    return true;
+}
+
+/* qom-set's @property = @value of an object of @kind into @change. */
+static bool change_from_property(RegistryPathKind kind, const char *property,
+                                 JsonNode *value, ObjectChange *change,
+                                 GError **error)
+{
+    if (kind == REGISTRY_PATH_IOTHREAD &&
+        strcmp(property, CPU_AFFINITY_PROPERTY) == 0) {
+        return affinity_from_value(value, change, error);
+    }
+    const AioParamInfo *info = param_of_kind(kind, property);
+    if (!info) {
+        fail_property(error, type_of_kind(kind), property);
+        return false;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(value) ||
+        json_node_get_value_type(value) != G_TYPE_INT64) {
+        fail_int_type(error, property);
+        return false;
+    }
+    aio_params_set(&change->params, info->id, json_node_get_int(value));
+    return true;
+}
+
 static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
                              void *opaque, GError **error)
 {
@@ -366,7 +495,7 @@ static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
     JsonNode *value = json_object_get_member(args, "value");
     const char *id;
     RegistryPathKind kind = object_registry_resolve(cmds->reg, path, &id);
-    AioParams change = { 0 };
+    ObjectChange change = { 0 };
 
     if (kind == REGISTRY_PATH_NONE) {
         return fail_path(error, path);
@@ -378,16 +507,9 @@ static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
                     "Property '%s' is read-only", property);
         return NULL;
     }
-    const AioParamInfo *info = param_of_kind(kind, property);
-    if (!info) {
-        return fail_property(error, type_of_kind(kind), property);
+    if (change_from_property(kind, property, value, &change, error)) {
+        set_properties(cmds, id, &change, error);
     }
-    if (!JSON_NODE_HOLDS_VALUE(value) ||
-        json_node_get_value_type(value) != G_TYPE_INT64) {
-        return fail_int_type(error, property);
-    }
-    aio_params_set(&change, info->id, json_node_get_int(value));
-    set_properties(cmds, id, &change, error);
     return NULL;
 }
 
@@ -427,6 +549,8 @@ static JsonObject *iothread_info_to_json(IOThread *t)
     json_object_set_string_member(o, "backend",
                                   s.fdmon ? s.fdmon : "unknown");
     json_object_set_int_member(o, "poll-ns", s.poll_ns_current);
+    json_object_set_string_member(o, CPU_AFFINITY_PROPERTY,
+                                  iothread_get_cpu_affinity(t));
     json_object_set_object_member(o, "effective", effective_to_json(&p, &s));
     return o;
 }
@@ -451,7 +575,7 @@ static JsonNode *cmd_iothread_set(QmpServer *server, JsonObject *args,
     DaemonCommands *cmds = opaque;
     const char *id = json_object_get_string_member(args, "id");
     bool main_loop = strcmp(id, REGISTRY_MAIN_LOOP_ID) == 0;
-    AioParams change;
+    ObjectChange change;
 
     if (!main_loop && !object_registry_find_iothread(cmds->reg, id)) {
         return fail_no_iothread(error, id);
@@ -563,6 +687,60 @@ static JsonNode *cmd_query_iothread_stats(QmpServer *server, JsonObject *args,
 }
 
 /* ---------------------------------------------------------------------- */
+/* Config: the checks --config shares with the commands, config-save and  */
+/* --auto-save (the file itself is config.c's)                             */
+
+bool daemon_commands_check_object_add(const QmpSchema *schema,
+                                      JsonObject *args, GError **error)
+{
+    ObjectChange change;
+
+    return qmp_schema_validate_args(schema, "object-add", args, error) &&
+           check_object_add(args, &change, error);
+}
+
+bool daemon_commands_check_main_loop(const QmpSchema *schema,
+                                     JsonObject *args, GError **error)
+{
+    ObjectChange change;
+    GError *cause = NULL;
+    AioParams wanted;
+
+    if (!qmp_schema_validate_args(schema, "iothread-set", args, error) ||
+        !change_from_args(args, true, "id", NULL, &change, error)) {
+        return false;
+    }
+    aio_params_init_default(&wanted);
+    aio_params_merge(&wanted, &change.params);
+    if (!aio_params_check(&wanted, &cause)) {
+        fail_generic(error, cause);
+        return false;
+    }
+    return true;
+}
+
+static JsonNode *cmd_config_save(QmpServer *server, JsonObject *args,
+                                 void *opaque, GError **error)
+{
+    DaemonCommands *cmds = opaque;
+    const char *path = json_object_has_member(args, "path")
+                       ? json_object_get_string_member(args, "path") : NULL;
+    GError *cause = NULL;
+
+    if (!daemon_config_save(cmds->saver, path, &cause)) {
+        fail_generic(error, cause);
+    }
+    return NULL;
+}
+
+void daemon_commands_set_config(DaemonCommands *cmds,
+                                DaemonConfigSaver *saver)
+{
+    daemon_config_saver_free(cmds->saver);
+    cmds->saver = saver;
+}
+
+/* ---------------------------------------------------------------------- */
 
 DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
                                     DaemonQuitFunc *quit, void *quit_opaque)
@@ -582,10 +760,12 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
         { "query-iothreads", cmd_query_iothreads },
         { "iothread-set", cmd_iothread_set },
         { "query-iothread-stats", cmd_query_iothread_stats },
+        { "config-save", cmd_config_save },
     };
 
     cmds->server = server;
     cmds->reg = reg;
+    cmds->saver = daemon_config_saver_new(reg, NULL, false, NULL, NULL);
     cmds->quit = quit;
     cmds->quit_opaque = quit_opaque;
     cmds->baselines = g_hash_table_new_full(g_str_hash, g_str_equal,
@@ -603,6 +783,7 @@ void daemon_commands_free(DaemonCommands *cmds)
         return;
     }
     g_hash_table_destroy(cmds->baselines);
+    daemon_config_saver_free(cmds->saver);
     g_free(cmds);
 }
 

@@ -11,6 +11,7 @@
 
 #include <glib.h>
 
+#include "config.h"
 #include "registry.h"
 #include "server.h"
 
@@ -31,6 +32,27 @@ void daemon_commands_free(DaemonCommands *cmds);
 /* Announce an object created outside QMP (startup): OBJECT_ADDED. */
 void daemon_commands_object_added(DaemonCommands *cmds, const char *id,
                                   const char *qom_type);
+
+/* Config (config.h): the checks a config file shares with the commands,
+ * and what config-save writes. */
+
+/* Judge @args exactly as object-add would (the schema, the type, the
+ * properties, the id's syntax, the values merged with the defaults, the
+ * cpulist) without creating anything.  A duplicate id is the registry's
+ * (and the config loader's) to find. */
+bool daemon_commands_check_object_add(const QmpSchema *schema,
+                                      JsonObject *args, GError **error);
+/* Judge @args as iothread-set for "main-loop" (they include the "id")
+ * against the defaults. */
+bool daemon_commands_check_main_loop(const QmpSchema *schema,
+                                     JsonObject *args, GError **error);
+
+/* config-save's target and --auto-save (config.h; taken over, freed with
+ * @cmds): after every successful object-add, object-del, qom-set and
+ * iothread-set, through QMP or HMP, the saver's auto-save runs.  Until
+ * then config-save needs its 'path' and records no settings. */
+void daemon_commands_set_config(DaemonCommands *cmds,
+                                DaemonConfigSaver *saver);
 
 G_END_DECLS
 

@@ -4,6 +4,7 @@
  * whose result is printed in QEMU's HMP layout.
  */
 #include "hmp.h"
+#include "properties.h"
 #include "json-check.h"
 #include "json-writer.h"
 
@@ -107,11 +108,15 @@ static void print_command_line(GString *out, const char *prefix,
                            cmd->params, cmd->help);
 }
 
-/* A value given as HMP text: an integer when it reads as one (what the
- * property's visitor would make of it in QEMU), a string otherwise. */
-static JsonNode *node_from_word(const char *word)
+/* A value of @property given as HMP text: the text of a text property;
+ * else an integer when it reads as one (what the property's visitor would
+ * make of it in QEMU), a string otherwise. */
+static JsonNode *node_from_word(const char *property, const char *word)
 {
     gint64 n;
+    if (iothread_property_is_text(property)) {
+        return json_node_init_string(json_node_alloc(), word);
+    }
     if (g_ascii_string_to_signed(word, 10, G_MININT64, G_MAXINT64, &n,
                                  NULL)) {
         return json_node_init_int(json_node_alloc(), n);
@@ -284,7 +289,7 @@ static JsonObject *object_options(const char *text)
                            !strcmp(item->str, "id");
             json_object_set_member(args, item->str, is_name
                 ? json_node_init_string(json_node_alloc(), eq + 1)
-                : node_from_word(eq + 1));
+                : node_from_word(item->str, eq + 1));
         }
         first = false;
         g_string_truncate(item, 0);
@@ -377,7 +382,7 @@ static void run_qom_set(Hmp *hmp, char **argv)
         return;
     }
     JsonNode *value = json ? node_from_json(hmp, words[2])
-                           : node_from_word(words[2]);
+                           : node_from_word(words[1], words[2]);
     if (!value) {
         return;
     }

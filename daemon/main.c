@@ -18,6 +18,7 @@
 
 #include "socket-path.h"
 #include "commands.h"
+#include "config.h"
 #include "log.h"
 #include "options.h"
 #include "registry.h"
@@ -28,6 +29,8 @@
  * teardown knows what exists.  Main context's home thread only. */
 typedef struct Daemon {
     DaemonOptions opts;
+    DaemonConfig *config;       /* --config's contents, or NULL */
+    char **saved_qmp;           /* the addresses a saved config records */
     AioContext *ctx;
     bool quit;
     int signal_fd;
@@ -99,16 +102,23 @@ static bool prepare_default_dir(const char *socket_path, GError **error)
 
 /* Create the objects the options ask for (or the defaults); on failure
  * the error names the object. */
-static bool create_objects(const DaemonOptions *opts, ObjectRegistry *reg,
-                           DaemonCommands *cmds, GError **error)
+static bool create_objects(Daemon *d, GError **error)
 {
+    const DaemonOptions *opts = &d->opts;
+    ObjectRegistry *reg = d->reg;
+    DaemonCommands *cmds = d->cmds;
+
     for (guint i = 0; i < opts->objects->len; i++) {
         DaemonObjectOption *o = g_ptr_array_index(opts->objects, i);
         GError *cause = NULL;
+        IOThread *t = NULL;
         bool ok = o->main_loop
             ? object_registry_main_loop_set(reg, &o->change, NULL, &cause)
-            : object_registry_add_iothread(reg, o->id, &o->change,
-                                           &cause) != NULL;
+            : (t = object_registry_add_iothread(reg, o->id, &o->change,
+                                                &cause)) != NULL;
+        if (ok && t && o->cpu_affinity) {
+            ok = iothread_set_cpu_affinity(t, o->cpu_affinity, NULL, &cause);
+        }
         if (!ok) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "--object %s: %s", o->id, cause->message);
@@ -120,7 +130,8 @@ static bool create_objects(const DaemonOptions *opts, ObjectRegistry *reg,
             g_info("iothread %s created", o->id);
         }
     }
-    if (daemon_options_want_defaults(opts)) {
+    if (daemon_options_want_defaults(opts) &&
+        !(d->config && d->config->objects)) {
         for (int i = 0; daemon_default_iothreads[i]; i++) {
             const char *id = daemon_default_iothreads[i];
             if (!object_registry_add_iothread(reg, id, NULL, error)) {
@@ -129,6 +140,86 @@ static bool create_objects(const DaemonOptions *opts, ObjectRegistry *reg,
             daemon_commands_object_added(cmds, id, REGISTRY_TYPE_IOTHREAD);
             g_info("iothread %s created", id);
         }
+    }
+    return true;
+}
+
+/* The config's objects and main-loop settings, through the commands
+ * themselves (object-add, iothread-set), in the file's order. */
+static bool apply_config(Daemon *d, GError **error)
+{
+    DaemonConfig *config = d->config;
+    GError *cause = NULL;
+
+    for (guint i = 0; config && config->objects &&
+                      i < json_array_get_length(config->objects); i++) {
+        JsonObject *args = json_array_get_object_element(config->objects, i);
+        qmp_server_execute(d->server, "object-add", args, &cause);
+        if (cause) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "%s: object '%s': %s", d->opts.config,
+                        json_object_get_string_member(args, "id"),
+                        cause->message);
+            g_error_free(cause);
+            return false;
+        }
+    }
+    if (config && config->main_loop) {
+        qmp_server_execute(d->server, "iothread-set", config->main_loop,
+                           &cause);
+        if (cause) {
+            g_propagate_prefixed_error(error, cause, "%s: main-loop: ",
+                                       d->opts.config);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* An id both the config and --object create. */
+static bool check_config_ids(Daemon *d, GError **error)
+{
+    JsonArray *objects = d->config->objects;
+
+    for (guint i = 0; objects && i < json_array_get_length(objects); i++) {
+        const char *id = json_object_get_string_member(
+            json_array_get_object_element(objects, i), "id");
+        for (guint k = 0; k < d->opts.objects->len; k++) {
+            DaemonObjectOption *o = g_ptr_array_index(d->opts.objects, k);
+            if (!o->main_loop && strcmp(o->id, id) == 0) {
+                g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                            "%s: object '%s' is also given by --object",
+                            d->opts.config, id);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* --config: read and checked whole before anything starts; its sockets
+ * and pidfile unless the command line gives its own.  A missing file
+ * with --auto-save starts empty (the first save creates it). */
+static bool load_config(Daemon *d, GError **error)
+{
+    DaemonOptions *o = &d->opts;
+
+    if (!o->config || (o->auto_save && !g_file_test(o->config,
+                                                    G_FILE_TEST_EXISTS))) {
+        return true;
+    }
+    d->schema = qmp_schema_load_embedded(error);
+    d->config = d->schema ? daemon_config_load(o->config, d->schema, error)
+                          : NULL;
+    if (!d->config || !check_config_ids(d, error)) {
+        return false;
+    }
+    for (char **a = d->config->qmp; a && *a && !o->qmp_addresses->len;
+         a++) {
+        g_ptr_array_add(o->qmp_addresses, g_strdup(*a));
+    }
+    if (!o->pidfile && d->config->pidfile) {
+        o->pidfile = g_strdup(d->config->pidfile);
     }
     return true;
 }
@@ -142,6 +233,11 @@ static int parse_command_line(Daemon *d, int argc, char **argv)
     if (!daemon_options_parse(argc, argv, &d->opts, &error)) {
         fprintf(stderr, "iothreadd: %s\nTry 'iothreadd --help'.\n",
                 error->message);
+        g_error_free(error);
+        return 2;
+    }
+    if (!d->opts.help && !d->opts.version && !load_config(d, &error)) {
+        fprintf(stderr, "iothreadd: %s\n", error->message);
         g_error_free(error);
         return 2;
     }
@@ -174,6 +270,10 @@ static bool add_default_socket(Daemon *d, GError **error)
     char *path;
     bool ok;
 
+    g_ptr_array_add(d->opts.qmp_addresses, NULL);
+    d->saved_qmp = g_strdupv((char **)d->opts.qmp_addresses->pdata);
+    g_ptr_array_remove_index(d->opts.qmp_addresses,
+                             d->opts.qmp_addresses->len - 1);
     if (d->opts.qmp_addresses->len > 0 || d->passed_fds > 0) {
         return true;
     }
@@ -220,7 +320,9 @@ static bool start_main_context(Daemon *d, GError **error)
 /* The schema, the QMP server, the object registry and the handlers. */
 static bool start_qmp(Daemon *d, GError **error)
 {
-    d->schema = qmp_schema_load_embedded(error);
+    if (!d->schema) {
+        d->schema = qmp_schema_load_embedded(error);
+    }
     if (!d->schema) {
         return false;
     }
@@ -233,8 +335,22 @@ static bool start_qmp(Daemon *d, GError **error)
     return true;
 }
 
+/* "tcp:HOST:0[,OPT=V]...": the kernel picks the port. */
+static bool asks_for_any_port(const char *address)
+{
+    QmpAddress a;
+    bool any;
+
+    if (!qmp_address_parse(address, &a, NULL)) {
+        return false;
+    }
+    any = !a.is_unix && a.port == 0;
+    qmp_address_clear(&a);
+    return any;
+}
+
 /* Serve the passed sockets and every --qmp address; each is logged (a
- * TCP port the kernel picked, with its number). */
+ * TCP port the kernel picked, with its number: scripts read it there). */
 static bool listen_all(Daemon *d, GError **error)
 {
     GPtrArray *addresses = d->opts.qmp_addresses;
@@ -253,9 +369,8 @@ static bool listen_all(Daemon *d, GError **error)
             return false;
         }
         d->listening++;
-        if (g_str_has_prefix(address, "tcp:") &&
-            g_str_has_suffix(address, ":0")) {
-            g_info("listening on tcp:127.0.0.1:%d",
+        if (asks_for_any_port(address)) {
+            g_info("listening on %s: QMP on tcp port %d", address,
                    qmp_server_tcp_port(d->server));
         } else {
             g_info("listening on %s", address);
@@ -277,6 +392,16 @@ static void announce_ready(Daemon *d)
     g_info("iothreadd " IOTHREADD_VERSION " ready (pid %d)", (int)getpid());
 }
 
+/* config-save's target and --auto-save, once the objects exist (so
+ * starting saves nothing). */
+static bool start_config_saving(Daemon *d)
+{
+    daemon_commands_set_config(d->cmds, daemon_config_saver_new(
+        d->reg, d->opts.config, d->opts.auto_save,
+        (const char *const *)d->saved_qmp, d->opts.pidfile));
+    return true;
+}
+
 static bool start(Daemon *d, GError **error)
 {
     return take_passed_sockets(d, error) &&
@@ -284,7 +409,9 @@ static bool start(Daemon *d, GError **error)
            block_signals(d, error) &&
            start_main_context(d, error) &&
            start_qmp(d, error) &&
-           create_objects(&d->opts, d->reg, d->cmds, error) &&
+           create_objects(d, error) &&
+           apply_config(d, error) &&
+           start_config_saving(d) &&
            listen_all(d, error) &&
            (!d->opts.pidfile || write_pidfile(d->opts.pidfile, error));
 }
@@ -335,6 +462,10 @@ int main(int argc, char **argv)
     int status = parse_command_line(&d, argc, argv);
 
     if (status >= 0) {
+        daemon_config_free(d.config);
+        if (d.schema) {
+            qmp_schema_free(d.schema);
+        }
         daemon_options_clear(&d.opts);
         return status;
     }
@@ -348,6 +479,8 @@ int main(int argc, char **argv)
         status = 1;
     }
     stop(&d, status == 0);
+    daemon_config_free(d.config);
+    g_strfreev(d.saved_qmp);
     g_info("stopped (exit status %d)", status);
     daemon_options_clear(&d.opts);
     return status;

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu-affinity.h"
 #include "registry.h"
+#include "server.h"
 
 const char *const daemon_default_iothreads[] = { "io0", "io1", NULL };
 
@@ -17,16 +19,27 @@ static const char usage_head[] =
 "Usage: iothreadd [OPTION]...\n"
 "Run named I/O threads (iothreads) and manage them over QMP.\n"
 "\n"
-"  --qmp unix:PATH | tcp:127.0.0.1:PORT\n"
+"  --qmp unix:PATH | tcp:127.0.0.1:PORT [,OPT=VALUE]...\n"
 "                 listen for QMP clients there (repeatable).  Default:\n"
 "                 unix:$XDG_RUNTIME_DIR/iothreadd/qmp.sock, else\n"
 "                 unix:/tmp/iothreadd-$UID/qmp.sock (directory made 0700).\n"
+"                 OPT: mode=0660 and group=NAME (unix), readonly=on\n"
+"                 (queries only), max-clients=N, allow-remote=on (tcp on\n"
+"                 a non-loopback address: no authentication!).\n"
 "  --object iothread,id=ID[,PROP=VALUE]...\n"
 "                 create an iothread (repeatable).  PROP (default):\n"
 "%s"
+"                   cpu-affinity (\"\": inherit), a cpulist: 0-3,,8\n"
+"                   (',,' is a comma inside a value)\n"
 "  --object main-loop[,id=main-loop][,PROP=VALUE]...\n"
 "                 settings of the daemon's own loop.  PROP (default):\n"
 "%s"
+"  --config FILE  read sockets, pidfile, iothreads and main-loop settings\n"
+"                 from the JSON file FILE (see README); the command line's\n"
+"                 --qmp and --pidfile win, --object adds.  config-save\n"
+"                 writes the current state back to FILE.\n"
+"  --auto-save    with --config: save to FILE after every change (a\n"
+"                 missing FILE is then created at the first save).\n"
 "  --nodefaults   do not create the default iothreads.\n"
 "  --pidfile FILE write the daemon's pid to FILE (removed at exit).\n"
 "  --foreground   stay in the foreground.  iothreadd never forks: it runs\n"
@@ -80,6 +93,7 @@ static void object_option_free(gpointer p)
 {
     DaemonObjectOption *o = p;
     g_free(o->id);
+    g_free(o->cpu_affinity);
     g_free(o);
 }
 
@@ -99,15 +113,20 @@ static bool parse_int64(const char *text, int64_t *out)
     return true;
 }
 
+/* The server's own parser, so --qmp, the config and listening agree. */
 static bool check_address(const char *addr, GError **error)
 {
-    if ((g_str_has_prefix(addr, "unix:") && addr[5]) ||
-        (g_str_has_prefix(addr, "tcp:") && strchr(addr + 4, ':'))) {
-        return true;
+    GError *cause = NULL;
+    QmpAddress a;
+
+    if (!qmp_address_parse(addr, &a, &cause)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--qmp %s", cause->message);
+        g_error_free(cause);
+        return false;
     }
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "--qmp '%s': expected unix:PATH or tcp:127.0.0.1:PORT", addr);
-    return false;
+    qmp_address_clear(&a);
+    return true;
 }
 
 /* One "KEY=VALUE" of --object @spec (an object of @type) into @o. */
@@ -127,6 +146,11 @@ static bool parse_property(DaemonObjectOption *o, const char *spec,
     if (strcmp(key, "id") == 0) {
         g_free(o->id);
         o->id = g_strdup(val);
+        return true;
+    }
+    if (!o->main_loop && strcmp(key, CPU_AFFINITY_PROPERTY) == 0) {
+        g_free(o->cpu_affinity);
+        o->cpu_affinity = g_strdup(val);
         return true;
     }
     const AioParamInfo *info = iothread_param_find(key, o->main_loop);
@@ -157,7 +181,9 @@ static bool check_object(DaemonObjectOption *o, const char *spec,
     aio_params_init_default(&wanted);
     aio_params_merge(&wanted, &o->change);
     if (!aio_params_check(&wanted, &cause) ||
-        (!o->main_loop && o->id && !object_id_validate(o->id, &cause))) {
+        (!o->main_loop && o->id && !object_id_validate(o->id, &cause)) ||
+        (o->cpu_affinity && !cpu_affinity_check(o->cpu_affinity, NULL,
+                                                NULL, NULL, &cause))) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--object '%s': %s", spec, cause->message);
         g_error_free(cause);
@@ -180,10 +206,32 @@ static bool check_object(DaemonObjectOption *o, const char *spec,
     return true;
 }
 
+/* @spec split at single commas; ",," is a comma inside a part. */
+static char **split_option(const char *spec)
+{
+    GPtrArray *parts = g_ptr_array_new();
+    GString *part = g_string_new(NULL);
+
+    for (const char *c = spec; *c; c++) {
+        if (*c == ',' && c[1] == ',') {
+            g_string_append_c(part, ',');
+            c++;
+        } else if (*c == ',') {
+            g_ptr_array_add(parts, g_string_free(part, FALSE));
+            part = g_string_new(NULL);
+        } else {
+            g_string_append_c(part, *c);
+        }
+    }
+    g_ptr_array_add(parts, g_string_free(part, FALSE));
+    g_ptr_array_add(parts, NULL);
+    return (char **)g_ptr_array_free(parts, FALSE);
+}
+
 /* "iothread,id=io0,poll-max-ns=100" or "main-loop,thread-pool-max=4". */
 static DaemonObjectOption *parse_object(const char *spec, GError **error)
 {
-    char **parts = g_strsplit(spec, ",", -1);
+    char **parts = split_option(spec);
     DaemonObjectOption *o = g_new0(DaemonObjectOption, 1);
     const char *type = parts[0];
     bool ok = true;
@@ -212,7 +260,8 @@ static DaemonObjectOption *parse_object(const char *spec, GError **error)
 }
 
 enum { OPT_QMP = 256, OPT_OBJECT, OPT_PIDFILE, OPT_FOREGROUND,
-       OPT_NODEFAULTS, OPT_HELP, OPT_VERSION, OPT_LOG_LEVEL };
+       OPT_NODEFAULTS, OPT_HELP, OPT_VERSION, OPT_LOG_LEVEL, OPT_CONFIG,
+       OPT_AUTO_SAVE };
 static const struct option longopts[] = {
     { "qmp", required_argument, NULL, OPT_QMP },
     { "object", required_argument, NULL, OPT_OBJECT },
@@ -222,6 +271,8 @@ static const struct option longopts[] = {
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+    { "config", required_argument, NULL, OPT_CONFIG },
+    { "auto-save", no_argument, NULL, OPT_AUTO_SAVE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -265,6 +316,13 @@ static bool apply_option(DaemonOptions *opts, int c, char **argv,
         return true;
     case OPT_FOREGROUND:
         opts->foreground = true;
+        return true;
+    case OPT_CONFIG:
+        g_free(opts->config);
+        opts->config = g_strdup(optarg);
+        return true;
+    case OPT_AUTO_SAVE:
+        opts->auto_save = true;
         return true;
     case OPT_NODEFAULTS:
         opts->nodefaults = true;
@@ -317,6 +375,11 @@ bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
                     "unexpected argument '%s'", argv[optind]);
         return false;
     }
+    if (opts->auto_save && !opts->config) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                    "--auto-save needs --config FILE (where to save)");
+        return false;
+    }
     return true;
 }
 
@@ -329,6 +392,7 @@ void daemon_options_clear(DaemonOptions *opts)
         g_ptr_array_free(opts->objects, TRUE);
     }
     g_free(opts->pidfile);
+    g_free(opts->config);
     memset(opts, 0, sizeof(*opts));
 }
 

@@ -21,12 +21,16 @@ typedef struct DaemonObjectOption {
     bool main_loop;             /* "main-loop,..." rather than "iothread,..." */
     char *id;
     AioParams change;           /* the given values (a partial set) */
+    char *cpu_affinity;         /* iothread: cpu-affinity=, or NULL */
 } DaemonObjectOption;
 
 typedef struct DaemonOptions {
-    GPtrArray *qmp_addresses;   /* char *: "unix:PATH" / "tcp:HOST:PORT" */
+    GPtrArray *qmp_addresses;   /* char *: "unix:PATH[,OPT=V]..." /
+                                 * "tcp:HOST:PORT[,OPT=V]..." (QmpAddress) */
     GPtrArray *objects;         /* DaemonObjectOption * */
     char *pidfile;
+    char *config;               /* --config FILE (config.h), or NULL */
+    bool auto_save;             /* --auto-save: needs --config */
     bool foreground;
     bool nodefaults;            /* no io0/io1 even without --object */
     bool help;
@@ -41,7 +45,9 @@ extern const char *const daemon_default_iothreads[];
 /* Parse argv.  false + @error (a message for the user) on any problem:
  * unknown option, missing argument, malformed --qmp address, --object with
  * an unknown type or property, a value that is not an integer, an invalid
- * combination, a bad or duplicate id, an unknown --log-level. */
+ * combination, a bad or duplicate id, a cpu-affinity the daemon's CPUs
+ * refuse, --auto-save without --config, an unknown --log-level.  In --object, ",," stands for a
+ * comma inside a value (cpu-affinity=0-1,,4), as in QEMU. */
 bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
                           GError **error);
 void daemon_options_clear(DaemonOptions *opts);

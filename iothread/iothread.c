@@ -6,6 +6,8 @@
  * only (ThreadSanitizer cannot see GLib's GMutex/GCond).
  */
 #include "iothread.h"
+#include "cpu-affinity.h"
+#include "aioctx/thread-pool.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +45,9 @@ struct IOThread {
     /* Owner thread only: the values set, as read back from the context
      * by the iothread after the last change. */
     AioParams params;
+    /* Owner thread only: cpu-affinity as set (canonical; NULL until the
+     * first set, read as "": inherit). */
+    char *cpu_affinity;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -218,6 +223,7 @@ void iothread_free(IOThread *t)
     aio_context_unref(t->ctx);
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->lock);
+    g_free(t->cpu_affinity);
     g_free(t->id);
     g_free(t);
 }
@@ -345,5 +351,63 @@ bool iothread_set_params(IOThread *t, const AioParams *change,
         *changed_mask = iothread_params_diff(&t->params, &req.now);
     }
     t->params = req.now;
+    return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* CPU affinity                                                            */
+
+const char *iothread_get_cpu_affinity(const IOThread *t)
+{
+    return t->cpu_affinity ? t->cpu_affinity : "";
+}
+
+typedef struct AffinityRequest {
+    AioContext *ctx;
+    cpu_set_t cpus;
+    int err;                    /* pthread_setaffinity_np's, for the loop */
+} AffinityRequest;
+
+/* In the iothread: the loop's thread first, then its pool (created here if
+ * need be, so workers made later start on the set too). */
+static void apply_affinity_in_iothread(void *opaque)
+{
+    AffinityRequest *req = opaque;
+
+    req->err = pthread_setaffinity_np(pthread_self(), sizeof(req->cpus),
+                                      &req->cpus);
+    if (!req->err) {
+        thread_pool_set_affinity(aio_get_thread_pool(req->ctx), &req->cpus);
+    }
+}
+
+bool iothread_set_cpu_affinity(IOThread *t, const char *cpulist,
+                               bool *changed, GError **error)
+{
+    AffinityRequest req = { .ctx = t->ctx };
+    cpu_set_t allowed;
+    char *canonical;
+
+    cpu_affinity_allowed(&allowed);
+    if (!cpu_affinity_check(cpulist, &allowed, &canonical, &req.cpus,
+                            error)) {
+        return false;
+    }
+    if (CPU_COUNT(&req.cpus) == 0) {
+        req.cpus = allowed;     /* inherit: back to the daemon's set */
+    }
+    iothread_run_sync(t, apply_affinity_in_iothread, &req);
+    if (req.err) {
+        g_set_error(error, AIO_ERROR, AIO_ERROR_FAILED,
+                    CPU_AFFINITY_PROPERTY ": cannot move iothread '%s' to "
+                    "CPUs %s: %s", t->id, cpulist, g_strerror(req.err));
+        g_free(canonical);
+        return false;
+    }
+    if (changed) {
+        *changed = strcmp(canonical, iothread_get_cpu_affinity(t)) != 0;
+    }
+    g_free(t->cpu_affinity);
+    t->cpu_affinity = canonical;
     return true;
 }

@@ -75,6 +75,22 @@ void iothread_get_params(const IOThread *t, AioParams *out);
 bool iothread_set_params(IOThread *t, const AioParams *change,
                          unsigned *changed_mask, GError **error);
 
+/* The cpu-affinity property as set: a canonical cpulist ("0-3,8"), or ""
+ * (inherit: the daemon's allowed CPUs).  Owner thread. */
+const char *iothread_get_cpu_affinity(const IOThread *t);
+
+/*
+ * Live change of cpu-affinity: @cpulist is checked against the CPUs the
+ * calling (owner) thread may run on (cpu-affinity.h); if refused, false +
+ * @error and nothing changes.  Else the set ("" = the owner's set) is
+ * applied inside the iothread with pthread_setaffinity_np to the iothread
+ * and, through thread_pool_set_affinity, to its pool's workers alive and
+ * to come; on return it is in effect.  *@changed (may be NULL): whether the
+ * canonical value differs from the previous one.  Owner thread.
+ */
+bool iothread_set_cpu_affinity(IOThread *t, const char *cpulist,
+                               bool *changed, GError **error);
+
 /* Thread-safe: the context's counters (aio_context_get_stats). */
 void iothread_get_stats(IOThread *t, AioStats *out);
 

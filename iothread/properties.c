@@ -3,12 +3,20 @@
  * properties.h).  Pure functions of the parameter table: any thread.
  */
 #include "properties.h"
+#include "cpu-affinity.h"
+
+#include <string.h>
 
 const AioParamInfo *iothread_param_find(const char *name, bool main_loop)
 {
     const AioParamInfo *info = aio_param_find(name);
 
     return info && (info->main_loop || !main_loop) ? info : NULL;
+}
+
+bool iothread_property_is_text(const char *name)
+{
+    return strcmp(name, CPU_AFFINITY_PROPERTY) == 0;
 }
 
 unsigned iothread_param_mask(bool main_loop)

@@ -20,6 +20,10 @@
 /* The table entry of property @name on an iothread (@main_loop false) or
  * the main-loop object, or NULL if that object has no such property. */
 const AioParamInfo *iothread_param_find(const char *name, bool main_loop);
+/* Whether iothread property @name holds text (cpu-affinity, see
+ * cpu-affinity.h) rather than an integer of the table: how a front end
+ * that reads values as words (HMP) types them. */
+bool iothread_property_is_text(const char *name);
 /* The AioParams mask of every property of that object. */
 unsigned iothread_param_mask(bool main_loop);
 /* The members whose value differs between @a and @b (both complete). */

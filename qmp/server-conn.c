@@ -159,7 +159,7 @@ static void conn_read(void *opaque)
     conn_unref(conn);
 }
 
-void qmp_conn_start(QmpServer *server, int fd)
+QmpConn *qmp_conn_start(QmpServer *server, int fd)
 {
     QmpConn *conn = g_new0(QmpConn, 1);
     conn->server = server;
@@ -200,4 +200,5 @@ void qmp_conn_start(QmpServer *server, int fd)
     conn_update_handlers(conn);
     qmp_conn_send(conn, text->str, text->len);
     g_string_free(text, TRUE);
+    return conn;
 }

@@ -17,6 +17,8 @@ typedef struct QmpConn QmpConn;
 typedef struct {
     QmpServer *server;
     int fd;
+    QmpAddress addr;        /* with its access options */
+    char *name;             /* for messages: the path, or tcp HOST:PORT */
     char *unix_path;        /* unlinked on free; NULL for tcp and for a
                              * passed socket (not ours to remove) */
     bool tcp;               /* accepted connections get TCP_NODELAY */
@@ -43,6 +45,7 @@ struct QmpConn {
     QmpServer *server;
     int fd;
     JsonSplitter *splitter;
+    QmpListener *listener;  /* accepted on (NULL: a test's own fd) */
     bool negotiated;        /* command mode */
     bool closed;            /* fd closed, waiting for the last reference */
     unsigned refs;          /* held while a callback may still use it */
@@ -57,13 +60,18 @@ struct QmpConn {
 
 /* Take ownership of a connected, non-blocking @fd: send the greeting and
  * start reading.  The connection is added to server->conns. */
-void qmp_conn_start(QmpServer *server, int fd);
+QmpConn *qmp_conn_start(QmpServer *server, int fd);
 /* Queue one message (@text + CRLF) and try to write it at once.  A client
  * whose backlog exceeds QMP_MAX_OUTPUT_BACKLOG is disconnected. */
 void qmp_conn_send(QmpConn *conn, const char *text, size_t len);
 /* Disconnect now (fd closed, removed from server->conns); the memory goes
  * when the last callback using it returns. */
 void qmp_conn_close(QmpConn *conn);
+
+/* server-listen.c */
+
+/* Stop listening: the fd closed, a unix socket file removed. */
+void qmp_listener_free(QmpListener *l);
 
 /* server.c */
 

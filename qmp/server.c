@@ -1,15 +1,14 @@
 /*
- * The QMP server: listening sockets (unix 0600, tcp on loopback), the
- * command table, request checking and dispatch (qmp-spec: negotiation
- * mode, id echo, error classes), the built-in commands and event
- * broadcast.  Connection I/O lives in server-conn.c.
+ * The QMP server: the command table, request checking and dispatch
+ * (qmp-spec: negotiation mode, id echo, error classes, read-only
+ * sockets), the built-in commands and event broadcast.  Listening lives
+ * in server-listen.c, connection I/O in server-conn.c.
  */
 #include "server-internal.h"
 #include "json-writer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -145,6 +144,23 @@ static void negotiate(QmpConn *conn, JsonObject *args, JsonNode *id)
     send_reply(conn, NULL, id);
 }
 
+/* A read-only socket refuses every known command that may change
+ * something (unknown ones stay CommandNotFound). */
+static bool readonly_allows(QmpConn *conn, const char *name, JsonNode *id)
+{
+    QmpListener *l = conn->listener;
+
+    if (!l || !l->addr.readonly || qmp_address_readonly_allows(name) ||
+        !qmp_schema_has_command(conn->server->schema, name)) {
+        return true;
+    }
+    g_autofree char *desc = g_strdup_printf("command '%s' is not allowed on "
+                                            "read-only socket %s", name,
+                                            l->name);
+    send_error(conn, QMP_ERROR_GENERIC, desc, id);
+    return false;
+}
+
 static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
 {
     g_autofree char *shape_error = command_shape_error(req);
@@ -162,6 +178,9 @@ static void dispatch(QmpConn *conn, JsonObject *req, JsonNode *id)
     JsonObject *args = args_node ? json_node_get_object(args_node) : empty;
     if (is_caps) {
         negotiate(conn, args, id);
+        return;
+    }
+    if (!readonly_allows(conn, name, id)) {
         return;
     }
     g_autoptr(GError) err = NULL;
@@ -403,14 +422,7 @@ void qmp_server_free(QmpServer *server)
         qmp_conn_close(g_ptr_array_index(server->conns, 0));
     }
     for (guint i = 0; i < server->listeners->len; i++) {
-        QmpListener *l = g_ptr_array_index(server->listeners, i);
-        aio_set_fd_handler(server->ctx, l->fd, NULL, NULL, NULL, NULL, NULL);
-        close(l->fd);
-        if (l->unix_path) {
-            unlink(l->unix_path);
-            g_free(l->unix_path);
-        }
-        g_free(l);
+        qmp_listener_free(g_ptr_array_index(server->listeners, i));
     }
     g_ptr_array_unref(server->listeners);
     g_ptr_array_unref(server->conns);
@@ -487,251 +499,4 @@ void qmp_server_emit_event(QmpServer *server, const char *event,
         }
     }
     g_string_free(s, TRUE);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Listening                                                               */
-
-static void listener_accept(void *opaque)
-{
-    QmpListener *l = opaque;
-    for (;;) {
-        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                g_warning("qmp: accept: %s", g_strerror(errno));
-            }
-            return;
-        }
-        if (l->tcp) {
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        }
-        qmp_conn_start(l->server, fd);
-    }
-}
-
-static bool listen_fd(QmpServer *server, int fd, const char *unix_path,
-                      bool tcp, const char *address, GError **error)
-{
-    if (listen(fd, 128) < 0) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "listen on %s: %s", address, g_strerror(errno));
-        close(fd);
-        return false;
-    }
-    QmpListener *l = g_new0(QmpListener, 1);
-    l->server = server;
-    l->fd = fd;
-    l->unix_path = g_strdup(unix_path);
-    l->tcp = tcp;
-    g_ptr_array_add(server->listeners, l);
-    aio_set_fd_handler(server->ctx, fd, listener_accept, NULL, NULL, NULL, l);
-    return true;
-}
-
-/* A socket file at @path: refuse if something accepts on it (another
- * daemon), remove it if it is stale. */
-static bool clear_stale_socket(const char *path, const struct sockaddr_un *sa,
-                               GError **error)
-{
-    struct stat st;
-    if (lstat(path, &st) < 0) {
-        return true;
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "%s exists and is not a socket", path);
-        return false;
-    }
-    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (probe < 0) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "socket: %s", g_strerror(errno));
-        return false;
-    }
-    int r = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
-    int err = errno;
-    close(probe);
-    if (r == 0 || err != ECONNREFUSED) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "%s is in use (%s)", path,
-                    r == 0 ? "a server accepts connections on it"
-                           : g_strerror(err));
-        return false;
-    }
-    if (unlink(path) < 0 && errno != ENOENT) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "removing stale socket %s: %s", path, g_strerror(errno));
-        return false;
-    }
-    return true;
-}
-
-static bool listen_unix(QmpServer *server, const char *path,
-                        const char *address, GError **error)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "%s: the socket path must be 1 to %zu bytes long", address,
-                    sizeof(sa.sun_path) - 1);
-        return false;
-    }
-    strcpy(sa.sun_path, path);
-    if (!clear_stale_socket(path, &sa, error)) {
-        return false;
-    }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "socket: %s", g_strerror(errno));
-        return false;
-    }
-    /* The umask makes the file 0600 from birth; chmod covers an unusual
-     * filesystem that ignores it. */
-    mode_t old = umask(0177);
-    int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    int err = errno;
-    umask(old);
-    if (r < 0) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "bind %s: %s", path, g_strerror(err));
-        close(fd);
-        return false;
-    }
-    if (chmod(path, 0600) < 0) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "chmod %s: %s", path, g_strerror(errno));
-        close(fd);
-        unlink(path);
-        return false;
-    }
-    if (!listen_fd(server, fd, path, false, address, error)) {
-        unlink(path);
-        return false;
-    }
-    return true;
-}
-
-static bool listen_tcp(QmpServer *server, const char *hostport,
-                       const char *address, GError **error)
-{
-    const char *colon = strrchr(hostport, ':');
-    g_autofree char *host = colon ? g_strndup(hostport, colon - hostport)
-                                  : NULL;
-    guint64 port;
-    if (!colon || !g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &port,
-                                              NULL)) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "%s: expected tcp:127.0.0.1:PORT with PORT 0..65535",
-                    address);
-        return false;
-    }
-    if (strcmp(host, "127.0.0.1") && strcmp(host, "localhost")) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "%s: only loopback (127.0.0.1) is allowed: QMP has no "
-                    "authentication", address);
-        return false;
-    }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "socket: %s", g_strerror(errno));
-        return false;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in sa = {
-        .sin_family = AF_INET,
-        .sin_port = htons((uint16_t)port),
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "bind %s: %s", address, g_strerror(errno));
-        close(fd);
-        return false;
-    }
-    socklen_t len = sizeof(sa);
-    getsockname(fd, (struct sockaddr *)&sa, &len);
-    if (!listen_fd(server, fd, NULL, true, address, error)) {
-        return false;
-    }
-    server->tcp_port = ntohs(sa.sin_port);
-    return true;
-}
-
-bool qmp_server_listen(QmpServer *server, const char *address, GError **error)
-{
-    if (g_str_has_prefix(address, "unix:")) {
-        return listen_unix(server, address + 5, address, error);
-    }
-    if (g_str_has_prefix(address, "tcp:")) {
-        return listen_tcp(server, address + 4, address, error);
-    }
-    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                "'%s': expected unix:PATH or tcp:127.0.0.1:PORT", address);
-    return false;
-}
-
-/* Whether @fd is a socket qmp_server_listen could have made: a listening
- * stream socket, unix or TCP on 127.0.0.0/8. */
-static bool check_passed_socket(int fd, GError **error)
-{
-    int type = 0, listening = 0;
-    socklen_t len = sizeof(type), len2 = sizeof(listening);
-    struct sockaddr_storage sa;
-    socklen_t salen = sizeof(sa);
-    const char *problem = NULL;
-
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
-        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len2) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &salen) < 0) {
-        problem = g_strerror(errno);
-    } else if (type != SOCK_STREAM || !listening) {
-        problem = "not a listening stream socket";
-    } else if (sa.ss_family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)&sa;
-        if ((ntohl(in->sin_addr.s_addr) >> 24) != 127) {
-            problem = "TCP not on loopback (127.0.0.0/8); QMP has no "
-                      "authentication";
-        }
-    } else if (sa.ss_family != AF_UNIX) {
-        problem = "neither a unix nor a loopback TCP socket";
-    }
-    if (problem) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "passed socket fd %d: %s", fd, problem);
-    }
-    return !problem;
-}
-
-bool qmp_server_listen_fd(QmpServer *server, int fd, GError **error)
-{
-    g_autofree char *address = g_strdup_printf("passed socket fd %d", fd);
-    struct sockaddr_storage sa;
-    socklen_t salen = sizeof(sa);
-
-    if (!check_passed_socket(fd, error)) {
-        close(fd);
-        return false;
-    }
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "%s: %s", address, g_strerror(errno));
-        close(fd);
-        return false;
-    }
-    getsockname(fd, (struct sockaddr *)&sa, &salen);
-    return listen_fd(server, fd, NULL, sa.ss_family == AF_INET, address,
-                     error);
-}
-
-int qmp_server_tcp_port(QmpServer *server)
-{
-    return server->tcp_port;
 }

@@ -63,9 +63,49 @@ QmpServer *qmp_server_new(AioContext *ctx, const QmpSchema *schema,
                           int version_micro, const char *package);
 void qmp_server_free(QmpServer *server);
 
-/* Listen on "unix:PATH" (socket created 0600; a stale socket file is
- * replaced only if nothing accepts on it) or "tcp:127.0.0.1:PORT" (port 0
- * picks one, see qmp_server_tcp_port).  May be called several times. */
+/*
+ * A listening address with its access options: "unix:PATH[,OPT]..." or
+ * "tcp:HOST:PORT[,OPT]..." (the one syntax of --qmp, the config's "qmp"
+ * list and qmp_server_listen).  Options:
+ *   mode=OCTAL      unix: the socket file's permissions (default 0600;
+ *                   at most 0777)
+ *   group=NAME      unix: the socket file's group (an existing group)
+ *   readonly=on|off only query-*, qom-get, qom-list and qmp_capabilities
+ *                   are allowed; anything else gets GenericError
+ *                   "command 'X' is not allowed on read-only socket ADDR"
+ *   max-clients=N   at most N clients at once (1..65535); one more gets
+ *                   a GenericError naming the limit, then is closed
+ *   allow-remote=on|off  tcp: listen on a non-loopback HOST (warns: QMP
+ *                   has no authentication); without it only loopback
+ * No option may repeat; a unix PATH cannot contain ','.
+ */
+typedef struct QmpAddress {
+    bool is_unix;
+    char *path;             /* unix: the socket path */
+    char *host;             /* tcp: an IPv4 address ("localhost" resolved) */
+    int port;               /* tcp: 0..65535 (0 picks one) */
+    int mode;               /* unix: permissions */
+    bool has_group;
+    unsigned gid;           /* unix: resolved group= */
+    bool readonly;
+    unsigned max_clients;   /* 0: no limit */
+    bool allow_remote;
+} QmpAddress;
+
+/* Parse @text strictly; false + @error naming the problem (the unknown
+ * option, the bad value, a group that does not exist, a non-loopback host
+ * without allow-remote=on).  Clear @out with qmp_address_clear. */
+bool qmp_address_parse(const char *text, QmpAddress *out, GError **error);
+void qmp_address_clear(QmpAddress *addr);
+/* Whether a socket with readonly=on lets @command through. */
+bool qmp_address_readonly_allows(const char *command);
+
+/* Listen on @address (qmp_address_parse's syntax): a unix socket is
+ * created with its mode and group (a stale socket file is replaced only
+ * if nothing accepts on it), a tcp one on HOST:PORT (port 0 picks one,
+ * see qmp_server_tcp_port).  Every client's peer (SO_PEERCRED pid/uid/gid
+ * on unix, the address on tcp) is logged with g_message.  May be called
+ * several times. */
 bool qmp_server_listen(QmpServer *server, const char *address, GError **error);
 int qmp_server_tcp_port(QmpServer *server);
 /* Serve on @fd, a socket someone else created and bound (socket

@@ -90,6 +90,8 @@ struct ThreadPool {
     int spinning;
     int blocked;                    /* workers with ->blocked set */
     int cpus;                       /* runnable workers wanted at most */
+    bool has_affinity;              /* thread_pool_set_affinity's set */
+    cpu_set_t affinity;
     unsigned queued;
     unsigned next_worker_no;
     bool stopping;
@@ -155,7 +157,14 @@ static void spawn_worker_locked(ThreadPool *pool)
     Worker *w = g_new0(Worker, 1);
     w->pool = pool;
     w->no = pool->next_worker_no++;
-    int err = pthread_create(&w->tid, NULL, worker_main, w);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (pool->has_affinity) {
+        pthread_attr_setaffinity_np(&attr, sizeof(pool->affinity),
+                                    &pool->affinity);
+    }
+    int err = pthread_create(&w->tid, &attr, worker_main, w);
+    pthread_attr_destroy(&attr);
     if (err) {
         g_warning("thread pool: cannot create a worker thread: %s",
                   strerror(err));
@@ -632,6 +641,25 @@ void thread_pool_update_params(struct ThreadPool *pool, int64_t min,
     pthread_cond_broadcast(&pool->work_cond);
     pthread_mutex_unlock(&pool->lock);
     reap_zombies(pool);
+}
+
+void thread_pool_set_affinity(ThreadPool *pool, const cpu_set_t *cpus)
+{
+    Worker *w;
+
+    pthread_mutex_lock(&pool->lock);
+    pool->has_affinity = cpus != NULL;
+    if (cpus) {
+        pool->affinity = *cpus;
+        LIST_FOREACH(w, &pool->workers, link) {
+            int err = pthread_setaffinity_np(w->tid, sizeof(*cpus), cpus);
+            if (err) {
+                g_warning("thread pool: cannot set the affinity of worker "
+                          "%u: %s", w->no, strerror(err));
+            }
+        }
+    }
+    pthread_mutex_unlock(&pool->lock);
 }
 
 void thread_pool_set_idle_timeout(ThreadPool *pool, int64_t ns)

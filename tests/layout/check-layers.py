@@ -54,7 +54,9 @@ MAY_INCLUDE = {
     'qmp-split': set(),
     'qmp-client': {'qmp-split'},
     'qmp-server': {'aio-api', 'schema', 'qmp-split'},
-    'iothread': {'aio-api'},
+    # The thread pool's public header: an iothread's workers follow its
+    # cpu-affinity (thread_pool_set_affinity).
+    'iothread': AIO_PUBLIC,
     'daemon': {'aio-api', 'schema', 'qmp-split', 'qmp-server', 'iothread'},
     'cli': {'qmp-split', 'qmp-client'},
 }

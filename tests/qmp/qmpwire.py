@@ -5,6 +5,7 @@ connection that reads the server's CRLF-framed messages as bytes.
 
 Every wait has a deadline that only guards against a hang."""
 import atexit
+import json
 import os
 import shutil
 import signal
@@ -142,3 +143,27 @@ class Conn:
 
     def close(self):
         self.sock.close()
+
+
+def execute(conn, command, arguments=None, events=None):
+    """Send one command on @conn (a Conn in command mode); return its reply
+    object.  Events read before it are appended to @events (a list) or
+    dropped."""
+    msg = {"execute": command}
+    if arguments is not None:
+        msg["arguments"] = arguments
+    conn.send(json.dumps(msg).encode())
+    while True:
+        reply = json.loads(conn.line())
+        if "event" not in reply:
+            return reply
+        if events is not None:
+            events.append(reply)
+
+
+def negotiated(path):
+    """A Conn to the QMP socket @path, greeting read, in command mode."""
+    conn = Conn(path)
+    json.loads(conn.line())
+    execute(conn, "qmp_capabilities")
+    return conn

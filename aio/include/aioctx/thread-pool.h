@@ -38,6 +38,7 @@
 
 #include "aioctx/aio.h"
 
+#include <sched.h>
 #include <stdint.h>
 
 G_BEGIN_DECLS
@@ -78,6 +79,16 @@ bool thread_pool_cancel(ThreadPool *pool, ThreadPoolRequest *req);
  * max >= 1).  Called by aio_context_set_params(). */
 void thread_pool_update_params(struct ThreadPool *pool, int64_t min,
                                int64_t max);
+
+#ifdef CPU_SETSIZE     /* cpu_set_t: <sched.h> with _GNU_SOURCE */
+/* The CPUs every worker runs on: applied at once to the workers alive and
+ * to each worker the pool creates later (an IOThread passes its own
+ * affinity, so its workers follow it).  @cpus NULL: the pool has no set of
+ * its own; workers created later inherit the affinity of the thread that
+ * creates them (the default) and the workers alive keep theirs.  A worker
+ * the kernel refuses to move is logged and keeps running.  Home thread. */
+void thread_pool_set_affinity(ThreadPool *pool, const cpu_set_t *cpus);
+#endif
 
 /* Runnable workers the pool grows to on its own (the process's CPUs). */
 int thread_pool_cpu_target(const ThreadPool *pool);
