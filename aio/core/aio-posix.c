@@ -560,6 +560,29 @@ static bool try_poll_mode(AioContext *ctx, AioHandlerList *ready_list,
 /* ---------------------------------------------------------------------- */
 /* aio_poll                                                                */
 
+/* The fdmon's wait; a blocking one (@timeout != 0) is counted, timed from
+ * @start for the handlers' windows, and shown to the poll governor. */
+static void fdmon_wait_counted(AioContext *ctx, AioHandlerList *ready_list,
+                               int64_t timeout, int64_t start)
+{
+    int64_t t0 = timeout != 0 ? now_ns() : 0;
+
+    if (timeout != 0) {
+        atomic_store_explicit(&ctx->wait_start_ns, t0, memory_order_relaxed);
+    }
+    ctx->fdmon_ops->wait(ctx, ready_list, timeout);
+    if (timeout != 0) {
+        int64_t t1 = now_ns();
+
+        atomic_store_explicit(&ctx->wait_start_ns, 0, memory_order_relaxed);
+
+        AIO_STAT_ADD(ctx, blocking_waits, 1);
+        AIO_STAT_ADD(ctx, blocked_ns, t1 - t0);
+        ctx->last_block_ns = t1 - start;
+        poll_governor_note_wait(ctx, t0, t1);
+    }
+}
+
 bool aio_poll(AioContext *ctx, bool blocking)
 {
     AioHandlerList ready_list = LIST_HEAD_INITIALIZER(ready_list);
@@ -595,23 +618,8 @@ bool aio_poll(AioContext *ctx, bool blocking)
 
     if (timeout != 0 || ctx->fdmon_ops->need_wait(ctx) ||
         ++ctx->waitless_iterations >= MAX_WAITLESS_ITERATIONS) {
-        int64_t t0 = timeout != 0 ? now_ns() : 0;
-
         ctx->waitless_iterations = 0;
-        if (timeout != 0) {
-            atomic_store_explicit(&ctx->wait_start_ns, t0, memory_order_relaxed);
-        }
-        ctx->fdmon_ops->wait(ctx, &ready_list, timeout);
-        if (timeout != 0) {
-            int64_t t1 = now_ns();
-
-            atomic_store_explicit(&ctx->wait_start_ns, 0, memory_order_relaxed);
-
-            AIO_STAT_ADD(ctx, blocking_waits, 1);
-            AIO_STAT_ADD(ctx, blocked_ns, t1 - t0);
-            ctx->last_block_ns = t1 - start;
-            poll_governor_note_wait(ctx, t0, t1);
-        }
+        fdmon_wait_counted(ctx, &ready_list, timeout, start);
     }
 
     if (use_notify_me) {
