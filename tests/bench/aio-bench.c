@@ -111,25 +111,6 @@ static void emit_rtt(const Row *r, uint64_t *samples, int n,
     emit(r, "p99_us", samples[(int64_t)n * 99 / 100] / 1000.0, extra);
 }
 
-/* Spin until *@word == @want; a lost wake-up ends the run instead of
- * hanging it. */
-static void spin_until(_Atomic uint64_t *word, uint64_t want)
-{
-    unsigned spins = 0;
-    int64_t start = 0;
-    while (atomic_load_explicit(word, memory_order_acquire) != want) {
-        if (++spins == 1u << 20) {
-            spins = 0;
-            int64_t t = now_ns();
-            if (!start) {
-                start = t;
-            } else if (t - start > 5 * 1000000000LL) {
-                die("no answer within 5 s (lost wake-up?)");
-            }
-        }
-    }
-}
-
 static int warmup_samples(void) { return quick ? 200 : 2000; }
 static int rtt_samples(void) { return quick ? 1000 : 100000; }
 /* A cell stops early past this budget (a machine where every wake-up
@@ -207,43 +188,21 @@ static void bench_bh_throughput(void)
 /* Cross-thread round trips through an AioContext                          */
 
 typedef struct Loop {
-    AioContext *ctx;
-    pthread_t thread;
-    atomic_bool stop;
-    _Atomic uint64_t request;   /* main -> loop */
-    _Atomic uint64_t answer;    /* loop -> main */
+    BenchLoop b;
     /* fd_dispatch_rtt */
     int efd;
     uint64_t consumed;          /* loop thread only */
 } Loop;
-
-static void *loop_thread(void *opaque)
-{
-    Loop *l = opaque;
-    aio_set_current_context(l->ctx);
-    while (!atomic_load(&l->stop)) {
-        aio_poll(l->ctx, true);
-    }
-    return NULL;
-}
-
-static void answer_bh(void *opaque)
-{
-    Loop *l = opaque;
-    atomic_store_explicit(&l->answer,
-                          atomic_load_explicit(&l->request, memory_order_relaxed),
-                          memory_order_release);
-}
 
 static void fd_consume(Loop *l)
 {
     uint64_t v;
     while (read(l->efd, &v, sizeof(v)) > 0) {
     }
-    uint64_t posted = atomic_load_explicit(&l->request, memory_order_acquire);
+    uint64_t posted = atomic_load_explicit(&l->b.request, memory_order_acquire);
     if (posted != l->consumed) {
         l->consumed = posted;
-        atomic_store_explicit(&l->answer, posted, memory_order_release);
+        atomic_store_explicit(&l->b.answer, posted, memory_order_release);
     }
 }
 
@@ -255,7 +214,7 @@ static void fd_read_cb(void *opaque)
 static bool fd_poll_cb(void *opaque)
 {
     Loop *l = opaque;
-    return atomic_load_explicit(&l->request, memory_order_relaxed) != l->consumed;
+    return atomic_load_explicit(&l->b.request, memory_order_relaxed) != l->consumed;
 }
 
 static const char *kind_name(AioFdmonKind k)
@@ -299,31 +258,31 @@ static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns,
                           AioPollMode mode, bool fd)
 {
     Loop l = { .efd = -1 };
-    l.ctx = bench_context_new(kind, poll_max_ns, 0, mode);
-    if (!l.ctx) {
+    l.b.ctx = bench_context_new(kind, poll_max_ns, 0, mode);
+    if (!l.b.ctx) {
         return;
     }
-    const char *backend = aio_context_fdmon_name(l.ctx);
+    const char *backend = aio_context_fdmon_name(l.b.ctx);
     AioBH *bh = NULL;
     if (fd) {
         l.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (l.efd < 0) {
             die("eventfd");
         }
-        aio_set_fd_handler(l.ctx, l.efd, fd_read_cb, NULL, fd_poll_cb,
+        aio_set_fd_handler(l.b.ctx, l.efd, fd_read_cb, NULL, fd_poll_cb,
                            fd_read_cb, &l);
     } else {
-        bh = aio_bh_new(l.ctx, answer_bh, &l);
+        bh = aio_bh_new(l.b.ctx, bench_answer_bh, &l.b);
     }
     AioStats before, after;
-    pthread_create(&l.thread, NULL, loop_thread, &l);
+    bench_loop_start(&l.b);
 
     int warm = warmup_samples(), n = rtt_samples();
     uint64_t *samples = g_new(uint64_t, n);
     int64_t start = now_ns();
     for (int i = 0; i < warm + n; i++) {
         if (i == warm) {
-            aio_context_get_stats(l.ctx, &before);
+            aio_context_get_stats(l.b.ctx, &before);
         }
         if (i > warm && rtt_over_budget(start, i - warm)) {
             n = i - warm;
@@ -331,7 +290,7 @@ static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns,
         }
         uint64_t seq = i + 1;
         int64_t t0 = now_ns();
-        atomic_store_explicit(&l.request, seq, memory_order_release);
+        atomic_store_explicit(&l.b.request, seq, memory_order_release);
         if (fd) {
             uint64_t one = 1;
             if (write(l.efd, &one, sizeof(one)) != sizeof(one)) {
@@ -340,16 +299,14 @@ static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns,
         } else {
             aio_bh_schedule(bh);
         }
-        spin_until(&l.answer, seq);
+        bench_spin_until(&l.b.answer, seq);
         int64_t t1 = now_ns();
         if (i >= warm) {
             samples[i - warm] = t1 - t0;
         }
     }
-    aio_context_get_stats(l.ctx, &after);
-    atomic_store(&l.stop, true);
-    aio_notify(l.ctx);
-    pthread_join(l.thread, NULL);
+    aio_context_get_stats(l.b.ctx, &after);
+    bench_loop_stop(&l.b);
 
     char extra[160];
     snprintf(extra, sizeof(extra),
@@ -363,13 +320,13 @@ static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns,
 
     /* The loop thread has stopped: this thread may now drive the context. */
     if (fd) {
-        aio_set_fd_handler(l.ctx, l.efd, NULL, NULL, NULL, NULL, NULL);
+        aio_set_fd_handler(l.b.ctx, l.efd, NULL, NULL, NULL, NULL, NULL);
         close(l.efd);
     } else {
         aio_bh_delete(bh);
     }
-    aio_poll(l.ctx, false);
-    aio_context_unref(l.ctx);
+    aio_poll(l.b.ctx, false);
+    aio_context_unref(l.b.ctx);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -441,7 +398,7 @@ static void bench_reference(const char *bench, bool spin)
                 die("eventfd write");
             }
         }
-        spin_until(&p.answer, seq);
+        bench_spin_until(&p.answer, seq);
         int64_t t1 = now_ns();
         if (i >= warm) {
             samples[i - warm] = t1 - t0;
