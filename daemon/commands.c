@@ -79,6 +79,23 @@ static JsonNode *node_from_array(JsonArray *arr)
     return node;
 }
 
+/* A parameter's value on the wire: the value's name for an enum-valued
+ * parameter, else the integer. */
+static JsonNode *param_to_node(const AioParamInfo *info, int64_t value)
+{
+    JsonNode *node = json_node_alloc();
+
+    if (info->values) {
+        return json_node_init_string(node, aio_param_value_name(info, value));
+    }
+    return json_node_init_int(node, value);
+}
+
+void param_set_member(JsonObject *o, const AioParamInfo *info, int64_t value)
+{
+    json_object_set_member(o, info->name, param_to_node(info, value));
+}
+
 /* The event of a property change: the id and each changed property. */
 static void emit_property_changed(DaemonCommands *cmds, const char *id,
                                   const AioParams *now, unsigned changed,
@@ -91,8 +108,8 @@ static void emit_property_changed(DaemonCommands *cmds, const char *id,
     json_object_set_string_member(data, "id", id);
     for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
         if (changed & AIO_PARAM_BIT(pid)) {
-            json_object_set_int_member(data, aio_param_info(pid)->name,
-                                       aio_params_get(now, pid));
+            param_set_member(data, aio_param_info(pid),
+                             aio_params_get(now, pid));
         }
     }
     if (cpu_affinity) {
@@ -180,6 +197,37 @@ static void *fail_int_type(GError **error, const char *property)
     return NULL;
 }
 
+/* A parameter's value from the wire (QEMU's texts): an integer, or the
+ * name of one of an enum-valued parameter's values. */
+static bool param_from_node(const AioParamInfo *info, JsonNode *value,
+                            int64_t *out, GError **error)
+{
+    GType type = JSON_NODE_HOLDS_VALUE(value)
+                 ? json_node_get_value_type(value) : G_TYPE_INVALID;
+
+    if (!info->values) {
+        if (type != G_TYPE_INT64) {
+            fail_int_type(error, info->name);
+            return false;
+        }
+        *out = json_node_get_int(value);
+        return true;
+    }
+    if (type != G_TYPE_STRING) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "Invalid parameter type for '%s', expected: string",
+                    info->name);
+        return false;
+    }
+    if (!aio_param_value_parse(info, json_node_get_string(value), out)) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "Parameter '%s' does not accept value '%s'", info->name,
+                    json_node_get_string(value));
+        return false;
+    }
+    return true;
+}
+
 /* Collect the tunable members of @args (everything but @skip_a/@skip_b)
  * into @change, refusing names that are not properties of the object
  * (@main_loop: the main-loop object; else an iothread). */
@@ -209,11 +257,11 @@ static bool change_from_args(JsonObject *args, bool main_loop,
             fail_property(error, type, name);
             return false;
         }
-        if (json_node_get_value_type(value) != G_TYPE_INT64) {
-            fail_int_type(error, name);
+        int64_t v;
+        if (!param_from_node(info, value, &v, error)) {
             return false;
         }
-        aio_params_set(&change->params, info->id, json_node_get_int(value));
+        aio_params_set(&change->params, info->id, v);
     }
     return true;
 }
@@ -384,7 +432,9 @@ static JsonNode *cmd_qom_list(QmpServer *server, JsonObject *args,
         unsigned props = iothread_param_mask(kind == REGISTRY_PATH_MAIN_LOOP);
         for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
             if (props & AIO_PARAM_BIT(pid)) {
-                add_prop_info(arr, aio_param_info(pid)->name, "int", NULL);
+                const AioParamInfo *info = aio_param_info(pid);
+                add_prop_info(arr, info->name,
+                              info->values ? "string" : "int", NULL);
             }
         }
         if (kind == REGISTRY_PATH_IOTHREAD) {
@@ -443,9 +493,7 @@ static JsonNode *cmd_qom_get(QmpServer *server, JsonObject *args,
     } else {
         object_registry_main_loop_params(cmds->reg, &params);
     }
-    node = json_node_new(JSON_NODE_VALUE);
-    json_node_set_int(node, aio_params_get(&params, info->id));
-    return node;
+    return param_to_node(info, aio_params_get(&params, info->id));
 }
 
 /* qom-set's value of cpu-affinity into @change. */
@@ -477,12 +525,11 @@ static bool change_from_property(RegistryPathKind kind, const char *property,
         fail_property(error, type_of_kind(kind), property);
         return false;
     }
-    if (!JSON_NODE_HOLDS_VALUE(value) ||
-        json_node_get_value_type(value) != G_TYPE_INT64) {
-        fail_int_type(error, property);
+    int64_t v;
+    if (!param_from_node(info, value, &v, error)) {
         return false;
     }
-    aio_params_set(&change->params, info->id, json_node_get_int(value));
+    aio_params_set(&change->params, info->id, v);
     return true;
 }
 
@@ -543,8 +590,7 @@ static JsonObject *iothread_info_to_json(IOThread *t)
     json_object_set_int_member(o, "thread-id", iothread_get_thread_id(t));
     /* Exactly the values set, as qom-get reads them. */
     for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
-        json_object_set_int_member(o, aio_param_info(pid)->name,
-                                   aio_params_get(&p, pid));
+        param_set_member(o, aio_param_info(pid), aio_params_get(&p, pid));
     }
     json_object_set_string_member(o, "backend",
                                   s.fdmon ? s.fdmon : "unknown");

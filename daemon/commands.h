@@ -29,6 +29,11 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
                                     DaemonQuitFunc *quit, void *quit_opaque);
 void daemon_commands_free(DaemonCommands *cmds);
 
+/* Set member @info->name of @o to @value as the wire spells it: the
+ * value's name for an enum-valued parameter (poll-mode), else the
+ * integer.  Every reply, event and saved config goes through it. */
+void param_set_member(JsonObject *o, const AioParamInfo *info, int64_t value);
+
 /* Announce an object created outside QMP (startup): OBJECT_ADDED. */
 void daemon_commands_object_added(DaemonCommands *cmds, const char *id,
                                   const char *qom_type);

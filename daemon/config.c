@@ -468,8 +468,7 @@ static void add_params(JsonObject *o, const AioParams *p, bool main_loop)
 
     for (int pid = 0; pid < AIO_PARAM_COUNT; pid++) {
         if (mask & AIO_PARAM_BIT(pid)) {
-            json_object_set_int_member(o, aio_param_info(pid)->name,
-                                       aio_params_get(p, pid));
+            param_set_member(o, aio_param_info(pid), aio_params_get(p, pid));
         }
     }
 }

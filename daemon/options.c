@@ -69,7 +69,16 @@ static char *usage_props(bool main_loop)
 
     for (int id = 0; id < AIO_PARAM_COUNT; id++) {
         const AioParamInfo *info = aio_param_info(id);
-        if (iothread_param_find(info->name, main_loop)) {
+        if (!iothread_param_find(info->name, main_loop)) {
+            continue;
+        }
+        if (info->values) {
+            g_autofree char *names = g_strjoinv("|", (char **)info->values);
+            g_string_append_printf(out, "                   %s=%s (%s)\n",
+                                   info->name, names,
+                                   aio_param_value_name(info,
+                                                        info->default_value));
+        } else {
             g_string_append_printf(out, "                   %s (%" G_GINT64_FORMAT
                                    ")\n", info->name, info->default_value);
         }
@@ -160,7 +169,14 @@ static bool parse_property(DaemonObjectOption *o, const char *spec,
                     key);
         return false;
     }
-    if (!parse_int64(val, &value)) {
+    if (info->values && !aio_param_value_parse(info, val, &value)) {
+        /* QEMU's text for a value an enum does not have. */
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--object '%s': Parameter '%s' does not accept value "
+                    "'%s'", spec, key, val);
+        return false;
+    }
+    if (!info->values && !parse_int64(val, &value)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--object '%s': %s expects an integer, got '%s'", spec,
                     key, val);

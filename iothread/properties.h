@@ -12,7 +12,7 @@
 #include "aioctx/aio.h"
 
 /*
- * Properties: the six tunables of aio.h's parameter table, under the
+ * Properties: the tunables of aio.h's parameter table, under the
  * table's names; an iothread has them all, the main-loop object those the
  * table marks main_loop.  Values are AioParams (a partial set = a change).
  */

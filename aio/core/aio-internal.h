@@ -193,6 +193,27 @@ typedef struct AioStatCounters {
     atomic_store_explicit(&(ctx)->stats.field, (v), memory_order_relaxed)
 
 /* ---------------------------------------------------------------------- */
+/* Poll governor (poll-mode auto; aio-posix.c)                             */
+
+/* Whether a context's busy-polling pays, judged over epochs of polling
+ * windows.  Home thread only, except that aio_notify() (any thread)
+ * writes the context's notify_write_ns, which the governor reads.  All
+ * zero is the initial state (polling, nothing measured). */
+typedef struct AioPollGovernor {
+    bool skipping;              /* windows are skipped until a probe */
+    unsigned windows;           /* windows polled in this epoch */
+    unsigned hits;              /* of them, windows that found work */
+    int64_t cost_ns;            /* polling time this epoch, bar first-pass finds */
+    unsigned skip_left;         /* skipping: blocking iterations to the probe */
+    unsigned backoff;           /* length of the next skip (0: the shortest) */
+    int64_t wake_ns;            /* average wake-up latency (0: not measured) */
+} AioPollGovernor;
+
+/* Back to the initial state, keeping the measured wake-up latency (on a
+ * poll-mode change).  Home thread. */
+void aio_poll_governor_reset(AioContext *ctx);
+
+/* ---------------------------------------------------------------------- */
 /* The context                                                             */
 
 struct ThreadPool;
@@ -239,6 +260,10 @@ struct AioContext {
      * and read by the loop and the services, all in the home thread. */
     AioParams params;
     bool poll_started;          /* inside a busy-poll window */
+    AioPollGovernor poll_governor;  /* home only */
+    /* When aio_notify() last wrote the notifier (monotonic ns): written by
+     * any thread (relaxed), read by the governor to time wake-ups. */
+    _Atomic int64_t notify_write_ns;
 
     const FDMonOps *fdmon_ops;  /* home only; may change (poll -> epoll) */
     void *fdmon_data;           /* the fdmon's own state */

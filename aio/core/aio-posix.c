@@ -219,7 +219,7 @@ static void adjust_polling_time(AioContext *ctx, AioPolledEvent *poll,
         poll->ns = ctx->params.poll_shrink ? poll->ns / ctx->params.poll_shrink : 0;
         AIO_STAT_ADD(ctx, poll_shrinks, 1);
     } else if (poll->ns < ctx->params.poll_max_ns) {
-        int64_t grow = ctx->params.poll_grow ? ctx->params.poll_grow : 2;
+        int64_t grow = aio_params_effective(&ctx->params, AIO_PARAM_POLL_GROW);
         int64_t ns;
 
         if (poll->ns == 0) {
@@ -380,19 +380,164 @@ static int64_t poll_window_ns(AioContext *ctx)
 }
 
 /*
- * Busy-poll for up to the current polling time (bounded by *timeout).
- * Returns true if work was found; then *timeout is 0 so the backend is only
- * asked non-blockingly.  A handler that has never shown work has poll.ns 0,
- * and the window is the largest of them, so a fresh context polls once
- * (cheaply) and learns from the first events.
+ * The poll governor (poll-mode auto).  Polling pays when the CPU it burns
+ * per find is no more than what the find spares: one blocking wake-up.
+ *  - Cost: the time of every window, except a window whose first pass
+ *    found work (a blocking loop looks once at the fds anyway; that pass
+ *    replaced the look, not a wait).
+ *  - Benefit: each window that found work spared one wake-up, whose
+ *    latency the loop measures on its own blocking waits: from the
+ *    aio_notify() that wrote the notifier to the wait's return, averaged
+ *    (1/8 weight per sample); GOVERNOR_WAKE_DEFAULT_NS until measured (a
+ *    loop woken only by its fds, e.g. a disk, has no sender's clock).
+ *  - Every GOVERNOR_EPOCH windows it judges: cost <= finds * wake-up
+ *    keeps polling; else (and always with no find) it skips windows for
+ *    a number of blocking iterations, starting at GOVERNOR_SKIP_MIN and
+ *    doubling up to GOVERNOR_SKIP_MAX while probes keep failing, then
+ *    polls one epoch again (the probe).  A probe that pays resets it.
+ * Handlers' windows keep learning (grow/shrink) while skipped: a probe
+ * polls with what the loop learnt meanwhile.  Deterministic where the
+ * tests need it: an epoch without a find never pays, an epoch of
+ * first-pass finds always does.
+ */
+#define GOVERNOR_EPOCH 16
+#define GOVERNOR_SKIP_MIN 16
+#define GOVERNOR_SKIP_MAX 4096
+#define GOVERNOR_WAKE_DEFAULT_NS 4000
+/* A sample beyond this is a preemption, not a wake-up: clamp it. */
+#define GOVERNOR_WAKE_MAX_NS 1000000
+
+void aio_poll_governor_reset(AioContext *ctx)
+{
+    int64_t wake_ns = ctx->poll_governor.wake_ns;
+
+    ctx->poll_governor = (AioPollGovernor){ .wake_ns = wake_ns };
+}
+
+static bool poll_mode_auto(AioContext *ctx)
+{
+    return ctx->params.poll_mode == AIO_POLL_MODE_AUTO;
+}
+
+/* Whether this blocking iteration skips its window (counting the skip). */
+static bool poll_governor_skips(AioContext *ctx)
+{
+    AioPollGovernor *g = &ctx->poll_governor;
+
+    if (!poll_mode_auto(ctx) || !g->skipping) {
+        return false;
+    }
+    if (g->skip_left > 0) {
+        g->skip_left--;
+        return true;
+    }
+    g->skipping = false;        /* probe: poll one epoch */
+    return false;
+}
+
+/* End of an epoch: keep polling, or skip for the next backoff. */
+static void poll_governor_judge(AioPollGovernor *g)
+{
+    int64_t wake_ns = g->wake_ns ? g->wake_ns : GOVERNOR_WAKE_DEFAULT_NS;
+    bool pays = g->hits > 0 && g->cost_ns <= (int64_t)g->hits * wake_ns;
+
+    if (pays) {
+        g->backoff = 0;
+    } else {
+        g->skipping = true;
+        g->skip_left = g->backoff ? g->backoff : GOVERNOR_SKIP_MIN;
+        g->backoff = g->skip_left < GOVERNOR_SKIP_MAX / 2
+                     ? g->skip_left * 2 : GOVERNOR_SKIP_MAX;
+    }
+    g->windows = g->hits = 0;
+    g->cost_ns = 0;
+}
+
+/* One polled window: whether it found work and what it cost. */
+static void poll_governor_account(AioContext *ctx, bool found, int64_t cost_ns)
+{
+    AioPollGovernor *g = &ctx->poll_governor;
+
+    if (!poll_mode_auto(ctx)) {
+        return;
+    }
+    g->windows++;
+    g->hits += found;
+    g->cost_ns += cost_ns;
+    if (g->windows >= GOVERNOR_EPOCH) {
+        poll_governor_judge(g);
+    }
+}
+
+/* A blocking wait from @t0 ended at @t1: if aio_notify() woke it, one
+ * sample of the wake-up latency. */
+static void poll_governor_note_wait(AioContext *ctx, int64_t t0, int64_t t1)
+{
+    AioPollGovernor *g = &ctx->poll_governor;
+    int64_t sent, sample;
+
+    if (!poll_mode_auto(ctx)) {
+        return;
+    }
+    sent = atomic_load_explicit(&ctx->notify_write_ns, memory_order_relaxed);
+    if (sent < t0 || sent > t1) {
+        return;                 /* not woken by a notify during this wait */
+    }
+    sample = MIN(t1 - sent, GOVERNOR_WAKE_MAX_NS);
+    g->wake_ns = g->wake_ns ? g->wake_ns + (sample - g->wake_ns) / 8 : sample;
+}
+
+/* Poll the set until work is found, @window ns from @start pass, or the
+ * fdmon has events.  Returns whether work was found; counts the window in
+ * the stats and for the governor. */
+static bool poll_window_run(AioContext *ctx, AioHandlerList *ready_list,
+                            int64_t start, int64_t window)
+{
+    int64_t now = start;
+    bool progress;
+    bool first_pass = true;
+
+    poll_set_started(ctx, ready_list, true);
+    AIO_STAT_ADD(ctx, poll_attempts, 1);
+    for (;;) {
+        progress = run_poll_handlers_once(ctx, ready_list, now);
+        now = now_ns();
+        if (progress || now - start >= window ||
+            ctx->fdmon_ops->need_wait(ctx)) {
+            break;
+        }
+        first_pass = false;
+    }
+    AIO_STAT_ADD(ctx, polling_ns, now - start);
+    AIO_STAT_ADD(ctx, poll_hits, progress ? 1 : 0);
+    AIO_STAT_ADD(ctx, poll_misses, progress ? 0 : 1);
+    poll_governor_account(ctx, progress,
+                          progress && first_pass ? 0 : now - start);
+    return progress;
+}
+
+/*
+ * Busy-poll for up to the current polling time (bounded by *timeout),
+ * unless the governor skips it.  Returns true if work was found; then
+ * *timeout is 0 so the backend is only asked non-blockingly.  A handler
+ * that has never shown work has poll.ns 0, and the window is the largest
+ * of them, so a fresh context polls once (cheaply) and learns from the
+ * first events.  A skipped window publishes poll_ns_current 0.
  */
 static bool try_poll_mode(AioContext *ctx, AioHandlerList *ready_list,
                           int64_t *timeout, int64_t start)
 {
-    int64_t window, now = start;
+    int64_t window;
     bool progress = false;
 
-    if (LIST_EMPTY(&ctx->poll_aio_handlers) || ctx->fdmon_ops->need_wait(ctx)) {
+    if (LIST_EMPTY(&ctx->poll_aio_handlers)) {
+        return false;
+    }
+    if (poll_governor_skips(ctx)) {
+        AIO_STAT_SET(ctx, poll_ns_current, 0);
+        return false;
+    }
+    if (ctx->fdmon_ops->need_wait(ctx)) {
         return false;
     }
     window = poll_window_ns(ctx);
@@ -401,19 +546,7 @@ static bool try_poll_mode(AioContext *ctx, AioHandlerList *ready_list,
         window = *timeout;
     }
     if (window > 0) {
-        poll_set_started(ctx, ready_list, true);
-        AIO_STAT_ADD(ctx, poll_attempts, 1);
-        do {
-            progress = run_poll_handlers_once(ctx, ready_list, now);
-            now = now_ns();
-        } while (!progress && now - start < window &&
-                 !ctx->fdmon_ops->need_wait(ctx));
-        AIO_STAT_ADD(ctx, polling_ns, now - start);
-        if (progress) {
-            AIO_STAT_ADD(ctx, poll_hits, 1);
-        } else {
-            AIO_STAT_ADD(ctx, poll_misses, 1);
-        }
+        progress = poll_window_run(ctx, ready_list, start, window);
     }
     if (poll_set_started(ctx, ready_list, false)) {
         progress = true;
@@ -426,6 +559,29 @@ static bool try_poll_mode(AioContext *ctx, AioHandlerList *ready_list,
 
 /* ---------------------------------------------------------------------- */
 /* aio_poll                                                                */
+
+/* The fdmon's wait; a blocking one (@timeout != 0) is counted, timed from
+ * @start for the handlers' windows, and shown to the poll governor. */
+static void fdmon_wait_counted(AioContext *ctx, AioHandlerList *ready_list,
+                               int64_t timeout, int64_t start)
+{
+    int64_t t0 = timeout != 0 ? now_ns() : 0;
+
+    if (timeout != 0) {
+        atomic_store_explicit(&ctx->wait_start_ns, t0, memory_order_relaxed);
+    }
+    ctx->fdmon_ops->wait(ctx, ready_list, timeout);
+    if (timeout != 0) {
+        int64_t t1 = now_ns();
+
+        atomic_store_explicit(&ctx->wait_start_ns, 0, memory_order_relaxed);
+
+        AIO_STAT_ADD(ctx, blocking_waits, 1);
+        AIO_STAT_ADD(ctx, blocked_ns, t1 - t0);
+        ctx->last_block_ns = t1 - start;
+        poll_governor_note_wait(ctx, t0, t1);
+    }
+}
 
 bool aio_poll(AioContext *ctx, bool blocking)
 {
@@ -462,22 +618,8 @@ bool aio_poll(AioContext *ctx, bool blocking)
 
     if (timeout != 0 || ctx->fdmon_ops->need_wait(ctx) ||
         ++ctx->waitless_iterations >= MAX_WAITLESS_ITERATIONS) {
-        int64_t t0 = timeout != 0 ? now_ns() : 0;
-
         ctx->waitless_iterations = 0;
-        if (timeout != 0) {
-            atomic_store_explicit(&ctx->wait_start_ns, t0, memory_order_relaxed);
-        }
-        ctx->fdmon_ops->wait(ctx, &ready_list, timeout);
-        if (timeout != 0) {
-            int64_t t1 = now_ns();
-
-            atomic_store_explicit(&ctx->wait_start_ns, 0, memory_order_relaxed);
-
-            AIO_STAT_ADD(ctx, blocking_waits, 1);
-            AIO_STAT_ADD(ctx, blocked_ns, t1 - t0);
-            ctx->last_block_ns = t1 - start;
-        }
+        fdmon_wait_counted(ctx, &ready_list, timeout, start);
     }
 
     if (use_notify_me) {

@@ -14,6 +14,10 @@ void aio_notify(AioContext *ctx)
      * the BH flags. */
     atomic_store(&ctx->notified, true);
     if (atomic_load(&ctx->notify_me)) {
+        /* A waiting loop times its wake-up from here (poll-mode auto). */
+        atomic_store_explicit(&ctx->notify_write_ns,
+                              aio_clock_get_ns(AIO_CLOCK_MONOTONIC),
+                              memory_order_relaxed);
         event_notifier_set(&ctx->notifier);
     }
 }

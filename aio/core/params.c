@@ -17,6 +17,9 @@
 /* QEMU's text for any refused pool size or pair. */
 static const char pool_error[] = "bad thread-pool-min/thread-pool-max values";
 
+/* poll-mode's values, in AioPollMode order. */
+static const char *const poll_mode_values[] = { "fixed", "auto", NULL };
+
 static const AioParamInfo param_table[AIO_PARAM_COUNT] = {
     [AIO_PARAM_POLL_MAX_NS] = {
         .id = AIO_PARAM_POLL_MAX_NS, .name = "poll-max-ns",
@@ -62,6 +65,18 @@ static const AioParamInfo param_table[AIO_PARAM_COUNT] = {
         .min = 1, .max = INT_MAX, .main_loop = true,
         .doc = "Most pool workers, a cap: workers are created on demand.",
     },
+    [AIO_PARAM_POLL_MODE] = {
+        .id = AIO_PARAM_POLL_MODE, .name = "poll-mode",
+        .offset = PARAM(poll_mode),
+        /* fixed by default: an iothread behaves as QEMU's unless asked. */
+        .default_value = AIO_POLL_MODE_FIXED,
+        .context_initial = AIO_POLL_MODE_FIXED,
+        .min = AIO_POLL_MODE_FIXED, .max = AIO_POLL_MODE_AUTO,
+        .values = poll_mode_values,
+        .doc = "Who decides to busy-poll: fixed polls whenever the learnt "
+               "window is above 0 (QEMU); auto skips the window while "
+               "polling costs more CPU per find than a wake-up takes.",
+    },
 };
 
 const AioParamInfo *aio_param_info(AioParamId id)
@@ -78,6 +93,26 @@ const AioParamInfo *aio_param_find(const char *name)
         }
     }
     return NULL;
+}
+
+const char *aio_param_value_name(const AioParamInfo *info, int64_t value)
+{
+    if (!info->values || value < info->min || value > info->max) {
+        return NULL;
+    }
+    return info->values[value];
+}
+
+bool aio_param_value_parse(const AioParamInfo *info, const char *name,
+                           int64_t *value)
+{
+    for (int64_t v = 0; info->values && info->values[v]; v++) {
+        if (strcmp(info->values[v], name) == 0) {
+            *value = v;
+            return true;
+        }
+    }
+    return false;
 }
 
 static int64_t *param_field(AioParams *p, AioParamId id)
@@ -121,10 +156,27 @@ int64_t aio_params_effective(const AioParams *p, AioParamId id)
                                                 : v;
 }
 
+/* An enum value out of range (only the C API can give one: the layers
+ * above parse names). */
+static bool param_check_enum(const AioParamInfo *info, int64_t v,
+                             GError **error)
+{
+    if (v >= info->min && v <= info->max) {
+        return true;
+    }
+    g_autofree char *names = g_strjoinv(", ", (char **)info->values);
+    g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
+                "%s value must be one of: %s", info->name, names);
+    return false;
+}
+
 /* One given value against its entry. */
 static bool param_check_one(const AioParamInfo *info, int64_t v,
                             GError **error)
 {
+    if (info->values) {
+        return param_check_enum(info, v, error);
+    }
     if (v < 0) {
         /* QEMU's property-level check, the same for every parameter. */
         g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
@@ -205,6 +257,10 @@ bool aio_context_set_params(AioContext *ctx, const AioParams *changes,
     aio_params_merge(&wanted, changes);
     if (!aio_params_check(&wanted, error)) {
         return false;
+    }
+    if ((changes->mask & AIO_PARAM_BIT(AIO_PARAM_POLL_MODE)) &&
+        wanted.poll_mode != ctx->params.poll_mode) {
+        aio_poll_governor_reset(ctx);
     }
     ctx->params = wanted;
     if (changes->mask & AIO_PARAM_BIT(AIO_PARAM_POLL_MAX_NS)) {

@@ -9,7 +9,8 @@
  *  xthread_wake_rtt  the main thread schedules a BH into a thread blocked
  *                    in (or polling in) aio_poll(ctx, true); the BH answers
  *                    through an atomic the main thread spins on.  Median
- *                    and p99 µs per backend and poll-max-ns 0 / 32768.
+ *                    and p99 µs per backend and poll-max-ns 0 / 32768
+ *                    (poll-mode fixed) / 32768 with poll-mode auto.
  *  fd_dispatch_rtt   the same with an eventfd fd handler: the main thread
  *                    posts a sequence number in memory and writes the
  *                    eventfd (the doorbell); the handler (io_read, or
@@ -28,12 +29,14 @@
  *    raw-spin        a thread spinning on one atomic, answering through
  *                    another (the physical floor).
  *
+ * Every row carries the 1-minute load average it was measured under.
  * Options: --quick (a few seconds, used by the test suite to prove the
  * benchmark runs); the default run takes under a minute.
  * Rows of a backend the context cannot use (the library fell back) are
  * left out with a note on stderr, so no row is mislabelled.
  */
 #include "aioctx/aio.h"
+#include "bench-util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -68,6 +71,7 @@ static void die(const char *what)
 typedef struct Row {
     const char *bench, *impl, *fdmon;      /* fdmon NULL: not applicable */
     int64_t poll_max_ns;                   /* -1: not applicable */
+    const char *poll_mode;                 /* NULL: fixed or not applicable */
 } Row;
 
 static void emit(const Row *r, const char *metric, double value,
@@ -80,6 +84,10 @@ static void emit(const Row *r, const char *metric, double value,
     if (r->poll_max_ns >= 0) {
         printf(", \"poll_max_ns\": %" PRId64, r->poll_max_ns);
     }
+    if (r->poll_mode) {
+        printf(", \"poll_mode\": \"%s\"", r->poll_mode);
+    }
+    printf(", \"load\": %.2f", bench_load_average());
     printf(", \"metric\": \"%s\", \"value\": %.*f%s%s}\n", metric,
            value >= 1000 ? 0 : 3, value, extra_json ? ", " : "",
            extra_json ? extra_json : "");
@@ -101,25 +109,6 @@ static void emit_rtt(const Row *r, uint64_t *samples, int n,
              extra_json ? ", " : "", extra_json ? extra_json : "");
     emit(r, "median_us", samples[n / 2] / 1000.0, extra);
     emit(r, "p99_us", samples[(int64_t)n * 99 / 100] / 1000.0, extra);
-}
-
-/* Spin until *@word == @want; a lost wake-up ends the run instead of
- * hanging it. */
-static void spin_until(_Atomic uint64_t *word, uint64_t want)
-{
-    unsigned spins = 0;
-    int64_t start = 0;
-    while (atomic_load_explicit(word, memory_order_acquire) != want) {
-        if (++spins == 1u << 20) {
-            spins = 0;
-            int64_t t = now_ns();
-            if (!start) {
-                start = t;
-            } else if (t - start > 5 * 1000000000LL) {
-                die("no answer within 5 s (lost wake-up?)");
-            }
-        }
-    }
 }
 
 static int warmup_samples(void) { return quick ? 200 : 2000; }
@@ -189,7 +178,7 @@ static void bench_bh_throughput(void)
             best = rate > best ? rate : best;
         }
         Row row = { "bh_throughput", "aio", aio_context_fdmon_name(ctx),
-                    polls[p] };
+                    polls[p], NULL };
         emit(&row, "callbacks_per_s", best, "\"bhs\": 1");
         aio_context_unref(ctx);
     }
@@ -199,43 +188,21 @@ static void bench_bh_throughput(void)
 /* Cross-thread round trips through an AioContext                          */
 
 typedef struct Loop {
-    AioContext *ctx;
-    pthread_t thread;
-    atomic_bool stop;
-    _Atomic uint64_t request;   /* main -> loop */
-    _Atomic uint64_t answer;    /* loop -> main */
+    BenchLoop b;
     /* fd_dispatch_rtt */
     int efd;
     uint64_t consumed;          /* loop thread only */
 } Loop;
-
-static void *loop_thread(void *opaque)
-{
-    Loop *l = opaque;
-    aio_set_current_context(l->ctx);
-    while (!atomic_load(&l->stop)) {
-        aio_poll(l->ctx, true);
-    }
-    return NULL;
-}
-
-static void answer_bh(void *opaque)
-{
-    Loop *l = opaque;
-    atomic_store_explicit(&l->answer,
-                          atomic_load_explicit(&l->request, memory_order_relaxed),
-                          memory_order_release);
-}
 
 static void fd_consume(Loop *l)
 {
     uint64_t v;
     while (read(l->efd, &v, sizeof(v)) > 0) {
     }
-    uint64_t posted = atomic_load_explicit(&l->request, memory_order_acquire);
+    uint64_t posted = atomic_load_explicit(&l->b.request, memory_order_acquire);
     if (posted != l->consumed) {
         l->consumed = posted;
-        atomic_store_explicit(&l->answer, posted, memory_order_release);
+        atomic_store_explicit(&l->b.answer, posted, memory_order_release);
     }
 }
 
@@ -247,7 +214,7 @@ static void fd_read_cb(void *opaque)
 static bool fd_poll_cb(void *opaque)
 {
     Loop *l = opaque;
-    return atomic_load_explicit(&l->request, memory_order_relaxed) != l->consumed;
+    return atomic_load_explicit(&l->b.request, memory_order_relaxed) != l->consumed;
 }
 
 static const char *kind_name(AioFdmonKind k)
@@ -257,11 +224,12 @@ static const char *kind_name(AioFdmonKind k)
 }
 
 /* A context on backend @kind with polling parameters @poll_max_ns and
- * @grow (shrink 0), or NULL (said on stderr) when the library would fall
+ * @grow (shrink 0) and poll-mode @mode, or NULL (said on stderr) when the library would fall
  * back to another backend, so no row is mislabelled. */
 static AioContext *bench_context_new(AioFdmonKind kind, int64_t poll_max_ns,
-                                     int64_t grow)
+                                     int64_t grow, AioPollMode mode)
 {
+    AioParams mode_param = { 0 };
     GError *err = NULL;
     AioContext *ctx = aio_context_new_full(kind, &err);
     if (!ctx) {
@@ -277,41 +245,44 @@ static AioContext *bench_context_new(AioFdmonKind kind, int64_t poll_max_ns,
         aio_context_unref(ctx);
         return NULL;
     }
-    if (!aio_context_set_poll_params(ctx, poll_max_ns, grow, 0, &err)) {
+    aio_params_set(&mode_param, AIO_PARAM_POLL_MODE, mode);
+    if (!aio_context_set_poll_params(ctx, poll_max_ns, grow, 0, &err) ||
+        !aio_context_set_params(ctx, &mode_param, &err)) {
         die(err->message);
     }
     return ctx;
 }
 
 /* One matrix cell: @fd selects fd_dispatch_rtt over xthread_wake_rtt. */
-static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns, bool fd)
+static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns,
+                          AioPollMode mode, bool fd)
 {
     Loop l = { .efd = -1 };
-    l.ctx = bench_context_new(kind, poll_max_ns, 0);
-    if (!l.ctx) {
+    l.b.ctx = bench_context_new(kind, poll_max_ns, 0, mode);
+    if (!l.b.ctx) {
         return;
     }
-    const char *backend = aio_context_fdmon_name(l.ctx);
+    const char *backend = aio_context_fdmon_name(l.b.ctx);
     AioBH *bh = NULL;
     if (fd) {
         l.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (l.efd < 0) {
             die("eventfd");
         }
-        aio_set_fd_handler(l.ctx, l.efd, fd_read_cb, NULL, fd_poll_cb,
+        aio_set_fd_handler(l.b.ctx, l.efd, fd_read_cb, NULL, fd_poll_cb,
                            fd_read_cb, &l);
     } else {
-        bh = aio_bh_new(l.ctx, answer_bh, &l);
+        bh = aio_bh_new(l.b.ctx, bench_answer_bh, &l.b);
     }
     AioStats before, after;
-    pthread_create(&l.thread, NULL, loop_thread, &l);
+    bench_loop_start(&l.b);
 
     int warm = warmup_samples(), n = rtt_samples();
     uint64_t *samples = g_new(uint64_t, n);
     int64_t start = now_ns();
     for (int i = 0; i < warm + n; i++) {
         if (i == warm) {
-            aio_context_get_stats(l.ctx, &before);
+            aio_context_get_stats(l.b.ctx, &before);
         }
         if (i > warm && rtt_over_budget(start, i - warm)) {
             n = i - warm;
@@ -319,7 +290,7 @@ static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns, bool fd)
         }
         uint64_t seq = i + 1;
         int64_t t0 = now_ns();
-        atomic_store_explicit(&l.request, seq, memory_order_release);
+        atomic_store_explicit(&l.b.request, seq, memory_order_release);
         if (fd) {
             uint64_t one = 1;
             if (write(l.efd, &one, sizeof(one)) != sizeof(one)) {
@@ -328,16 +299,14 @@ static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns, bool fd)
         } else {
             aio_bh_schedule(bh);
         }
-        spin_until(&l.answer, seq);
+        bench_spin_until(&l.b.answer, seq);
         int64_t t1 = now_ns();
         if (i >= warm) {
             samples[i - warm] = t1 - t0;
         }
     }
-    aio_context_get_stats(l.ctx, &after);
-    atomic_store(&l.stop, true);
-    aio_notify(l.ctx);
-    pthread_join(l.thread, NULL);
+    aio_context_get_stats(l.b.ctx, &after);
+    bench_loop_stop(&l.b);
 
     char extra[160];
     snprintf(extra, sizeof(extra),
@@ -345,19 +314,19 @@ static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns, bool fd)
              after.poll_hits - before.poll_hits,
              after.blocking_waits - before.blocking_waits);
     Row row = { fd ? "fd_dispatch_rtt" : "xthread_wake_rtt", "aio", backend,
-                poll_max_ns };
+                poll_max_ns, mode == AIO_POLL_MODE_AUTO ? "auto" : NULL };
     emit_rtt(&row, samples, n, extra);
     g_free(samples);
 
     /* The loop thread has stopped: this thread may now drive the context. */
     if (fd) {
-        aio_set_fd_handler(l.ctx, l.efd, NULL, NULL, NULL, NULL, NULL);
+        aio_set_fd_handler(l.b.ctx, l.efd, NULL, NULL, NULL, NULL, NULL);
         close(l.efd);
     } else {
         aio_bh_delete(bh);
     }
-    aio_poll(l.ctx, false);
-    aio_context_unref(l.ctx);
+    aio_poll(l.b.ctx, false);
+    aio_context_unref(l.b.ctx);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -429,7 +398,7 @@ static void bench_reference(const char *bench, bool spin)
                 die("eventfd write");
             }
         }
-        spin_until(&p.answer, seq);
+        bench_spin_until(&p.answer, seq);
         int64_t t1 = now_ns();
         if (i >= warm) {
             samples[i - warm] = t1 - t0;
@@ -446,7 +415,7 @@ static void bench_reference(const char *bench, bool spin)
     if (!spin) {
         close(p.efd);
     }
-    Row row = { bench, spin ? "raw-spin" : "raw-eventfd", NULL, -1 };
+    Row row = { bench, spin ? "raw-spin" : "raw-eventfd", NULL, -1, NULL };
     emit_rtt(&row, samples, n, NULL);
     g_free(samples);
 }
@@ -515,7 +484,8 @@ static void bench_poll_find_ratio(AioFdmonKind kind)
 {
     const int64_t ahead_ns = 20000, poll_max_ns = 64000;
     int rounds = quick ? 200 : 5000;
-    AioContext *ctx = bench_context_new(kind, poll_max_ns, 2);
+    AioContext *ctx = bench_context_new(kind, poll_max_ns, 2,
+                                        AIO_POLL_MODE_FIXED);
     LateDevice d = { 0 };
     if (!ctx) {
         return;
@@ -537,7 +507,7 @@ static void bench_poll_find_ratio(AioFdmonKind kind)
     char extra[128];
     snprintf(extra, sizeof(extra), "\"events\": %d, \"by_polling\": %d, "
              "\"by_fd\": %d, \"ahead_us\": 20", rounds, d.by_polling, d.by_fd);
-    Row row = { "poll_find_ratio", "aio", kind_name(kind), poll_max_ns };
+    Row row = { "poll_find_ratio", "aio", kind_name(kind), poll_max_ns, NULL };
     emit(&row, "found_by_polling_pct", 100.0 * d.by_polling / rounds, extra);
     aio_set_fd_handler(ctx, d.doorbell, NULL, NULL, NULL, NULL, NULL);
     close(d.doorbell);
@@ -556,7 +526,12 @@ int main(int argc, char **argv)
     }
     static const AioFdmonKind kinds[] = { AIO_FDMON_POLL, AIO_FDMON_EPOLL,
                                           AIO_FDMON_IO_URING };
-    static const int64_t polls[] = { 0, 32768 };
+    /* The round trips' polling cells: off, QEMU's default, and the
+     * default window under the governor. */
+    static const struct { int64_t max_ns; AioPollMode mode; } polls[] = {
+        { 0, AIO_POLL_MODE_FIXED }, { 32768, AIO_POLL_MODE_FIXED },
+        { 32768, AIO_POLL_MODE_AUTO },
+    };
 
     bench_bh_throughput();
     for (size_t k = 0; k < 3; k++) {
@@ -567,8 +542,8 @@ int main(int argc, char **argv)
         bench_reference(bench, true);
         bench_reference(bench, false);
         for (size_t k = 0; k < 3; k++) {
-            for (size_t p = 0; p < 2; p++) {
-                bench_aio_rtt(kinds[k], polls[p], fd);
+            for (size_t p = 0; p < G_N_ELEMENTS(polls); p++) {
+                bench_aio_rtt(kinds[k], polls[p].max_ns, polls[p].mode, fd);
             }
         }
     }

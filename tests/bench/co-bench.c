@@ -25,6 +25,7 @@
  * 256 MiB, created once and reused).
  */
 #include "aioctx/coroutine.h"
+#include "bench-util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,24 +136,11 @@ static void bench_switch(void)
 /* Cross-thread schedule round trip                                        */
 
 typedef struct Loop {
-    pthread_t thread;
-    AioContext *ctx;
-    atomic_bool stop;
-    _Atomic uint64_t request, answer;
+    BenchLoop b;
     atomic_bool co_exit;
 } Loop;
 
 #define EXIT_ANSWER UINT64_MAX
-
-static void *loop_thread(void *opaque)
-{
-    Loop *l = opaque;
-    aio_set_current_context(l->ctx);
-    while (!atomic_load(&l->stop)) {
-        aio_poll(l->ctx, true);
-    }
-    return NULL;
-}
 
 /* The controller may schedule it again before it yielded: the scheduling
  * BH runs in this same thread, so only after the yield. */
@@ -160,31 +148,12 @@ static void answering_coroutine(void *opaque)
 {
     Loop *l = opaque;
     while (!atomic_load(&l->co_exit)) {
-        atomic_store_explicit(&l->answer,
-                              atomic_load_explicit(&l->request, memory_order_relaxed),
+        atomic_store_explicit(&l->b.answer,
+                              atomic_load_explicit(&l->b.request, memory_order_relaxed),
                               memory_order_release);
         aio_coroutine_yield();
     }
-    atomic_store_explicit(&l->answer, EXIT_ANSWER, memory_order_release);
-}
-
-static void answering_bh(void *opaque)
-{
-    Loop *l = opaque;
-    atomic_store_explicit(&l->answer,
-                          atomic_load_explicit(&l->request, memory_order_relaxed),
-                          memory_order_release);
-}
-
-static void spin_until(_Atomic uint64_t *word, uint64_t want)
-{
-    int64_t start = now_ns();
-    unsigned spins = 0;
-    while (atomic_load_explicit(word, memory_order_acquire) != want) {
-        if (++spins % (1u << 20) == 0 && now_ns() - start > 5000000000LL) {
-            die("no answer within 5 s (lost wake-up?)");
-        }
-    }
+    atomic_store_explicit(&l->b.answer, EXIT_ANSWER, memory_order_release);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -198,15 +167,15 @@ static void sample_rtt(Loop *l, Coroutine *co, AioBH *bh, uint64_t *samples,
                        int n, int warm)
 {
     for (int i = 0; i < warm + n; i++) {
-        uint64_t seq = atomic_load(&l->answer) + 1;
+        uint64_t seq = atomic_load(&l->b.answer) + 1;
         int64_t t0 = now_ns();
-        atomic_store_explicit(&l->request, seq, memory_order_release);
+        atomic_store_explicit(&l->b.request, seq, memory_order_release);
         if (co) {
-            aio_co_schedule(l->ctx, co);
+            aio_co_schedule(l->b.ctx, co);
         } else {
             aio_bh_schedule(bh);
         }
-        spin_until(&l->answer, seq);
+        bench_spin_until(&l->b.answer, seq);
         if (i >= warm) {
             samples[i - warm] = now_ns() - t0;
         }
@@ -225,16 +194,16 @@ static void emit_rtt(const char *impl, int64_t poll_max_ns, uint64_t *s, int n)
 
 static void bench_schedule_rtt(int64_t poll_max_ns)
 {
-    Loop l = { .ctx = aio_context_new(NULL) };
+    Loop l = { .b.ctx = aio_context_new(NULL) };
     int n = quick ? 2000 : 100000, warm = n / 10;
     uint64_t *samples = g_new(uint64_t, n);
 
-    if (!l.ctx || !aio_context_set_poll_params(l.ctx, poll_max_ns, 0, 0, NULL)) {
+    if (!l.b.ctx || !aio_context_set_poll_params(l.b.ctx, poll_max_ns, 0, 0, NULL)) {
         die("context set-up failed");
     }
-    AioBH *bh = aio_bh_new(l.ctx, answering_bh, &l);
+    AioBH *bh = aio_bh_new(l.b.ctx, bench_answer_bh, &l.b);
     Coroutine *co = aio_coroutine_create(answering_coroutine, &l);
-    pthread_create(&l.thread, NULL, loop_thread, &l);
+    bench_loop_start(&l.b);
 
     sample_rtt(&l, NULL, bh, samples, n, warm);
     emit_rtt("bh", poll_max_ns, samples, n);
@@ -242,14 +211,12 @@ static void bench_schedule_rtt(int64_t poll_max_ns)
     emit_rtt("coroutine", poll_max_ns, samples, n);
 
     atomic_store(&l.co_exit, true);
-    aio_co_schedule(l.ctx, co);
-    spin_until(&l.answer, EXIT_ANSWER);
-    atomic_store(&l.stop, true);
-    aio_notify(l.ctx);
-    pthread_join(l.thread, NULL);
+    aio_co_schedule(l.b.ctx, co);
+    bench_spin_until(&l.b.answer, EXIT_ANSWER);
+    bench_loop_stop(&l.b);
     aio_bh_delete(bh);
-    aio_poll(l.ctx, false);
-    aio_context_unref(l.ctx);
+    aio_poll(l.b.ctx, false);
+    aio_context_unref(l.b.ctx);
     g_free(samples);
 }
 

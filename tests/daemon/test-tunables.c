@@ -1,5 +1,5 @@
 /*
- * Integration test of the six tunables on the real iothreadd (argv[1]):
+ * Integration test of the tunables on the real iothreadd (argv[1]):
  *  - a refused iothread-set, object-add or qom-set, for every pair of a
  *    valid and an invalid property, leaves every value as it was and sends
  *    no event (the next event is the one of a later accepted change);
@@ -11,7 +11,8 @@
  *  - where qemu-system-x86_64 is installed, the same transcript gives the
  *    same values, error classes and texts on both.
  * Bad values and their texts are derived from the parameter table (whose
- * texts are QEMU's): below min, or above max where max < INT64_MAX.
+ * texts are QEMU's): below min, or above max where max < INT64_MAX; for an
+ * enum-valued parameter (on the wire: its values' names) a name it lacks.
  */
 #include <limits.h>
 #include <signal.h>
@@ -27,8 +28,55 @@ static const char pool_error[] = "bad thread-pool-min/thread-pool-max values";
 
 typedef struct Bad {
     AioParamId id;
-    int64_t value;
+    int64_t value;      /* enum-valued: out of range, sent as UNKNOWN_NAME */
 } Bad;
+
+#define UNKNOWN_NAME "sometimes"
+
+/* @value of @id as JSON text: the value's name for an enum-valued
+ * parameter (UNKNOWN_NAME for one out of range), else the integer. */
+static char *wire_value(AioParamId id, int64_t value)
+{
+    const AioParamInfo *info = aio_param_info(id);
+
+    if (info->values) {
+        const char *name = aio_param_value_name(info, value);
+        return g_strdup_printf("\"%s\"", name ? name : UNKNOWN_NAME);
+    }
+    return g_strdup_printf("%" G_GINT64_FORMAT, value);
+}
+
+/* A parameter's value from JSON (-1 when it is not one). */
+static int64_t value_of_node(AioParamId id, JsonNode *node)
+{
+    const AioParamInfo *info = aio_param_info(id);
+    int64_t v = -1;
+
+    if (!node || !JSON_NODE_HOLDS_VALUE(node)) {
+        return -1;
+    }
+    if (info->values) {
+        const char *name = json_node_get_string(node);
+        return name && aio_param_value_parse(info, name, &v) ? v : -1;
+    }
+    return json_node_get_value_type(node) == G_TYPE_INT64
+           ? json_node_get_int(node) : -1;
+}
+
+/* qom-get of parameter @id of @path (-1 on failure). */
+static int64_t qom_get_param(QmpClient *c, const char *path, AioParamId id)
+{
+    g_autofree char *args = g_strdup_printf(
+        "{\"path\": \"%s\", \"property\": \"%s\"}", path,
+        aio_param_info(id)->name);
+    JsonNode *ret = qx(c, "qom-get", args, NULL, NULL);
+    int64_t v = value_of_node(id, ret);
+
+    if (ret) {
+        json_node_unref(ret);
+    }
+    return v;
+}
 
 /* Every refused single value of the table: min - 1, and max + 1 where the
  * JSON int64 can hold it. */
@@ -39,6 +87,10 @@ static GArray *bad_values(void)
     for (int id = 0; id < AIO_PARAM_COUNT; id++) {
         const AioParamInfo *info = aio_param_info(id);
         Bad below = { id, info->min - 1 };
+        if (info->values) {
+            g_array_append_val(out, below);     /* one unknown name */
+            continue;
+        }
         g_array_append_val(out, below);
         if (info->max < INT64_MAX) {
             Bad above = { id, info->max + 1 };
@@ -51,6 +103,12 @@ static GArray *bad_values(void)
 /* QEMU's text for a refused single value. */
 static char *bad_text(const Bad *b)
 {
+    const AioParamInfo *info = aio_param_info(b->id);
+
+    if (info->values) {
+        return g_strdup_printf("Parameter '%s' does not accept value '%s'",
+                               info->name, UNKNOWN_NAME);
+    }
     return b->value < 0
         ? g_strdup_printf("%s value must be in range [0, %" G_GINT64_FORMAT
                           "]", aio_param_info(b->id)->name, INT64_MAX)
@@ -61,10 +119,11 @@ static char *bad_text(const Bad *b)
 static int64_t valid_value(AioParamId id)
 {
     return id == AIO_PARAM_THREAD_POOL_MIN ? 1 :
-           id == AIO_PARAM_THREAD_POOL_MAX ? 5 : 1000;
+           id == AIO_PARAM_THREAD_POOL_MAX ? 5 :
+           id == AIO_PARAM_POLL_MODE ? AIO_POLL_MODE_AUTO : 1000;
 }
 
-/* The six values of iothread @id from query-iothreads. */
+/* The parameters of iothread @id from query-iothreads. */
 static bool snapshot(QmpClient *c, const char *id, int64_t out[AIO_PARAM_COUNT])
 {
     JsonObject *info = find_iothread(c, id);
@@ -73,7 +132,8 @@ static bool snapshot(QmpClient *c, const char *id, int64_t out[AIO_PARAM_COUNT])
         return false;
     }
     for (int p = 0; p < AIO_PARAM_COUNT; p++) {
-        out[p] = json_object_get_int_member(info, aio_param_info(p)->name);
+        out[p] = value_of_node(p, json_object_get_member(
+                                      info, aio_param_info(p)->name));
     }
     json_object_unref(info);
     return true;
@@ -107,10 +167,11 @@ static bool next_event_is_for(QmpClient *c, const char *name, const char *id)
 static char *pair_args(const char *prefix, AioParamId a, int64_t va,
                        AioParamId b, int64_t vb)
 {
-    return g_strdup_printf("{%s\"%s\": %" G_GINT64_FORMAT ", \"%s\": %"
-                           G_GINT64_FORMAT "}", prefix,
-                           aio_param_info(a)->name, va,
-                           aio_param_info(b)->name, vb);
+    g_autofree char *wa = wire_value(a, va), *wb = wire_value(b, vb);
+
+    return g_strdup_printf("{%s\"%s\": %s, \"%s\": %s}", prefix,
+                           aio_param_info(a)->name, wa,
+                           aio_param_info(b)->name, wb);
 }
 
 /* Run @command on every (valid, invalid) pair; count the ones that were
@@ -185,14 +246,15 @@ static void test_qom_set_refused_values(QmpClient *c)
     for (guint i = 0; i < bad->len; i++) {
         const Bad *b = &g_array_index(bad, Bad, i);
         g_autofree char *text = bad_text(b);
+        g_autofree char *value = wire_value(b->id, b->value);
         g_autofree char *args = g_strdup_printf(
-            "{\"path\": \"/objects/io0\", \"property\": \"%s\", \"value\": %"
-            G_GINT64_FORMAT "}", aio_param_info(b->id)->name, b->value);
+            "{\"path\": \"/objects/io0\", \"property\": \"%s\", \"value\": %s}",
+            aio_param_info(b->id)->name, value);
         g_autofree char *cls = NULL, *desc = NULL;
         JsonNode *ret = qx(c, "qom-set", args, &cls, &desc);
         ok(!ret && !g_strcmp0(cls, "GenericError") && !g_strcmp0(desc, text),
-           "qom-set %s = %" G_GINT64_FORMAT ": %s", aio_param_info(b->id)->name,
-           b->value, desc ? desc : "(accepted)");
+           "qom-set %s = %s: %s", aio_param_info(b->id)->name, value,
+           desc ? desc : "(accepted)");
         if (ret) {
             json_node_unref(ret);
         }
@@ -201,6 +263,10 @@ static void test_qom_set_refused_values(QmpClient *c)
                 "\"poll-max-ns\", \"value\": \"x\"}", "GenericError",
                 "Invalid parameter type for 'poll-max-ns', expected: integer"),
        "qom-set with a string: QEMU's type error");
+    ok(qx_fails(c, "qom-set", "{\"path\": \"/objects/io0\", \"property\": "
+                "\"poll-mode\", \"value\": 1}", "GenericError",
+                "Invalid parameter type for 'poll-mode', expected: string"),
+       "qom-set of poll-mode with an integer: QEMU's type error");
     ok(qx_fails(c, "qom-set", "{\"path\": \"/objects/io0\", \"property\": "
                 "\"nope\", \"value\": 1}", "GenericError",
                 "Property 'iothread.nope' not found"),
@@ -237,9 +303,10 @@ static void test_large_pool_max_accepted_with_poll(QmpClient *c)
 static bool reads_back(QmpClient *c, AioParamId id, int64_t value)
 {
     const char *name = aio_param_info(id)->name;
+    g_autofree char *wire = wire_value(id, value);
     g_autofree char *args = g_strdup_printf(
-        "{\"path\": \"/objects/io1\", \"property\": \"%s\", \"value\": %"
-        G_GINT64_FORMAT "}", name, value);
+        "{\"path\": \"/objects/io1\", \"property\": \"%s\", \"value\": %s}",
+        name, wire);
     int64_t before[AIO_PARAM_COUNT], now[AIO_PARAM_COUNT];
     bool event_ok;
 
@@ -255,14 +322,14 @@ static bool reads_back(QmpClient *c, AioParamId id, int64_t value)
     } else {
         JsonObject *data = ev ? json_object_get_object_member(
                                     json_node_get_object(ev), "data") : NULL;
-        event_ok = data && json_object_has_member(data, name) &&
-                   json_object_get_int_member(data, name) == value;
+        event_ok = data && value_of_node(id, json_object_get_member(
+                                                 data, name)) == value;
     }
     if (ev) {
         json_node_unref(ev);
     }
     return event_ok && now[id] == value &&
-           qom_get_int(c, "/objects/io1", name) == value;
+           qom_get_param(c, "/objects/io1", id) == value;
 }
 
 static void test_bounds_read_back(QmpClient *c)
@@ -338,11 +405,12 @@ static void test_object_option_round_trip(void)
         "--nodefaults", "--object",
         "iothread,id=o1,poll-max-ns=9223372036854775807,poll-grow=0,"
         "poll-shrink=9223372036854775807,aio-max-batch=0,thread-pool-min=0,"
-        "thread-pool-max=2147483647", NULL
+        "thread-pool-max=2147483647,poll-mode=auto", NULL
     };
     static const int64_t want[AIO_PARAM_COUNT] = {
         [AIO_PARAM_POLL_MAX_NS] = INT64_MAX, [AIO_PARAM_POLL_SHRINK] = INT64_MAX,
         [AIO_PARAM_THREAD_POOL_MAX] = INT_MAX,
+        [AIO_PARAM_POLL_MODE] = AIO_POLL_MODE_AUTO,
     };
     TestDaemon *d = test_daemon_start(args);
     QmpClient *c = d ? test_connect(d) : NULL;
@@ -351,8 +419,7 @@ static void test_object_option_round_trip(void)
                 memcmp(now, want, sizeof(now)) == 0;
 
     for (int id = 0; c && id < AIO_PARAM_COUNT; id++) {
-        same &= qom_get_int(c, "/objects/o1", aio_param_info(id)->name) ==
-                want[id];
+        same &= qom_get_param(c, "/objects/o1", id) == want[id];
     }
     ok(same, "--object values read back exactly (query-iothreads, qom-get)");
     if (c) {
@@ -373,6 +440,20 @@ static void test_object_option_refused(void)
 
     ok(status == 2 && err && strstr(err, pool_error),
        "--object with min > max exits 2 naming the problem (%d)", status);
+}
+
+/* An enum value the parameter lacks: exit 2 with QEMU's text. */
+static void test_object_option_unknown_poll_mode(void)
+{
+    static const char *const args[] = {
+        "--nodefaults", "--object", "iothread,id=o1,poll-mode=sometimes", NULL
+    };
+    g_autofree char *out = NULL, *err = NULL;
+    int status = test_daemon_run_sync(args, &out, &err);
+
+    ok(status == 2 && err &&
+       strstr(err, "Parameter 'poll-mode' does not accept value 'sometimes'"),
+       "--object poll-mode=sometimes exits 2 naming the value (%d)", status);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -567,5 +648,6 @@ int main(int argc, char **argv)
     test_daemon_free(d);
     test_object_option_round_trip();
     test_object_option_refused();
+    test_object_option_unknown_poll_mode();
     return done_testing();
 }

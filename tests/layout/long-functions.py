@@ -17,8 +17,6 @@ import sys
 EXCEPTIONS = {
     ('aio/services/thread-pool.c', 'worker_main'):
         'the worker loop is being reworked for performance; split it then',
-    ('aio/core/aio-posix.c', 'aio_poll'):
-        'the polling phases are being reworked for performance; split then',
 }
 
 NAME_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*\(')

@@ -228,7 +228,7 @@ void aio_timer_free(AioTimer *ts);
 /* Parameters                                                              */
 
 /*
- * The six tunables of a context.  One table (aio/params.c, read with
+ * The tunables of a context.  One table (aio/params.c, read with
  * aio_param_info()) owns, per parameter, its name (the same on QMP, the
  * command line and here), its field in AioParams, its default, its bounds,
  * whether a main-loop object has it, and its doc; every layer above reads
@@ -238,6 +238,10 @@ void aio_timer_free(AioTimer *ts);
  * Where a value stands for something else (aio-max-batch 0 = the engine
  * default, poll-grow 0 = x2), aio_params_effective() resolves it; the live
  * state (current polling window, pool threads) is in AioStats.
+ *
+ * Values are int64; an enum-valued parameter (poll-mode) stores the index
+ * of its value in its table entry's @values (the names on QMP, the command
+ * line and in events), so every layer keeps one representation.
  */
 typedef enum AioParamId {
     AIO_PARAM_POLL_MAX_NS,
@@ -246,6 +250,7 @@ typedef enum AioParamId {
     AIO_PARAM_AIO_MAX_BATCH,
     AIO_PARAM_THREAD_POOL_MIN,
     AIO_PARAM_THREAD_POOL_MAX,
+    AIO_PARAM_POLL_MODE,
     AIO_PARAM_COUNT
 } AioParamId;
 
@@ -259,6 +264,25 @@ typedef enum AioParamId {
 
 #define AIO_PARAMS_ALL     (AIO_PARAM_BIT(AIO_PARAM_COUNT) - 1)
 
+/*
+ * poll-mode: who decides whether a blocking iteration busy-polls.
+ *  FIXED: QEMU's semantics: poll whenever a handler's learnt window (grown
+ *   and shrunk between 0 and poll-max-ns by poll-grow/poll-shrink) is
+ *   above 0.
+ *  AUTO: the same windows, gated by a per-context governor that skips
+ *   them while polling costs more than it saves: polling time per window
+ *   that found work (a find on the first pass costs nothing: the loop
+ *   looks once anyway) against the wake-up latency of the loop's own
+ *   blocking waits (aio_notify to the wait's return, averaged).  While it
+ *   skips, it probes again after a number of blocking iterations that
+ *   doubles (up to a bound) each time a probe finds polling still does not
+ *   pay.  See "Adaptive polling" in aio/core/aio-posix.c.
+ */
+typedef enum AioPollMode {
+    AIO_POLL_MODE_FIXED,
+    AIO_POLL_MODE_AUTO,
+} AioPollMode;
+
 /* A set of values, complete or partial: @mask has AIO_PARAM_BIT(id) for
  * each member that is given; the others are ignored. */
 typedef struct AioParams {
@@ -269,6 +293,7 @@ typedef struct AioParams {
     int64_t aio_max_batch;      /* disk-engine batch bound; 0 = default */
     int64_t thread_pool_min;    /* pool workers kept alive */
     int64_t thread_pool_max;    /* most pool workers (created on demand) */
+    int64_t poll_mode;          /* AioPollMode */
 } AioParams;
 
 typedef struct AioParamInfo {
@@ -281,12 +306,22 @@ typedef struct AioParamInfo {
     int64_t zero_means;         /* what 0 stands for (0: just 0) */
     bool main_loop;             /* a main-loop object has it too */
     const char *doc;            /* one sentence, no bounds or default */
+    /* An enum-valued parameter: the name of each value (index = value,
+     * min = 0, max = last index), NULL-terminated.  NULL: an integer. */
+    const char *const *values;
 } AioParamInfo;
 
 /* The table entry of @id (0 <= id < AIO_PARAM_COUNT), or by name (NULL
  * for a name that is not a parameter). */
 const AioParamInfo *aio_param_info(AioParamId id);
 const AioParamInfo *aio_param_find(const char *name);
+/* An enum-valued parameter's name for @value; NULL for an integer
+ * parameter or a value out of its range. */
+const char *aio_param_value_name(const AioParamInfo *info, int64_t value);
+/* An enum-valued parameter's value named @name into *@value; false for an
+ * integer parameter or a name that is not one of its values. */
+bool aio_param_value_parse(const AioParamInfo *info, const char *name,
+                           int64_t *value);
 
 int64_t aio_params_get(const AioParams *p, AioParamId id);
 /* Store @value and mark the member given. */
@@ -302,7 +337,8 @@ int64_t aio_params_effective(const AioParams *p, AioParamId id);
 /*
  * Check the given members of @p against the table (QEMU 7.2's rules and
  * error texts): a negative value is "<name> value must be in range [0,
- * 9223372036854775807]"; a pool size outside its bounds, or min > max when
+ * 9223372036854775807]"; an enum value out of range "<name> value must be
+ * one of: fixed, auto" (its names); a pool size outside its bounds, or min > max when
  * both are given, is "bad thread-pool-min/thread-pool-max values".  false
  * + @error (AIO_ERROR_INVALID) on the first problem in table order.
  */

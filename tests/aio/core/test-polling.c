@@ -25,6 +25,13 @@
  * before the rounds, since arming a timer notifies the context and a
  * notified iteration does not block (and so would not teach a window).
  *
+ * poll-mode auto (the governor) is asserted on its two deterministic
+ * cases: an epoch of windows that found nothing never pays (the device's
+ * events never visible to io_poll: polling stops, apart from probes), and
+ * windows whose first pass finds the work cost nothing (events visible at
+ * once: polling goes on).  With poll-grow 1 a learnt window stays at
+ * 4 µs, so fixed mode opens exactly one window per event.
+ *
  * How often polling finds events that arrive a little later (a real
  * device) is a matter of speed: aio-bench measures it (poll_find_ratio).
  */
@@ -202,6 +209,122 @@ static bool learn_window(AioContext *ctx, TestWatchdog *wd, int rounds,
     return done && w == want;
 }
 
+static void set_poll_mode(AioContext *ctx, AioPollMode mode)
+{
+    AioParams p = { 0 };
+    GError *err = NULL;
+
+    aio_params_set(&p, AIO_PARAM_POLL_MODE, mode);
+    if (!aio_context_set_params(ctx, &p, &err)) {
+        printf("Bail out! poll-mode %d: %s\n", mode, err ? err->message : "?");
+        exit(1);
+    }
+    aio_poll(ctx, false);       /* consume the change's notification */
+}
+
+/* poll-mode auto, events never visible to io_poll: after AUTO_WARMUP
+ * events the governor has judged several epochs that found nothing; over
+ * the next ROUNDS events it opens at most its probes' windows. */
+#define AUTO_WARMUP 100
+
+static AioContext *auto_context_stopped_polling(TestWatchdog *wd)
+{
+    AioContext *ctx = setup(wd, LEARN_MAX_NS, 1, 0);
+
+    set_poll_mode(ctx, AIO_POLL_MODE_AUTO);
+    if (!run_rounds(ctx, wd, AUTO_WARMUP, false, RING_NOW_NS)) {
+        diag("auto: warm-up events not delivered");
+    }
+    return ctx;
+}
+
+static void test_auto_stops_polling_invisible_events(void)
+{
+    TestWatchdog wd;
+    AioContext *ctx = auto_context_stopped_polling(&wd);
+    AioStats before, after;
+    int reads = dev.read_calls;
+
+    aio_context_get_stats(ctx, &before);
+    ok(run_rounds(ctx, &wd, ROUNDS, false, RING_NOW_NS),
+       "auto, invisible: %d events delivered", ROUNDS);
+    aio_context_get_stats(ctx, &after);
+    uint64_t attempts = after.poll_attempts - before.poll_attempts;
+    is_int(dev.read_calls - reads, ROUNDS,
+           "auto, invisible: every event dispatched through io_read");
+    ok(attempts <= ROUNDS / 4,
+       "auto, invisible: polling stopped (%" PRIu64 " windows for %d "
+       "events, only probes)", attempts, ROUNDS);
+    is_int((int64_t)(after.poll_hits - before.poll_hits), 0,
+           "auto, invisible: no window found work");
+    teardown(ctx, &wd);
+}
+
+static void test_auto_keeps_polling_visible_events(void)
+{
+    TestWatchdog wd;
+    AioContext *ctx = setup(&wd, LEARN_MAX_NS, 2, 0);
+    AioStats before, after;
+
+    set_poll_mode(ctx, AIO_POLL_MODE_AUTO);
+    aio_context_get_stats(ctx, &before);
+    ok(run_rounds(ctx, &wd, ROUNDS, true, KICK_LAG_NS),
+       "auto, visible: %d events delivered", ROUNDS);
+    aio_context_get_stats(ctx, &after);
+    is_int(dev.poll_ready_calls, ROUNDS - 2,
+           "auto, visible: every event after the two that teach the window "
+           "is found by polling");
+    is_int((int64_t)(after.poll_hits - before.poll_hits), ROUNDS - 2,
+           "auto, visible: poll_hits grew by one per event");
+    teardown(ctx, &wd);
+}
+
+/* After auto stopped polling, fixed polls every event's window again. */
+static void test_fixed_after_auto_polls_again(void)
+{
+    TestWatchdog wd;
+    AioContext *ctx = auto_context_stopped_polling(&wd);
+    AioStats before, after;
+
+    set_poll_mode(ctx, AIO_POLL_MODE_FIXED);
+    aio_context_get_stats(ctx, &before);
+    ok(run_rounds(ctx, &wd, ROUNDS, false, RING_NOW_NS),
+       "auto -> fixed: %d events delivered", ROUNDS);
+    aio_context_get_stats(ctx, &after);
+    uint64_t attempts = after.poll_attempts - before.poll_attempts;
+    ok(attempts >= ROUNDS,
+       "auto -> fixed: a window before each event (%" PRIu64 " for %d)",
+       attempts, ROUNDS);
+    teardown(ctx, &wd);
+}
+
+/* poll-max-ns 0 empties the poll set: raised again, a handler re-enters
+ * it on its next event as a new one (no window to adjust yet), rather
+ * than growing a window it kept. */
+static void test_poll_max_ns_zero_empties_poll_set(void)
+{
+    TestWatchdog wd;
+    AioContext *ctx = setup(&wd, LEARN_MAX_NS, 2, 0);
+    AioStats before, after;
+    GError *err = NULL;
+    bool learnt = learn_window(ctx, &wd, 2, 4000);
+
+    if (!aio_context_set_poll_params(ctx, 0, 2, 0, &err) ||
+        !aio_context_set_poll_params(ctx, LEARN_MAX_NS, 2, 0, &err)) {
+        printf("Bail out! set_poll_params: %s\n", err ? err->message : "?");
+        exit(1);
+    }
+    aio_poll(ctx, false);
+    aio_context_get_stats(ctx, &before);
+    ok(learnt && run_rounds(ctx, &wd, 1, false, RING_NOW_NS),
+       "max 0 and back: window learnt, next event delivered");
+    aio_context_get_stats(ctx, &after);
+    is_int((int64_t)(after.poll_grows - before.poll_grows), 0,
+           "max 0 and back: the first event re-enters the poll set without "
+           "growing a window");
+    teardown(ctx, &wd);
+}
+
 static void test_polling_off_uses_the_fd(void)
 {
     TestWatchdog wd;
@@ -342,5 +465,9 @@ int main(void)
     test_window_capped_at_max();
     test_shrink_divides_window();
     test_shrink_zero_resets_window();
+    test_poll_max_ns_zero_empties_poll_set();
+    test_auto_stops_polling_invisible_events();
+    test_auto_keeps_polling_visible_events();
+    test_fixed_after_auto_polls_again();
     return done_testing();
 }
