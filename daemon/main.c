@@ -17,6 +17,7 @@
 
 #include "socket-path.h"
 #include "commands.h"
+#include "metrics.h"
 #include "options.h"
 #include "registry.h"
 #include "server.h"
@@ -32,6 +33,7 @@ typedef struct Daemon {
     QmpServer *server;
     ObjectRegistry *reg;
     DaemonCommands *cmds;
+    DaemonMetrics *metrics;     /* --metrics, or NULL */
     guint listening;            /* addresses we created a socket for */
 } Daemon;
 
@@ -229,6 +231,21 @@ static bool listen_all(Daemon *d, GError **error)
     return true;
 }
 
+/* The metrics endpoint, when --metrics asks; a picked port is printed. */
+static bool start_metrics(Daemon *d, GError **error)
+{
+    if (!d->opts.metrics_address) {
+        return true;
+    }
+    d->metrics = metrics_start(d->opts.metrics_address, d->server, d->schema,
+                               d->reg, error);
+    if (d->metrics) {
+        fprintf(stderr, "iothreadd: metrics on tcp port %d (GET /metrics)\n",
+                metrics_port(d->metrics));
+    }
+    return d->metrics != NULL;
+}
+
 static bool start(Daemon *d, GError **error)
 {
     return add_default_socket(d, error) &&
@@ -237,6 +254,7 @@ static bool start(Daemon *d, GError **error)
            start_qmp(d, error) &&
            create_objects(&d->opts, d->reg, d->cmds, error) &&
            listen_all(d, error) &&
+           start_metrics(d, error) &&
            (!d->opts.pidfile || write_pidfile(d->opts.pidfile, error));
 }
 
@@ -251,6 +269,7 @@ static void serve_until_quit(Daemon *d)
  * can run any more), then the iothreads, then the sockets and the loop. */
 static void stop(Daemon *d, bool clean_exit)
 {
+    metrics_stop(d->metrics);   /* its scrapes run commands on the server */
     if (d->server) {
         qmp_server_free(d->server);
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "registry.h"
 
 const char *const daemon_default_iothreads[] = { "io0", "io1", NULL };
@@ -27,6 +28,10 @@ static const char usage_head[] =
 "  --object main-loop[,id=main-loop][,PROP=VALUE]...\n"
 "                 settings of the daemon's own loop.  PROP (default):\n"
 "%s"
+"  --metrics tcp:127.0.0.1:PORT\n"
+"                 serve GET /metrics (Prometheus text format) there; PORT 0\n"
+"                 picks one and logs it.  Loopback only, unless\n"
+"  --metrics-remote is given too (any IP address, e.g. tcp:0.0.0.0:9100).\n"
 "  --nodefaults   do not create the default iothreads.\n"
 "  --pidfile FILE write the daemon's pid to FILE (removed at exit).\n"
 "  --foreground   stay in the foreground.  iothreadd never forks: it runs\n"
@@ -204,7 +209,7 @@ static DaemonObjectOption *parse_object(const char *spec, GError **error)
 }
 
 enum { OPT_QMP = 256, OPT_OBJECT, OPT_PIDFILE, OPT_FOREGROUND,
-       OPT_NODEFAULTS, OPT_HELP, OPT_VERSION };
+       OPT_NODEFAULTS, OPT_HELP, OPT_VERSION, OPT_METRICS, OPT_METRICS_REMOTE };
 static const struct option longopts[] = {
     { "qmp", required_argument, NULL, OPT_QMP },
     { "object", required_argument, NULL, OPT_OBJECT },
@@ -213,6 +218,8 @@ static const struct option longopts[] = {
     { "nodefaults", no_argument, NULL, OPT_NODEFAULTS },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "metrics", required_argument, NULL, OPT_METRICS },
+    { "metrics-remote", no_argument, NULL, OPT_METRICS_REMOTE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -233,6 +240,25 @@ static bool add_object(DaemonOptions *opts, const char *arg, GError **error)
         }
     }
     g_ptr_array_add(opts->objects, o);
+    return true;
+}
+
+/* --metrics ADDRESS (once; checked once every option is known, since
+ * --metrics-remote may follow) or --metrics-remote. */
+static bool apply_metrics_option(DaemonOptions *opts, bool remote,
+                                 GError **error)
+{
+    if (remote) {
+        opts->metrics_remote = true;
+        return true;
+    }
+    if (opts->metrics_address) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--metrics given twice ('%s', '%s'): one endpoint only",
+                    opts->metrics_address, optarg);
+        return false;
+    }
+    opts->metrics_address = g_strdup(optarg);
     return true;
 }
 
@@ -267,6 +293,9 @@ static bool apply_option(DaemonOptions *opts, int c, char **argv,
     case OPT_VERSION:
         opts->version = true;
         return true;
+    case OPT_METRICS:
+    case OPT_METRICS_REMOTE:
+        return apply_metrics_option(opts, c == OPT_METRICS_REMOTE, error);
     case ':':
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "option '%s' needs an argument", argv[optind - 1]);
@@ -299,6 +328,11 @@ bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
                     "unexpected argument '%s'", argv[optind]);
         return false;
     }
+    if (opts->metrics_address &&
+        !metrics_address_check(opts->metrics_address, opts->metrics_remote,
+                               error)) {
+        return false;
+    }
     return true;
 }
 
@@ -311,6 +345,7 @@ void daemon_options_clear(DaemonOptions *opts)
         g_ptr_array_free(opts->objects, TRUE);
     }
     g_free(opts->pidfile);
+    g_free(opts->metrics_address);
     memset(opts, 0, sizeof(*opts));
 }
 

@@ -26,6 +26,8 @@ typedef struct DaemonOptions {
     GPtrArray *qmp_addresses;   /* char *: "unix:PATH" / "tcp:HOST:PORT" */
     GPtrArray *objects;         /* DaemonObjectOption * */
     char *pidfile;
+    char *metrics_address;      /* --metrics tcp:HOST:PORT, or NULL */
+    bool metrics_remote;        /* --metrics-remote: HOST need not be loopback */
     bool foreground;
     bool nodefaults;            /* no io0/io1 even without --object */
     bool help;
@@ -39,7 +41,7 @@ extern const char *const daemon_default_iothreads[];
 /* Parse argv.  false + @error (a message for the user) on any problem:
  * unknown option, missing argument, malformed --qmp address, --object with
  * an unknown type or property, a value that is not an integer, an invalid
- * combination, a bad or duplicate id. */
+ * combination, a bad or duplicate id, a bad --metrics address. */
 bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
                           GError **error);
 void daemon_options_clear(DaemonOptions *opts);
