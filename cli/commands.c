@@ -51,7 +51,7 @@ static const HumanCommand human_commands[] = {
       "session (levels, which go up and down, get no rate).  A server\n"
       "without query-iothread-stats (QEMU) is told apart, not an error.\n",
       false, cmd_stats, NULL },
-    { "top", "top [--interval S] [--count N]",
+    { "top", "top [--interval S] [--count N] [--sort KEY]",
       "live view of the iothreads sorted by busy time",
       "Refreshes in place every S seconds (default 1); q, Ctrl-C or Ctrl-D\n"
       "leaves.  --count N prints N frames and returns (also without a\n"
