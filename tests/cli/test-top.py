@@ -178,14 +178,14 @@ def rows_of(out):
     return [l.split() for l in lines[start + 1:] if l.strip()]
 
 
-def check_every_column_fits_80(tap, cli, fake):
+def test_every_column_fits_80(tap, cli, fake):
     rc, out, err = top(cli, fake.path, 80)
     wide = [l for l in out.splitlines() if len(l) > 80]
     tap.ok(rc == 0 and header_of(out)[1:] == HEADERS and not wide,
            "all eleven columns and no line over 80 columns", out, err)
 
 
-def check_narrow_terminal_drops_columns(tap, cli, fake):
+def test_narrow_terminal_drops_columns(tap, cli, fake):
     rc, out, _ = top(cli, fake.path, 40)
     wide = [l for l in out.splitlines() if len(l) > 40]
     tap.ok(rc == 0 and not wide and "BUSY%" in header_of(out) and
@@ -193,7 +193,7 @@ def check_narrow_terminal_drops_columns(tap, cli, fake):
            "at 40 columns the rightmost columns go and no line is wider", out)
 
 
-def check_sort_keys_order_rows(tap, cli, fake):
+def test_sort_keys_order_rows(tap, cli, fake):
     wrong = {}
     for key, first in EXPECTED_FIRST.items():
         _, out, err = top(cli, fake.path, 80, "--sort", key)
@@ -203,7 +203,7 @@ def check_sort_keys_order_rows(tap, cli, fake):
     tap.ok(not wrong, "each sort key puts its column's largest first", wrong)
 
 
-def check_legend_names_keys(tap, cli, fake):
+def test_legend_names_keys(tap, cli, fake):
     _, out, _ = top(cli, fake.path, 80, "--sort", "w")
     legend = out.splitlines()[1] if len(out.splitlines()) > 1 else ""
     tap.ok(legend.startswith("sort: b busy c cpu w wake-ups* l p99 wake "
@@ -211,7 +211,7 @@ def check_legend_names_keys(tap, cli, fake):
            "the legend lists the keys and marks the current one", legend)
 
 
-def check_workloads_sum_running(tap, cli, fake):
+def test_workloads_sum_running(tap, cli, fake):
     _, out, _ = top(cli, fake.path, 80)
     rows = {r[0]: r for r in rows_of(out)}
     io0, io1 = rows.get("io0", []), rows.get("io1", [])
@@ -220,7 +220,7 @@ def check_workloads_sum_running(tap, cli, fake):
            out)
 
 
-def check_wake_p99_and_stalls(tap, cli, fake):
+def test_wake_p99_and_stalls(tap, cli, fake):
     _, out, _ = top(cli, fake.path, 80)
     rows = {r[0]: r for r in rows_of(out)}
     long_row = rows.get("a-very-l~", [])
@@ -229,7 +229,7 @@ def check_wake_p99_and_stalls(tap, cli, fake):
            "P99WAKE is the reply's p99 and STALLS its count", out)
 
 
-def check_real_daemon_omits_missing(tap, cli, iothreadd):
+def test_real_daemon_omits_missing(tap, cli, iothreadd):
     peer = Peer("iothreadd", lambda path: [iothreadd, "--qmp",
                                           f"unix:{path}"])
     rc, out, err = top(cli, peer.path, 80)
@@ -250,13 +250,13 @@ def main():
     tap = Tap()
     cli, iothreadd = sys.argv[1], sys.argv[2]
     fake = FakeServer(extended_schema(daemon_schema(iothreadd)))
-    check_every_column_fits_80(tap, cli, fake)
-    check_narrow_terminal_drops_columns(tap, cli, fake)
-    check_sort_keys_order_rows(tap, cli, fake)
-    check_legend_names_keys(tap, cli, fake)
-    check_workloads_sum_running(tap, cli, fake)
-    check_wake_p99_and_stalls(tap, cli, fake)
-    check_real_daemon_omits_missing(tap, cli, iothreadd)
+    test_every_column_fits_80(tap, cli, fake)
+    test_narrow_terminal_drops_columns(tap, cli, fake)
+    test_sort_keys_order_rows(tap, cli, fake)
+    test_legend_names_keys(tap, cli, fake)
+    test_workloads_sum_running(tap, cli, fake)
+    test_wake_p99_and_stalls(tap, cli, fake)
+    test_real_daemon_omits_missing(tap, cli, iothreadd)
     return tap.done()
 
 

@@ -100,7 +100,7 @@ def family_of(member):
     return name if "gauge" in member.get("features", []) else name + "_total"
 
 
-def check_promtool_accepts_page(tap, d):
+def test_promtool_accepts_page(tap, d):
     promtool = shutil.which("promtool")
     if not promtool:
         tap.skip("promtool check metrics accepts the page",
@@ -112,7 +112,7 @@ def check_promtool_accepts_page(tap, d):
            p.stdout, p.stderr)
 
 
-def check_types_follow_schema_features(tap, d):
+def test_types_follow_schema_features(tap, d):
     types = declared(d.scrape(), "TYPE")
     wrong = [(m["name"], types.get(family_of(m)))
              for m in stats_members(d) if m["type"] == "int" and
@@ -123,14 +123,14 @@ def check_types_follow_schema_features(tap, d):
            wrong)
 
 
-def check_help_is_schema_doc(tap, d):
+def test_help_is_schema_doc(tap, d):
     helps = declared(d.scrape(), "HELP")
     wrong = [m["name"] for m in stats_members(d) if m["type"] == "int" and
              not helps.get(family_of(m), "").startswith(m["doc"])]
     tap.ok(not wrong, "HELP of each family is its member's schema doc", wrong)
 
 
-def check_label_set_per_iothread(tap, d):
+def test_label_set_per_iothread(tap, d):
     got = samples(d.scrape())
     ids = {labels for (name, labels) in got
            if name == "iothreadd_iterations_total"}
@@ -139,7 +139,7 @@ def check_label_set_per_iothread(tap, d):
            "one label set per iothread and the main loop", ids)
 
 
-def check_counters_move_forward(tap, d):
+def test_counters_move_forward(tap, d):
     before = samples(d.scrape())
     d.qmp("object-add", **{"qom-type": "iothread", "id": "io2"})
     d.qmp("iothread-set", id="io0", **{"poll-max-ns": 1000})
@@ -153,20 +153,20 @@ def check_counters_move_forward(tap, d):
            f"moved {moved}", f"back {back}")
 
 
-def check_other_path_is_404(tap, d):
+def test_other_path_is_404(tap, d):
     statuses = [d.http("GET", p)[0].status for p in ("/", "/metrics/x",
                                                       "/metricsx")]
     tap.ok(statuses == [404, 404, 404], "other paths are 404", statuses)
 
 
-def check_post_is_405(tap, d):
+def test_post_is_405(tap, d):
     r, _ = d.http("POST", "/metrics")
     tap.ok(r.status == 405 and "GET" in (r.getheader("Allow") or ""),
            "POST /metrics is 405 with Allow: GET", r.status,
            r.getheader("Allow"))
 
 
-def check_bad_addresses_refused(tap, binary):
+def test_bad_addresses_refused(tap, binary):
     bad = {"tcp:0.0.0.0:9100": "only loopback",
            "unix:/tmp/m.sock": "expected tcp:",
            "tcp:127.0.0.1:65536": "expected tcp:",
@@ -189,16 +189,16 @@ def main():
     tap = Tap()
     binary = sys.argv[1]
     d = Daemon(binary)
-    check_promtool_accepts_page(tap, d)
-    check_types_follow_schema_features(tap, d)
-    check_help_is_schema_doc(tap, d)
-    check_label_set_per_iothread(tap, d)
-    check_counters_move_forward(tap, d)
-    check_other_path_is_404(tap, d)
-    check_post_is_405(tap, d)
+    test_promtool_accepts_page(tap, d)
+    test_types_follow_schema_features(tap, d)
+    test_help_is_schema_doc(tap, d)
+    test_label_set_per_iothread(tap, d)
+    test_counters_move_forward(tap, d)
+    test_other_path_is_404(tap, d)
+    test_post_is_405(tap, d)
     d.conn.close()
     d.peer.check_clean_exit(tap)
-    check_bad_addresses_refused(tap, binary)
+    test_bad_addresses_refused(tap, binary)
     return tap.done()
 
 

@@ -17,10 +17,12 @@ import sys
 import tempfile
 
 # Layer of a file, by path prefix (longest first).  The public headers of
-# libaioctx are split: aio.h is the loop's own API, the others belong to
-# the services and coroutines built on it.
+# libaioctx are split: aio.h and histogram.h (the loop's statistics use it)
+# are the loop's own API, the others belong to the services and coroutines
+# built on it.
 LAYERS = [
     ('aio/include/aioctx/aio.h', 'aio-api'),
+    ('aio/include/aioctx/histogram.h', 'aio-api'),
     ('aio/include/aioctx/', 'aio-service-api'),
     ('aio/core/', 'aio-core'),
     ('aio/fdmon/', 'aio-fdmon'),
@@ -63,7 +65,9 @@ MAY_LINK = {
                         'libqmpsplit.a'},
     'daemon/iothreadd': {'libiothreadd-commands.a', 'libiothread.a',
                          'libqmpserver.a', 'libqmpsplit.a',
-                         'libqmpschema.a', 'libaioctx.a'},
+                         'libqmpschema.a', 'libaioctx.a',
+                         # the metrics endpoint (daemon/metrics.c)
+                         'libiothreadd-metrics.a'},
 }
 
 # Where `#include "X"` may be found besides the including file's folder:
