@@ -51,12 +51,18 @@ static const HumanCommand human_commands[] = {
       "session (levels, which go up and down, get no rate).  A server\n"
       "without query-iothread-stats (QEMU) is told apart, not an error.\n",
       false, cmd_stats, NULL },
-    { "top", "top [--interval S] [--count N]",
-      "live view of the iothreads sorted by busy time",
+    { "top", "top [--interval S] [--count N] [--sort KEY]",
+      "live view of the iothreads sorted by busy time (or another key)",
       "Refreshes in place every S seconds (default 1); q, Ctrl-C or Ctrl-D\n"
       "leaves.  --count N prints N frames and returns (also without a\n"
-      "terminal).  BUSY%/POLL%/BLOCK% are the shares of wall time the loop\n"
-      "spent running handlers, busy-polling and blocked in the kernel.\n",
+      "terminal).  BUSY%/POLL%/BLKD%/CPU% are the shares of wall time the\n"
+      "loop spent running handlers, busy-polling, blocked in the kernel,\n"
+      "and the thread's CPU time; WAKE/s, BH/s, FD/s are notifier wake-ups,\n"
+      "bottom halves and fd callbacks per second; P99WAKE the p99 wake\n"
+      "latency, STALLS the stalls counted, IOPS/P99IO the running\n"
+      "workloads' figures.  A column the server does not report is left\n"
+      "out.  Sort keys (live, or --sort KEY): b busy, c cpu, w wake-ups,\n"
+      "l p99 wake, s stalls, i iops.\n",
       false, cmd_top, NULL },
     { "events", "events on|off",
       "print QMP events as they arrive",

@@ -35,6 +35,7 @@ static void member_free(gpointer p)
     g_free(m->name);
     g_free(m->type);
     g_free(m->doc);
+    g_strfreev(m->features);
     g_free(m);
 }
 
@@ -55,6 +56,23 @@ static JsonArray *entry_array(JsonObject *entry, const char *member)
 
     return node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node)
                                                : NULL;
+}
+
+/* A member's "features": its strings (anything else is ignored). */
+static char **features_of(JsonObject *m)
+{
+    JsonArray *arr = entry_array(m, "features");
+    GPtrArray *out = g_ptr_array_new();
+
+    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+        JsonNode *n = json_array_get_element(arr, i);
+        if (JSON_NODE_HOLDS_VALUE(n) &&
+            json_node_get_value_type(n) == G_TYPE_STRING) {
+            g_ptr_array_add(out, g_strdup(json_node_get_string(n)));
+        }
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
 }
 
 static JsonObject *lookup(const SchemaInfo *si, const char *name)
@@ -98,6 +116,7 @@ static void collect_members(SchemaInfo *si, const char *type, GPtrArray *out,
         sm->type = g_strdup(entry_string(m, "type"));
         sm->optional = json_object_has_member(m, "default");
         sm->doc = g_strdup(entry_string(m, "doc"));
+        sm->features = features_of(m);
         g_hash_table_add(seen, sm->name);
         g_ptr_array_add(out, sm);
     }

@@ -28,6 +28,9 @@ typedef struct {
     char *type;        /* the SchemaInfo type name of the member */
     bool optional;
     char *doc;         /* NULL if the daemon sent none */
+    char **features;   /* QEMU's member "features" (NULL-terminated, never
+                        * NULL); iothreadd marks levels among counters
+                        * with "gauge" */
 } SchemaMember;
 
 /* Index @introspection (an array of SchemaInfo objects; not consumed).

@@ -79,13 +79,36 @@ bool stats_value(JsonObject *stats, const char *name, double *value)
     return true;
 }
 
-bool stats_is_gauge(const char *name)
+GPtrArray *stats_schema_members(Session *s)
 {
-    static const char *const gauges[] = {
-        "poll-ns-current", "pool-threads", "pool-idle", "pool-queued",
-        "io-in-flight", "fd-handlers", NULL
-    };
-    return g_strv_contains(gauges, name);
+    GPtrArray *outer = schema_info_return_members(s->schema,
+                                                  "query-iothread-stats");
+    GPtrArray *inner = NULL;
+
+    for (guint i = 0; !inner && i < outer->len; i++) {
+        SchemaMember *m = outer->pdata[i];
+        if (strcmp(m->name, "stats") == 0) {
+            inner = schema_info_type_members(s->schema, m->type);
+        }
+    }
+    g_ptr_array_unref(outer);
+    return inner ? inner : g_ptr_array_new();
+}
+
+bool stats_is_gauge(Session *s, const char *name)
+{
+    GPtrArray *members = stats_schema_members(s);
+    bool gauge = false;
+
+    for (guint i = 0; i < members->len; i++) {
+        SchemaMember *m = members->pdata[i];
+        if (strcmp(m->name, name) == 0) {
+            gauge = g_strv_contains((const char *const *)m->features,
+                                    "gauge");
+        }
+    }
+    g_ptr_array_unref(members);
+    return gauge;
 }
 
 static char *value_text(JsonObject *stats, const char *name)
@@ -120,12 +143,12 @@ static JsonObject *previous(Session *s, const char *id, gint64 now,
 
 /* The rate of counter @name since the previous sample (NULL: no previous
  * sample, a level, or not a number). */
-static char *rate_text(JsonObject *stats, JsonObject *prev, double elapsed,
-                       const char *name)
+static char *rate_text(Session *s, JsonObject *stats, JsonObject *prev,
+                       double elapsed, const char *name)
 {
     double a, b;
 
-    if (!prev || elapsed <= 0 || stats_is_gauge(name) ||
+    if (!prev || elapsed <= 0 || stats_is_gauge(s, name) ||
         !stats_value(stats, name, &a) || !stats_value(prev, name, &b)) {
         return NULL;
     }
@@ -149,7 +172,7 @@ static void print_stats_json(Session *s, GPtrArray *samples, gint64 now)
             JsonObject *rates = json_object_new();
             GList *names = json_object_get_members(sm->stats);
             for (GList *l = names; l; l = l->next) {
-                if (!stats_is_gauge(l->data) &&
+                if (!stats_is_gauge(s, l->data) &&
                     stats_value(sm->stats, l->data, &a) &&
                     stats_value(prev, l->data, &b)) {
                     json_object_set_double_member(rates, l->data,
@@ -193,28 +216,19 @@ static Table *stats_table_new(GPtrArray *samples)
  * name, in reply order.  Caller frees the list (not its strings). */
 static GList *stats_names(Session *s, JsonObject *stats)
 {
-    GPtrArray *outer = schema_info_return_members(s->schema,
-                                                  "query-iothread-stats");
+    GPtrArray *declared = stats_schema_members(s);
     GList *names = NULL, *sent = json_object_get_members(stats);
 
-    for (guint i = 0; i < outer->len; i++) {
-        SchemaMember *m = outer->pdata[i];
-        if (strcmp(m->name, "stats") != 0) {
-            continue;
+    for (guint j = 0; j < declared->len; j++) {
+        GList *l = g_list_find_custom(
+            sent, ((SchemaMember *)declared->pdata[j])->name,
+            (GCompareFunc)strcmp);
+        if (l) {
+            names = g_list_append(names, l->data);
+            sent = g_list_delete_link(sent, l);
         }
-        GPtrArray *inner = schema_info_type_members(s->schema, m->type);
-        for (guint j = 0; j < inner->len; j++) {
-            GList *l = g_list_find_custom(
-                sent, ((SchemaMember *)inner->pdata[j])->name,
-                (GCompareFunc)strcmp);
-            if (l) {
-                names = g_list_append(names, l->data);
-                sent = g_list_delete_link(sent, l);
-            }
-        }
-        g_ptr_array_unref(inner);
     }
-    g_ptr_array_unref(outer);
+    g_ptr_array_unref(declared);
     return g_list_concat(names, sent);
 }
 
@@ -236,7 +250,8 @@ static bool print_stats_table(Session *s, GPtrArray *samples, gint64 now)
             JsonObject *prev = previous(s, sm->id, now, &elapsed);
             any_rate |= prev != NULL;
             cells[1 + 2 * i] = value_text(sm->stats, l->data);
-            cells[2 + 2 * i] = rate_text(sm->stats, prev, elapsed, l->data);
+            cells[2 + 2 * i] = rate_text(s, sm->stats, prev, elapsed,
+                                         l->data);
         }
         table_add_row(t, (const char *const *)cells);
         for (guint c = 0; c < table_columns(t); c++) {

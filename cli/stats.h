@@ -26,9 +26,16 @@ GPtrArray *stats_fetch(Session *s, const char *id, CmdStatus *status);
 /* Counter @name of @stats as a double; false if missing or not a number. */
 bool stats_value(JsonObject *stats, const char *name, double *value);
 
-/* True for members that are levels (current poll time, pool threads,
- * in flight...) rather than ever-growing counters: no rate for them. */
-bool stats_is_gauge(const char *name);
+/* The members of the stats reply's "stats" object as the server's schema
+ * declares them (the type of query-iothread-stats' "stats" member), in
+ * schema order: SchemaMember * (free with g_ptr_array_unref); empty when
+ * the schema does not say. */
+GPtrArray *stats_schema_members(Session *s);
+
+/* True for members the schema marks with the feature "gauge": levels
+ * (current poll time, pool threads, in flight...) rather than counters
+ * that only grow; no rate is computed for them. */
+bool stats_is_gauge(Session *s, const char *name);
 
 /* `stats [ID]`: a table with a row per counter and, per context, the
  * value and its rate per second since the previous `stats` call. */

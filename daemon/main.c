@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "options.h"
 #include "registry.h"
 #include "server.h"
@@ -38,6 +39,7 @@ typedef struct Daemon {
     QmpServer *server;
     ObjectRegistry *reg;
     DaemonCommands *cmds;
+    DaemonMetrics *metrics;     /* --metrics, or NULL */
     guint listening;            /* addresses we created a socket for */
     int passed_fds;             /* sockets passed by socket activation */
 } Daemon;
@@ -402,6 +404,21 @@ static bool start_config_saving(Daemon *d)
     return true;
 }
 
+/* The metrics endpoint, when --metrics asks; a picked port is printed. */
+static bool start_metrics(Daemon *d, GError **error)
+{
+    if (!d->opts.metrics_address) {
+        return true;
+    }
+    d->metrics = metrics_start(d->opts.metrics_address, d->server, d->schema,
+                               d->reg, error);
+    if (d->metrics) {
+        g_info("metrics on tcp port %d (GET /metrics)",
+               metrics_port(d->metrics));
+    }
+    return d->metrics != NULL;
+}
+
 static bool start(Daemon *d, GError **error)
 {
     return take_passed_sockets(d, error) &&
@@ -413,6 +430,7 @@ static bool start(Daemon *d, GError **error)
            apply_config(d, error) &&
            start_config_saving(d) &&
            listen_all(d, error) &&
+           start_metrics(d, error) &&
            (!d->opts.pidfile || write_pidfile(d->opts.pidfile, error));
 }
 
@@ -428,6 +446,7 @@ static void serve_until_quit(Daemon *d)
 static void stop(Daemon *d, bool clean_exit)
 {
     service_notify("STOPPING=1");
+    metrics_stop(d->metrics);   /* its scrapes run commands on the server */
     if (d->server) {
         qmp_server_free(d->server);
     }

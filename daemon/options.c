@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cpu-affinity.h"
+#include "metrics.h"
 #include "registry.h"
 #include "server.h"
 
@@ -40,6 +41,10 @@ static const char usage_head[] =
 "                 writes the current state back to FILE.\n"
 "  --auto-save    with --config: save to FILE after every change (a\n"
 "                 missing FILE is then created at the first save).\n"
+"  --metrics tcp:127.0.0.1:PORT\n"
+"                 serve GET /metrics (Prometheus text format) there; PORT 0\n"
+"                 picks one and logs it.  Loopback only, unless\n"
+"  --metrics-remote is given too (any IP address, e.g. tcp:0.0.0.0:9100).\n"
 "  --nodefaults   do not create the default iothreads.\n"
 "  --pidfile FILE write the daemon's pid to FILE (removed at exit).\n"
 "  --foreground   stay in the foreground.  iothreadd never forks: it runs\n"
@@ -277,7 +282,7 @@ static DaemonObjectOption *parse_object(const char *spec, GError **error)
 
 enum { OPT_QMP = 256, OPT_OBJECT, OPT_PIDFILE, OPT_FOREGROUND,
        OPT_NODEFAULTS, OPT_HELP, OPT_VERSION, OPT_LOG_LEVEL, OPT_CONFIG,
-       OPT_AUTO_SAVE };
+       OPT_AUTO_SAVE, OPT_METRICS, OPT_METRICS_REMOTE };
 static const struct option longopts[] = {
     { "qmp", required_argument, NULL, OPT_QMP },
     { "object", required_argument, NULL, OPT_OBJECT },
@@ -289,6 +294,8 @@ static const struct option longopts[] = {
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { "config", required_argument, NULL, OPT_CONFIG },
     { "auto-save", no_argument, NULL, OPT_AUTO_SAVE },
+    { "metrics", required_argument, NULL, OPT_METRICS },
+    { "metrics-remote", no_argument, NULL, OPT_METRICS_REMOTE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -309,6 +316,25 @@ static bool add_object(DaemonOptions *opts, const char *arg, GError **error)
         }
     }
     g_ptr_array_add(opts->objects, o);
+    return true;
+}
+
+/* --metrics ADDRESS (once; checked once every option is known, since
+ * --metrics-remote may follow) or --metrics-remote. */
+static bool apply_metrics_option(DaemonOptions *opts, bool remote,
+                                 GError **error)
+{
+    if (remote) {
+        opts->metrics_remote = true;
+        return true;
+    }
+    if (opts->metrics_address) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--metrics given twice ('%s', '%s'): one endpoint only",
+                    opts->metrics_address, optarg);
+        return false;
+    }
+    opts->metrics_address = g_strdup(optarg);
     return true;
 }
 
@@ -358,6 +384,9 @@ static bool apply_option(DaemonOptions *opts, int c, char **argv,
             return false;
         }
         return true;
+    case OPT_METRICS:
+    case OPT_METRICS_REMOTE:
+        return apply_metrics_option(opts, c == OPT_METRICS_REMOTE, error);
     case ':':
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "option '%s' needs an argument", argv[optind - 1]);
@@ -396,6 +425,11 @@ bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
                     "--auto-save needs --config FILE (where to save)");
         return false;
     }
+    if (opts->metrics_address &&
+        !metrics_address_check(opts->metrics_address, opts->metrics_remote,
+                               error)) {
+        return false;
+    }
     return true;
 }
 
@@ -409,6 +443,7 @@ void daemon_options_clear(DaemonOptions *opts)
     }
     g_free(opts->pidfile);
     g_free(opts->config);
+    g_free(opts->metrics_address);
     memset(opts, 0, sizeof(*opts));
 }
 

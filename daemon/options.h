@@ -31,6 +31,8 @@ typedef struct DaemonOptions {
     char *pidfile;
     char *config;               /* --config FILE (config.h), or NULL */
     bool auto_save;             /* --auto-save: needs --config */
+    char *metrics_address;      /* --metrics tcp:HOST:PORT, or NULL */
+    bool metrics_remote;        /* --metrics-remote: HOST need not be loopback */
     bool foreground;
     bool nodefaults;            /* no io0/io1 even without --object */
     bool help;
@@ -46,7 +48,8 @@ extern const char *const daemon_default_iothreads[];
  * unknown option, missing argument, malformed --qmp address, --object with
  * an unknown type or property, a value that is not an integer, an invalid
  * combination, a bad or duplicate id, a cpu-affinity the daemon's CPUs
- * refuse, --auto-save without --config, an unknown --log-level.  In --object, ",," stands for a
+ * refuse, --auto-save without --config, an unknown --log-level.
+ * A bad --metrics address.  In --object, ",," stands for a
  * comma inside a value (cpu-affinity=0-1,,4), as in QEMU. */
 bool daemon_options_parse(int argc, char **argv, DaemonOptions *opts,
                           GError **error);

@@ -22,6 +22,7 @@ typedef struct {
     bool has_range;
     gint64 min, max;
     char *doc;              /* the member's "doc", or NULL (introspection) */
+    char **features;        /* its "features" (NULL-terminated, never NULL) */
 } SchemaMember;
 
 struct SchemaType {

@@ -31,6 +31,14 @@ static JsonArray *members_info(const GPtrArray *members)
         if (m->doc) {
             json_object_set_string_member(o, "doc", m->doc);
         }
+        /* QEMU's SchemaInfoObjectMember "features", present when any. */
+        if (m->features[0]) {
+            JsonArray *features = json_array_new();
+            for (char **f = m->features; *f; f++) {
+                json_array_add_string_element(features, *f);
+            }
+            json_object_set_array_member(o, "features", features);
+        }
         json_array_add_object_element(arr, o);
     }
     return arr;

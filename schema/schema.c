@@ -24,6 +24,7 @@ static void member_free(gpointer p)
     SchemaMember *m = p;
     g_free(m->name);
     g_free(m->doc);
+    g_strfreev(m->features);
     g_free(m);
 }
 
@@ -129,6 +130,36 @@ static SchemaType *resolve_type(QmpSchema *schema, JsonNode *spec,
     return t;
 }
 
+/* A member's "features": an array of strings (QEMU's member features,
+ * e.g. "gauge"); absent is empty. */
+static bool parse_features(SchemaMember *m, JsonObject *o, const char *at,
+                           GError **error)
+{
+    JsonNode *f = json_object_get_member(o, "features");
+    GPtrArray *names = g_ptr_array_new();
+    JsonArray *arr = f && JSON_NODE_HOLDS_ARRAY(f) ? json_node_get_array(f)
+                                                    : NULL;
+
+    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+        JsonNode *n = json_array_get_element(arr, i);
+        if (!JSON_NODE_HOLDS_VALUE(n) ||
+            json_node_get_value_type(n) != G_TYPE_STRING) {
+            arr = NULL;
+            break;
+        }
+        g_ptr_array_add(names, g_strdup(json_node_get_string(n)));
+    }
+    g_ptr_array_add(names, NULL);
+    g_strfreev(m->features);
+    m->features = (char **)g_ptr_array_free(names, FALSE);
+    if (f && !arr) {
+        g_set_error(error, SCHEMA_ERROR, 0,
+                    "%s: \"features\" must be an array of strings", at);
+        return false;
+    }
+    return true;
+}
+
 /* One member "name"/"*name": spec. */
 static bool add_member(QmpSchema *schema, GPtrArray *members,
                        const char *key, JsonNode *spec, const char *where,
@@ -140,6 +171,7 @@ static bool add_member(QmpSchema *schema, GPtrArray *members,
     m->name = g_strdup(key + (m->optional ? 1 : 0));
     m->min = G_MININT64;
     m->max = G_MAXINT64;
+    m->features = g_new0(char *, 1);
     g_ptr_array_add(members, m);
 
     if (JSON_NODE_HOLDS_OBJECT(spec)) {
@@ -155,6 +187,9 @@ static bool add_member(QmpSchema *schema, GPtrArray *members,
         }
         m->doc = g_strdup(json_object_get_string_member_with_default(
             o, "doc", NULL));
+        if (!parse_features(m, o, at, error)) {
+            return false;
+        }
         for (int i = 0; i < 2; i++) {
             const char *bound = i ? "max" : "min";
             JsonNode *b = json_object_get_member(o, bound);
@@ -507,6 +542,22 @@ const char *const *qmp_schema_command_names(const QmpSchema *schema)
 const char *qmp_schema_doc(const QmpSchema *schema, const char *name)
 {
     return g_hash_table_lookup(schema->docs, name);
+}
+
+bool qmp_schema_type_member(const QmpSchema *schema, const char *type,
+                            guint index, QmpSchemaMemberInfo *out)
+{
+    const SchemaType *t = g_hash_table_lookup(schema->types, type);
+
+    if (!t || t->kind != ST_OBJECT || index >= t->members->len) {
+        return false;
+    }
+    const SchemaMember *m = g_ptr_array_index(t->members, index);
+    out->name = m->name;
+    out->type = m->type->name;
+    out->doc = m->doc;
+    out->features = (const char *const *)m->features;
+    return true;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -29,6 +29,20 @@ const char *const *qmp_schema_command_names(const QmpSchema *schema);
 /* The entry's "doc" text, or NULL. */
 const char *qmp_schema_doc(const QmpSchema *schema, const char *name);
 
+/* Member @index (declaration order) of object type @type: its name, its
+ * type's name as introspection shows it ("int", "[str]", "HistogramSummary"),
+ * its "doc" (NULL if none) and its "features" (NULL-terminated, never
+ * NULL; "gauge" marks a level among counters).  Owned by the schema.
+ * false when @type is no object type or @index is past its last member. */
+typedef struct QmpSchemaMemberInfo {
+    const char *name;
+    const char *type;
+    const char *doc;
+    const char *const *features;
+} QmpSchemaMemberInfo;
+bool qmp_schema_type_member(const QmpSchema *schema, const char *type,
+                            guint index, QmpSchemaMemberInfo *out);
+
 /* Check @args (may be NULL = {}) against the command's argument type:
  * unknown member, missing required member, wrong JSON type, integer out of
  * the declared range, value not in an enum -> false + @error (a message

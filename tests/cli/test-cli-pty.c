@@ -3,7 +3,7 @@
  * the prompt, a table, tab completion of a command, an iothread id, an
  * argument, an enum value, a union variant's argument and a property,
  * Ctrl-C cancelling the line, events printed at the idle prompt, the live
- * top view left with q, Ctrl-D leaving, history surviving a restart.
+ * top view left with q, a sort key switching top's order, Ctrl-D leaving, history surviving a restart.
  * SKIPs only when the daemon binary is not built.
  */
 #include "tap.h"
@@ -12,7 +12,7 @@
 #include <pty.h>
 #include <termios.h>
 
-#define PLAN 32
+#define PLAN 35
 
 static Daemon daemon_;
 static char *state_dir;
@@ -219,6 +219,22 @@ static void test_top_draws_in_place(Pty *p)
     ok(expect(p, "POLL-MAX") && expect(p, "> "), "a command after top");
 }
 
+/* In top a sort key switches the order (the legend marks the key in
+ * use; the last frame is redrawn at once).  Ends with `info iothreads`,
+ * the line the history test recalls. */
+static void test_top_sort_key_switches(Pty *p)
+{
+    type(p, "top --interval 0.3\r");
+    ok(expect(p, "b busy*"), "top starts sorted by busy, marked so");
+    type(p, "c");
+    ok(expect(p, "c cpu*"), "key c switches the sort to CPU");
+    type(p, "q");
+    expect(p, "> ");
+    type(p, "info iothreads\r");
+    ok(expect(p, "POLL-MAX") && expect(p, "> "),
+       "the prompt is back after top");
+}
+
 /* History is written to $XDG_STATE_HOME and Up recalls the previous run's
  * last line after a restart. */
 static void test_history_survives_restart(Pty *p)
@@ -272,6 +288,7 @@ int main(void)
     test_ctrl_c_cancels_the_line(&p);
     test_event_shows_at_idle_prompt(&p);
     test_top_draws_in_place(&p);
+    test_top_sort_key_switches(&p);
     type(&p, "\004");
     is_int(pty_wait(&p), 0, "Ctrl-D leaves with status 0");
     pty_close(&p);

@@ -67,7 +67,9 @@ MAY_LINK = {
                         'libqmpsplit.a'},
     'daemon/iothreadd': {'libiothreadd-commands.a', 'libiothread.a',
                          'libqmpserver.a', 'libqmpsplit.a',
-                         'libqmpschema.a', 'libaioctx.a'},
+                         'libqmpschema.a', 'libaioctx.a',
+                         # the metrics endpoint (daemon/metrics.c)
+                         'libiothreadd-metrics.a'},
 }
 
 # Where `#include "X"` may be found besides the including file's folder:
