@@ -5,6 +5,7 @@
  * object ids, combined property rules, paths, the type of qom-set's "any".
  */
 #include "commands.h"
+#include "commands-workload.h"
 #include "hmp.h"
 
 #include <string.h>
@@ -25,6 +26,8 @@ struct DaemonCommands {
      * reset.  Kept here, in the main thread, so a reset never writes the
      * iothread's own counters. */
     GHashTable *baselines;
+    /* workload-*: an iothread a workload uses is not deleted. */
+    DaemonWorkloads *workloads;
 };
 
 /* Every failure of the layers below is a GenericError for the client. */
@@ -235,7 +238,15 @@ static JsonNode *cmd_object_del(QmpServer *server, JsonObject *args,
     DaemonCommands *cmds = opaque;
     char *id = g_strdup(json_object_get_string_member(args, "id"));
     GError *cause = NULL;
+    const char *user = daemon_workloads_using(cmds->workloads, id);
 
+    if (user) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "iothread '%s' is in use by workload '%s' (workload-del "
+                    "it first)", id, user);
+        g_free(id);
+        return NULL;
+    }
     if (!object_registry_del(cmds->reg, id, NULL, &cause)) {
         g_free(id);
         return fail_generic(error, cause);
@@ -593,6 +604,7 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
     for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
         qmp_server_register(server, table[i].name, table[i].handler, cmds);
     }
+    cmds->workloads = daemon_workloads_new(server, reg);
     hmp_register(server);
     return cmds;
 }
@@ -602,6 +614,7 @@ void daemon_commands_free(DaemonCommands *cmds)
     if (!cmds) {
         return;
     }
+    daemon_workloads_free(cmds->workloads);
     g_hash_table_destroy(cmds->baselines);
     g_free(cmds);
 }

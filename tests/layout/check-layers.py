@@ -21,6 +21,9 @@ import tempfile
 # the services and coroutines built on it.
 LAYERS = [
     ('aio/include/aioctx/aio.h', 'aio-api'),
+    # Histograms are a leaf (no project include), used by the core's stats
+    # and by every layer that reports a distribution.
+    ('aio/include/aioctx/histogram.h', 'aio-api'),
     ('aio/include/aioctx/', 'aio-service-api'),
     ('aio/core/', 'aio-core'),
     ('aio/fdmon/', 'aio-fdmon'),
@@ -33,6 +36,7 @@ LAYERS = [
     ('qmp/client.', 'qmp-client'),
     ('qmp/', 'qmp-server'),
     ('iothread/', 'iothread'),
+    ('workload/', 'workload'),
     ('daemon/', 'daemon'),
     ('cli/', 'cli'),
 ]
@@ -53,7 +57,9 @@ MAY_INCLUDE = {
     'qmp-client': {'qmp-split'},
     'qmp-server': {'aio-api', 'schema', 'qmp-split'},
     'iothread': {'aio-api'},
-    'daemon': {'aio-api', 'schema', 'qmp-split', 'qmp-server', 'iothread'},
+    'workload': AIO_PUBLIC | {'iothread'},
+    'daemon': {'aio-api', 'schema', 'qmp-split', 'qmp-server', 'iothread',
+               'workload'},
     'cli': {'qmp-split', 'qmp-client'},
 }
 
@@ -63,13 +69,14 @@ MAY_LINK = {
                         'libqmpsplit.a'},
     'daemon/iothreadd': {'libiothreadd-commands.a', 'libiothread.a',
                          'libqmpserver.a', 'libqmpsplit.a',
-                         'libqmpschema.a', 'libaioctx.a'},
+                         'libqmpschema.a', 'libaioctx.a',
+                         'libworkload.a'},
 }
 
 # Where `#include "X"` may be found besides the including file's folder:
 # the include directories the meson files export.
 INCLUDE_ROOTS = ['aio/include', 'aio', 'schema', 'qmp', 'iothread',
-                 'daemon', 'cli']
+                 'workload', 'daemon', 'cli']
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
@@ -95,7 +102,8 @@ def resolve(root, rel, name):
 
 
 def source_files(root):
-    for top in ('aio', 'schema', 'qmp', 'iothread', 'daemon', 'cli'):
+    for top in ('aio', 'schema', 'qmp', 'iothread', 'workload', 'daemon',
+                'cli'):
         for dirpath, _, files in os.walk(os.path.join(root, top)):
             for f in sorted(files):
                 if f.endswith(('.c', '.h')):
