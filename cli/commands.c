@@ -17,6 +17,7 @@
 #include "stats.h"
 #include "suggest.h"
 #include "table.h"
+#include "workload.h"
 
 volatile int cli_interrupted;
 
@@ -58,6 +59,20 @@ static const HumanCommand human_commands[] = {
       "terminal).  BUSY%/POLL%/BLOCK% are the shares of wall time the loop\n"
       "spent running handlers, busy-polling and blocked in the kernel.\n",
       false, cmd_top, NULL },
+    { "workload", "workload add|del|list ...",
+      "run load on an iothread: disk I/O, BH/fd ping-pong, timer",
+      "workload add ID IOTHREAD TYPE [KEY=VALUE...]   workload-add (TYPE disk,\n"
+      "                                  bh-pingpong, fd-pingpong or timer;\n"
+      "                                  `help workload-add disk` lists KEYs)\n"
+      "workload del ID                   stop and forget it (workload-del)\n"
+      "workload list                     one row per workload over the last\n"
+      "                                  second: ops, IOPS, p50/p99 latency in\n"
+      "                                  us, the iothread's CPU share\n"
+      "Example: workload add w1 io0 disk filename=/tmp/w1 create=true\n"
+      "         size=268435456 engine=io_uring iodepth=32\n"
+      "A writing workload (rw=randwrite|randrw|write) writes only to a file\n"
+      "it creates (create=true size=N) unless allow-overwrite=true.\n",
+      false, cmd_workload, NULL },
     { "events", "events on|off",
       "print QMP events as they arrive",
       "With events on, every event the server sends (object added or\n"
@@ -85,8 +100,8 @@ static const HumanCommand human_commands[] = {
 };
 
 static const char *const human_names[] = {
-    "info", "iothread", "stats", "top", "events", "hmp", "help", "quit",
-    "exit", NULL
+    "info", "iothread", "stats", "top", "workload", "events", "hmp", "help",
+    "quit", "exit", NULL
 };
 
 const char *const *commands_human_names(void)
@@ -100,6 +115,7 @@ const char *const *commands_subcommands(const char *human)
     static const char *const iothread_sub[] = { "add", "del", "set", NULL };
     static const char *const events_sub[] = { "on", "off", NULL };
     static const char *const top_sub[] = { "--interval", "--count", NULL };
+    static const char *const workload_sub[] = { "add", "del", "list", NULL };
 
     if (!strcmp(human, "info")) {
         return info_sub;
@@ -109,6 +125,8 @@ const char *const *commands_subcommands(const char *human)
         return events_sub;
     } else if (!strcmp(human, "top")) {
         return top_sub;
+    } else if (!strcmp(human, "workload")) {
+        return workload_sub;
     }
     return NULL;
 }
