@@ -17,7 +17,7 @@
 #include "stats.h"
 #include "suggest.h"
 #include "table.h"
-#include "workload.h"
+#include "workload-cmd.h"
 
 volatile int cli_interrupted;
 
@@ -349,8 +349,8 @@ static CmdStatus cmd_info(Session *s, char **argv)
 
 /* ---- iothread add|del|set ---------------------------------------------- */
 
-static CmdStatus run_and_report(Session *s, const char *command,
-                                JsonObject *args, const char *done_message)
+CmdStatus commands_run_and_report(Session *s, const char *command,
+                                  JsonObject *args, const char *done_message)
 {
     CmdStatus status;
     JsonNode *ret = session_execute(s, command, args, &status);
@@ -374,7 +374,7 @@ static CmdStatus iothread_del(Session *s, const char *id)
     char *msg = g_strdup_printf("iothread %s deleted\n", id);
 
     json_object_set_string_member(args, "id", id);
-    CmdStatus st = run_and_report(s, "object-del", args, msg);
+    CmdStatus st = commands_run_and_report(s, "object-del", args, msg);
     g_free(msg);
     json_object_unref(args);
     return st;
@@ -468,7 +468,7 @@ static CmdStatus iothread_add_or_set(Session *s, const char *id,
     g_list_free(names);
     char *msg = g_strdup_printf(add ? "iothread %s added\n"
                                     : "iothread %s updated\n", id);
-    CmdStatus st = run_and_report(s, add ? "object-add" : "iothread-set",
+    CmdStatus st = commands_run_and_report(s, add ? "object-add" : "iothread-set",
                                   args, msg);
     g_free(msg);
     json_object_unref(args);

@@ -170,20 +170,6 @@ static void config_from_args(JsonObject *args, WorkloadConfig *cfg)
     cfg->period_ns = int_or(args, "period-ns", cfg->period_ns);
 }
 
-static void *fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static void *fail(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(error, QMP_ERROR, QMP_ERROR_GENERIC, msg);
-    g_free(msg);
-    return NULL;
-}
-
 static void add_entry(DaemonWorkloads *wl, Workload *w, const char *iothread)
 {
     Entry *e = g_new0(Entry, 1);
@@ -212,21 +198,27 @@ static JsonNode *cmd_workload_add(QmpServer *server, JsonObject *args,
     Workload *w;
 
     if (!object_id_validate(id, &cause)) {
-        fail(error, "workload id: %s", cause->message);
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC, "workload id: %s",
+                    cause->message);
         g_error_free(cause);
         return NULL;
     }
     if (find_entry(wl, id)) {
-        return fail(error, "workload '%s' already exists", id);
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "workload '%s' already exists", id);
+        return NULL;
     }
     if (!t) {
-        return fail(error, "Cannot find iothread '%s'", iothread);
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "Cannot find iothread '%s'", iothread);
+        return NULL;
     }
     config_from_args(args, &cfg);
     w = workload_start(id, t, object_registry_main_context(wl->reg), &cfg,
                        on_end, wl, &cause);
     if (!w) {
-        fail(error, "workload '%s': %s", id, cause->message);
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC, "workload '%s': %s",
+                    id, cause->message);
         g_error_free(cause);
         return NULL;
     }
@@ -242,7 +234,9 @@ static JsonNode *cmd_workload_del(QmpServer *server, JsonObject *args,
     Entry *e = find_entry(wl, id);
 
     if (!e) {
-        return fail(error, "workload '%s' not found", id);
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "workload '%s' not found", id);
+        return NULL;
     }
     g_ptr_array_remove(wl->entries, e);   /* stops and frees it */
     return NULL;

@@ -7,24 +7,7 @@
 
 JsonObject *find_workload(QmpClient *c, const char *id)
 {
-    JsonNode *r = qx(c, "query-workloads", NULL, NULL, NULL);
-    JsonObject *found = NULL;
-
-    if (!r || !JSON_NODE_HOLDS_ARRAY(r)) {
-        if (r) {
-            json_node_unref(r);
-        }
-        return NULL;
-    }
-    JsonArray *arr = json_node_get_array(r);
-    for (guint i = 0; i < json_array_get_length(arr); i++) {
-        JsonObject *o = json_array_get_object_element(arr, i);
-        if (g_strcmp0(json_object_get_string_member(o, "id"), id) == 0) {
-            found = json_object_ref(o);
-        }
-    }
-    json_node_unref(r);
-    return found;
+    return find_by_id(c, "query-workloads", id);
 }
 
 gint64 workload_ops(QmpClient *c, const char *id)

@@ -4,8 +4,8 @@
  *
  * Thread rules: single-threaded (the Session's thread).
  */
-#ifndef CLI_WORKLOAD_H
-#define CLI_WORKLOAD_H
+#ifndef CLI_WORKLOAD_CMD_H
+#define CLI_WORKLOAD_CMD_H
 
 #include "session.h"
 
@@ -16,4 +16,4 @@ CmdStatus cmd_workload(Session *s, char **argv);
 
 G_END_DECLS
 
-#endif /* CLI_WORKLOAD_H */
+#endif /* CLI_WORKLOAD_CMD_H */

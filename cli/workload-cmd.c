@@ -1,15 +1,16 @@
 /*
- * `workload add|del|list` (see workload.h).  The arguments of `add` go to
+ * `workload add|del|list` (see workload-cmd.h).  The arguments of `add` go to
  * workload-add as typed (KEY=VALUE in qmp-shell syntax; the server's
  * schema checks them and `help workload-add` documents them); `list` is
  * a table of query-workloads' answer over its last interval, with '-'
  * for what a server does not report.
  */
-#include "workload.h"
+#include "workload-cmd.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "commands.h"
 #include "shell-parse.h"
 #include "table.h"
 
@@ -20,24 +21,6 @@ static CmdStatus usage(Session *s)
 {
     session_print_error(s, "GenericError", USAGE);
     return CMD_FAILED;
-}
-
-static CmdStatus execute(Session *s, const char *command, JsonObject *args,
-                         const char *done)
-{
-    CmdStatus status;
-    JsonNode *ret = session_execute(s, command, args, &status);
-
-    if (!ret) {
-        return status;
-    }
-    if (s->json) {
-        session_print_result(s, ret);
-    } else {
-        session_print_human(s, done);
-    }
-    json_node_unref(ret);
-    return CMD_OK;
 }
 
 /* add ID IOTHREAD TYPE [KEY=VALUE...] */
@@ -67,7 +50,7 @@ static CmdStatus workload_add(Session *s, char **argv)
     }
     char *done = g_strdup_printf("workload %s started on %s\n", argv[0],
                                  argv[1]);
-    CmdStatus st = execute(s, "workload-add", args, done);
+    CmdStatus st = commands_run_and_report(s, "workload-add", args, done);
     g_free(done);
     json_object_unref(args);
     return st;
@@ -81,7 +64,7 @@ static CmdStatus workload_del(Session *s, char **argv)
     JsonObject *args = json_object_new();
     json_object_set_string_member(args, "id", argv[0]);
     char *done = g_strdup_printf("workload %s deleted\n", argv[0]);
-    CmdStatus st = execute(s, "workload-del", args, done);
+    CmdStatus st = commands_run_and_report(s, "workload-del", args, done);
     g_free(done);
     json_object_unref(args);
     return st;
