@@ -17,6 +17,7 @@
 #include "stats.h"
 #include "suggest.h"
 #include "table.h"
+#include "workload-cmd.h"
 
 volatile int cli_interrupted;
 
@@ -64,6 +65,20 @@ static const HumanCommand human_commands[] = {
       "out.  Sort keys (live, or --sort KEY): b busy, c cpu, w wake-ups,\n"
       "l p99 wake, s stalls, i iops.\n",
       false, cmd_top, NULL },
+    { "workload", "workload add|del|list ...",
+      "run load on an iothread: disk I/O, BH/fd ping-pong, timer",
+      "workload add ID IOTHREAD TYPE [KEY=VALUE...]   workload-add (TYPE disk,\n"
+      "                                  bh-pingpong, fd-pingpong or timer;\n"
+      "                                  `help workload-add disk` lists KEYs)\n"
+      "workload del ID                   stop and forget it (workload-del)\n"
+      "workload list                     one row per workload over the last\n"
+      "                                  second: ops, IOPS, p50/p99 latency in\n"
+      "                                  us, the iothread's CPU share\n"
+      "Example: workload add w1 io0 disk filename=/tmp/w1 create=true\n"
+      "         size=268435456 engine=io_uring iodepth=32\n"
+      "A writing workload (rw=randwrite|randrw|write) writes only to a file\n"
+      "it creates (create=true size=N) unless allow-overwrite=true.\n",
+      false, cmd_workload, NULL },
     { "events", "events on|off",
       "print QMP events as they arrive",
       "With events on, every event the server sends (object added or\n"
@@ -91,8 +106,8 @@ static const HumanCommand human_commands[] = {
 };
 
 static const char *const human_names[] = {
-    "info", "iothread", "stats", "top", "events", "hmp", "help", "quit",
-    "exit", NULL
+    "info", "iothread", "stats", "top", "workload", "events", "hmp", "help",
+    "quit", "exit", NULL
 };
 
 const char *const *commands_human_names(void)
@@ -106,6 +121,7 @@ const char *const *commands_subcommands(const char *human)
     static const char *const iothread_sub[] = { "add", "del", "set", NULL };
     static const char *const events_sub[] = { "on", "off", NULL };
     static const char *const top_sub[] = { "--interval", "--count", NULL };
+    static const char *const workload_sub[] = { "add", "del", "list", NULL };
 
     if (!strcmp(human, "info")) {
         return info_sub;
@@ -115,6 +131,8 @@ const char *const *commands_subcommands(const char *human)
         return events_sub;
     } else if (!strcmp(human, "top")) {
         return top_sub;
+    } else if (!strcmp(human, "workload")) {
+        return workload_sub;
     }
     return NULL;
 }
@@ -337,8 +355,8 @@ static CmdStatus cmd_info(Session *s, char **argv)
 
 /* ---- iothread add|del|set ---------------------------------------------- */
 
-static CmdStatus run_and_report(Session *s, const char *command,
-                                JsonObject *args, const char *done_message)
+CmdStatus commands_run_and_report(Session *s, const char *command,
+                                  JsonObject *args, const char *done_message)
 {
     CmdStatus status;
     JsonNode *ret = session_execute(s, command, args, &status);
@@ -362,7 +380,7 @@ static CmdStatus iothread_del(Session *s, const char *id)
     char *msg = g_strdup_printf("iothread %s deleted\n", id);
 
     json_object_set_string_member(args, "id", id);
-    CmdStatus st = run_and_report(s, "object-del", args, msg);
+    CmdStatus st = commands_run_and_report(s, "object-del", args, msg);
     g_free(msg);
     json_object_unref(args);
     return st;
@@ -478,7 +496,7 @@ static CmdStatus iothread_add_or_set(Session *s, const char *id,
     g_list_free(names);
     char *msg = g_strdup_printf(add ? "iothread %s added\n"
                                     : "iothread %s updated\n", id);
-    CmdStatus st = run_and_report(s, add ? "object-add" : "iothread-set",
+    CmdStatus st = commands_run_and_report(s, add ? "object-add" : "iothread-set",
                                   args, msg);
     g_free(msg);
     json_object_unref(args);

@@ -49,6 +49,11 @@ const char *const *commands_subcommands(const char *human);
  * known.  Caller frees the vector (g_strfreev). */
 char **commands_iothread_properties(Session *s);
 
+/* Run @command with @args (borrowed); on success print @done_message (or
+ * the result with --json).  The status, with the error printed. */
+CmdStatus commands_run_and_report(Session *s, const char *command,
+                                  JsonObject *args, const char *done_message);
+
 /* Set by the SIGINT handler; long-running commands (top) stop when it is
  * set and clear it. */
 extern volatile int cli_interrupted;

@@ -5,6 +5,7 @@
  * object ids, combined property rules, paths, the type of qom-set's "any".
  */
 #include "commands.h"
+#include "commands-workload.h"
 #include "config.h"
 #include "cpu-affinity.h"
 #include "hmp.h"
@@ -30,6 +31,8 @@ struct DaemonCommands {
     /* config-save and --auto-save (daemon_commands_set_config; until
      * then one without a path or auto-save). */
     DaemonConfigSaver *saver;
+    /* workload-*: an iothread a workload uses is not deleted. */
+    DaemonWorkloads *workloads;
 };
 
 /* A change of an object's properties: the tunables and, for an iothread,
@@ -367,7 +370,15 @@ static JsonNode *cmd_object_del(QmpServer *server, JsonObject *args,
     DaemonCommands *cmds = opaque;
     char *id = g_strdup(json_object_get_string_member(args, "id"));
     GError *cause = NULL;
+    const char *user = daemon_workloads_using(cmds->workloads, id);
 
+    if (user) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "iothread '%s' is in use by workload '%s' (workload-del "
+                    "it first)", id, user);
+        g_free(id);
+        return NULL;
+    }
     if (!object_registry_del(cmds->reg, id, NULL, &cause)) {
         g_free(id);
         return fail_generic(error, cause);
@@ -819,6 +830,7 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
     for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
         qmp_server_register(server, table[i].name, table[i].handler, cmds);
     }
+    cmds->workloads = daemon_workloads_new(server, reg);
     hmp_register(server);
     return cmds;
 }
@@ -828,6 +840,7 @@ void daemon_commands_free(DaemonCommands *cmds)
     if (!cmds) {
         return;
     }
+    daemon_workloads_free(cmds->workloads);
     g_hash_table_destroy(cmds->baselines);
     daemon_config_saver_free(cmds->saver);
     g_free(cmds);

@@ -121,15 +121,22 @@ static bool ring_peek(LinuxAioState *s)
 static void process_completions(LinuxAioState *s)
 {
     struct io_event ev;
-    bool any = false;
+    unsigned taken = 0;
 
     complete_failed(s);
-    while (ring_take(s, &ev)) {
+    /* At most one ring's worth per call: a callback that resubmits a
+     * request the kernel completes inside io_submit (buffered I/O) would
+     * otherwise keep this loop going forever and starve the context's
+     * BHs.  The rest is taken from the BH, after the loop's other work. */
+    while (taken < MAX_EVENTS && ring_take(s, &ev)) {
         LaioRequest *req = container_of(ev.obj, LaioRequest, iocb);
-        any = true;
+        taken++;
         aio_disk_request_finished(&s->q, &req->common, io_event_result(&ev));
     }
-    if (any) {
+    if (taken == MAX_EVENTS) {
+        aio_bh_schedule(s->completion_bh);
+    }
+    if (taken) {
         s->blocked = false;
     }
     if (!s->q.plugged && !s->blocked && !STAILQ_EMPTY(&s->q.pending)) {

@@ -195,8 +195,13 @@ static void resume_bh(void *opaque)
 static void own_process_cqes(LuringState *s)
 {
     struct io_uring_cqe *cqe;
+    unsigned taken = 0;
 
-    while (io_uring_peek_cqe(&s->ring, &cqe) == 0) {
+    /* At most MAX_IN_FLIGHT per call: a callback that resubmits a request
+     * the kernel completes inline (buffered I/O) would otherwise keep this
+     * loop going forever and starve the context's BHs.  The ring fd stays
+     * readable while cqes wait, so the next loop iteration takes the rest. */
+    while (taken++ < MAX_IN_FLIGHT && io_uring_peek_cqe(&s->ring, &cqe) == 0) {
         LuringRequest *req = io_uring_cqe_get_data(cqe);
         int res = cqe->res;
         /* Release the slot before the callback: a nested aio_poll() must

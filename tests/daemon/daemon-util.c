@@ -265,9 +265,9 @@ bool qx_ok(QmpClient *c, const char *command, const char *args_json)
     return true;
 }
 
-JsonObject *find_iothread(QmpClient *c, const char *id)
+JsonObject *find_by_id(QmpClient *c, const char *command, const char *id)
 {
-    JsonNode *ret = qx(c, "query-iothreads", NULL, NULL, NULL);
+    JsonNode *ret = qx(c, command, NULL, NULL, NULL);
     JsonObject *found = NULL;
 
     if (!ret || !JSON_NODE_HOLDS_ARRAY(ret)) {
@@ -287,6 +287,11 @@ JsonObject *find_iothread(QmpClient *c, const char *id)
     }
     json_node_unref(ret);
     return found;
+}
+
+JsonObject *find_iothread(QmpClient *c, const char *id)
+{
+    return find_by_id(c, "query-iothreads", id);
 }
 
 bool iothread_absent(QmpClient *c, const char *id)

@@ -56,6 +56,9 @@ bool qx_fails(QmpClient *c, const char *command, const char *args_json,
 /* Execute and expect success; drops the result. */
 bool qx_ok(QmpClient *c, const char *command, const char *args_json);
 
+/* The element with "id" @id of the array @command (no arguments) returns
+ * (new reference), or NULL. */
+JsonObject *find_by_id(QmpClient *c, const char *command, const char *id);
 /* The object of query-iothreads' element with "id" @id (new reference), or
  * NULL. */
 JsonObject *find_iothread(QmpClient *c, const char *id);

@@ -53,8 +53,23 @@ static void add_members(GPtrArray *out, JsonObject *data)
     }
 }
 
+/* The tag value valid_value() gives a union's discriminator: the first
+ * value of its enum (so the members sent are that variant's). */
+static const char *union_valid_tag(Schema *s, JsonObject *u)
+{
+    JsonObject *base = json_object_get_object_member(u, "base");
+    const char *tag = json_object_get_string_member(u, "discriminator");
+    JsonNode *type = json_object_get_member(base, tag);
+    JsonObject *en = g_hash_table_lookup(s->entries,
+                                         json_node_get_string(type));
+    JsonArray *vals = en ? json_object_get_array_member(en, "data") : NULL;
+
+    return vals && json_array_get_length(vals)
+           ? json_array_get_string_element(vals, 0) : "";
+}
+
 /* Members of a command's "data": inline, a struct, or a flat union (base
- * + the first variant). */
+ * + the variant of the discriminator's valid value). */
 static void command_members(Schema *s, JsonNode *data, GPtrArray *out)
 {
     if (!data) {
@@ -73,11 +88,10 @@ static void command_members(Schema *s, JsonNode *data, GPtrArray *out)
         add_members(out, json_object_get_object_member(e, "data"));
     } else if (json_object_has_member(e, "union")) {
         add_members(out, json_object_get_object_member(e, "base"));
-        JsonObjectIter it;
-        const char *variant;
-        JsonNode *vtype;
-        json_object_iter_init(&it, json_object_get_object_member(e, "data"));
-        if (json_object_iter_next(&it, &variant, &vtype)) {
+        JsonNode *vtype = json_object_get_member(
+            json_object_get_object_member(e, "data"),
+            union_valid_tag(s, e));
+        if (vtype) {
             command_members(s, vtype, out);
         }
     }

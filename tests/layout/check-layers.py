@@ -35,6 +35,7 @@ LAYERS = [
     ('qmp/client.', 'qmp-client'),
     ('qmp/', 'qmp-server'),
     ('iothread/', 'iothread'),
+    ('workload/', 'workload'),
     ('daemon/', 'daemon'),
     ('cli/', 'cli'),
 ]
@@ -57,7 +58,9 @@ MAY_INCLUDE = {
     # The thread pool's public header: an iothread's workers follow its
     # cpu-affinity (thread_pool_set_affinity).
     'iothread': AIO_PUBLIC,
-    'daemon': {'aio-api', 'schema', 'qmp-split', 'qmp-server', 'iothread'},
+    'workload': AIO_PUBLIC | {'iothread'},
+    'daemon': {'aio-api', 'schema', 'qmp-split', 'qmp-server', 'iothread',
+               'workload'},
     'cli': {'qmp-split', 'qmp-client'},
 }
 
@@ -68,6 +71,7 @@ MAY_LINK = {
     'daemon/iothreadd': {'libiothreadd-commands.a', 'libiothread.a',
                          'libqmpserver.a', 'libqmpsplit.a',
                          'libqmpschema.a', 'libaioctx.a',
+                         'libworkload.a',
                          # the metrics endpoint (daemon/metrics.c)
                          'libiothreadd-metrics.a'},
 }
@@ -75,7 +79,7 @@ MAY_LINK = {
 # Where `#include "X"` may be found besides the including file's folder:
 # the include directories the meson files export.
 INCLUDE_ROOTS = ['aio/include', 'aio', 'schema', 'qmp', 'iothread',
-                 'daemon', 'cli']
+                 'workload', 'daemon', 'cli']
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
@@ -101,7 +105,8 @@ def resolve(root, rel, name):
 
 
 def source_files(root):
-    for top in ('aio', 'schema', 'qmp', 'iothread', 'daemon', 'cli'):
+    for top in ('aio', 'schema', 'qmp', 'iothread', 'workload', 'daemon',
+                'cli'):
         for dirpath, _, files in os.walk(os.path.join(root, top)):
             for f in sorted(files):
                 if f.endswith(('.c', '.h')):

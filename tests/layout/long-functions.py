@@ -20,7 +20,7 @@ EXCEPTIONS = {
 }
 
 NAME_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*\(')
-DIRS = ('aio', 'schema', 'qmp', 'iothread', 'daemon', 'cli')
+DIRS = ('aio', 'schema', 'qmp', 'iothread', 'workload', 'daemon', 'cli')
 
 
 def functions(path):
