@@ -5,6 +5,7 @@
  * object ids, combined property rules, paths, the type of qom-set's "any".
  */
 #include "commands.h"
+#include "commands-tune.h"
 #include "commands-workload.h"
 #include "hmp.h"
 
@@ -28,6 +29,8 @@ struct DaemonCommands {
     GHashTable *baselines;
     /* workload-*: an iothread a workload uses is not deleted. */
     DaemonWorkloads *workloads;
+    /* iothread-tune and friends: they set values through set_properties. */
+    DaemonTunes *tunes;
 };
 
 /* Every failure of the layers below is a GenericError for the client. */
@@ -120,6 +123,12 @@ static bool set_properties(DaemonCommands *cmds, const char *id,
     }
     emit_property_changed(cmds, id, &now, changed);
     return true;
+}
+
+bool daemon_commands_set_properties(DaemonCommands *cmds, const char *id,
+                                    const AioParams *change, GError **error)
+{
+    return set_properties(cmds, id, change, error);
 }
 
 static void *fail_property(GError **error, const char *type,
@@ -605,6 +614,7 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
         qmp_server_register(server, table[i].name, table[i].handler, cmds);
     }
     cmds->workloads = daemon_workloads_new(server, reg);
+    cmds->tunes = daemon_tunes_new(server, reg, cmds, cmds->workloads);
     hmp_register(server);
     return cmds;
 }
@@ -614,6 +624,7 @@ void daemon_commands_free(DaemonCommands *cmds)
     if (!cmds) {
         return;
     }
+    daemon_tunes_free(cmds->tunes);
     daemon_workloads_free(cmds->workloads);
     g_hash_table_destroy(cmds->baselines);
     g_free(cmds);

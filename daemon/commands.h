@@ -32,6 +32,12 @@ void daemon_commands_free(DaemonCommands *cmds);
 void daemon_commands_object_added(DaemonCommands *cmds, const char *id,
                                   const char *qom_type);
 
+/* Change properties of iothread (or main-loop) @id, all or nothing, and
+ * emit IOTHREAD_PROPERTY_CHANGED: the one path behind qom-set,
+ * iothread-set and the tuner.  false + @error (GenericError) if refused. */
+bool daemon_commands_set_properties(DaemonCommands *cmds, const char *id,
+                                    const AioParams *change, GError **error);
+
 G_END_DECLS
 
 #endif /* IOTHREAD_COMMANDS_H */
