@@ -240,7 +240,7 @@ static JsonNode *cmd_iothread_tune(QmpServer *server, JsonObject *args,
                               &hooks, tunes, &cause);
     g_free(values);
     if (!job) {
-        fail(error, "iothread-tune '%s': %s", cfg.iothread, cause->message);
+        fail(error, "%s", cause->message);
         g_error_free(cause);
         return NULL;
     }
