@@ -17,6 +17,7 @@
 #include "stats.h"
 #include "suggest.h"
 #include "table.h"
+#include "tune.h"
 
 volatile int cli_interrupted;
 
@@ -58,6 +59,18 @@ static const HumanCommand human_commands[] = {
       "terminal).  BUSY%/POLL%/BLOCK% are the shares of wall time the loop\n"
       "spent running handlers, busy-polling and blocked in the kernel.\n",
       false, cmd_top, NULL },
+    { "tune", "tune ID WORKLOAD [--parameter P] [--values a,b,c] [--step S] "
+      "[--objective O] [--apply]",
+      "measure a workload under each value of a tunable, recommend one",
+      "Runs iothread-tune on iothread ID with the running workload WORKLOAD:\n"
+      "each value is set in turn, settles, and is measured for S seconds\n"
+      "(IOPS, p50/p99 latency, iothread CPU and polling).  A progress bar\n"
+      "follows the steps; then the result table, plots of p99 latency and\n"
+      "CPU against the value (▲ marks the lowest), and the recommendation\n"
+      "with its reason.  The original value is restored unless --apply.\n"
+      "Ctrl-C cancels (the original value is restored).  `help\n"
+      "iothread-tune` lists the parameters, objectives and defaults.\n",
+      false, cmd_tune, NULL },
     { "events", "events on|off",
       "print QMP events as they arrive",
       "With events on, every event the server sends (object added or\n"
@@ -85,8 +98,8 @@ static const HumanCommand human_commands[] = {
 };
 
 static const char *const human_names[] = {
-    "info", "iothread", "stats", "top", "events", "hmp", "help", "quit",
-    "exit", NULL
+    "info", "iothread", "stats", "top", "tune", "events", "hmp", "help",
+    "quit", "exit", NULL
 };
 
 const char *const *commands_human_names(void)
@@ -100,6 +113,9 @@ const char *const *commands_subcommands(const char *human)
     static const char *const iothread_sub[] = { "add", "del", "set", NULL };
     static const char *const events_sub[] = { "on", "off", NULL };
     static const char *const top_sub[] = { "--interval", "--count", NULL };
+    static const char *const tune_sub[] = {
+        "--parameter", "--values", "--step", "--objective", "--apply", NULL,
+    };
 
     if (!strcmp(human, "info")) {
         return info_sub;
@@ -109,6 +125,8 @@ const char *const *commands_subcommands(const char *human)
         return events_sub;
     } else if (!strcmp(human, "top")) {
         return top_sub;
+    } else if (!strcmp(human, "tune")) {
+        return tune_sub;
     }
     return NULL;
 }

@@ -144,39 +144,51 @@ static double pct_above(double v, double best)
     return best > 0 ? (v - best) * 100 / best : 0;
 }
 
-/* The objective's own claim: "lowest p99 (12.3 us)", "p99 within 1.6% of
- * the best", ... */
+/* "lowest p99 (12.3 us)" or "p99 within 1.6% of the best". */
+static void append_p99_claim(GString *s, const TuneResult *r,
+                             const TuneResult *best)
+{
+    if (r->p99_ns <= best->p99_ns) {
+        g_string_append_printf(s, "lowest p99 (%.1f us)", r->p99_ns / 1e3);
+    } else {
+        g_string_append_printf(s, "p99 within %.1f%% of the best",
+                               pct_above(r->p99_ns, best->p99_ns));
+    }
+}
+
+/* "highest IOPS (41728)" or "IOPS within 1.8% of the best". */
+static void append_iops_claim(GString *s, const TuneResult *r,
+                              const TuneResult *best)
+{
+    if (r->iops >= best->iops) {
+        g_string_append_printf(s, "highest IOPS (%.0f)", r->iops);
+    } else {
+        g_string_append_printf(s, "IOPS within %.1f%% of the best",
+                               best->iops > 0
+                               ? (best->iops - r->iops) * 100 / best->iops
+                               : 0);
+    }
+}
+
+/* The objective's own claim about the chosen row. */
 static void append_claim(GString *s, TuneObjective objective,
                          const TuneResult *r, const TuneResult *p99_best,
                          const TuneResult *iops_best)
 {
-    double p99_off = pct_above(r->p99_ns, p99_best->p99_ns);
-    double iops_off = -pct_above(r->iops, iops_best->iops);
-
     switch (objective) {
     case TUNE_OBJECTIVE_LATENCY:
-        if (r == p99_best) {
-            g_string_append_printf(s, "lowest p99 (%.1f us)",
-                                   r->p99_ns / 1e3);
-        } else {
-            g_string_append_printf(s, "p99 within %.1f%% of the best",
-                                   p99_off);
-        }
+        append_p99_claim(s, r, p99_best);
         break;
     case TUNE_OBJECTIVE_THROUGHPUT:
-        if (r == iops_best) {
-            g_string_append_printf(s, "highest IOPS (%.0f)", r->iops);
-        } else {
-            g_string_append_printf(s, "IOPS within %.1f%% of the best",
-                                   iops_off);
-        }
+        append_iops_claim(s, r, iops_best);
         break;
     case TUNE_OBJECTIVE_CPU:
         g_string_append_printf(s, "least CPU (%.1f%%)", r->cpu * 100);
         break;
     default:
-        g_string_append_printf(s, "p99 within %.1f%% and IOPS within %.1f%% "
-                               "of the best", p99_off, iops_off);
+        append_p99_claim(s, r, p99_best);
+        g_string_append(s, ", ");
+        append_iops_claim(s, r, iops_best);
         break;
     }
 }

@@ -156,6 +156,18 @@ static void test_reason_names_value_margin_and_cpu_saving(void)
     ok(reason && g_str_has_prefix(reason, "poll-max-ns 0: least CPU (10.0%)"),
        "cpu reason: %s", reason ? reason : "(null)");
     g_free(reason);
+    rows[1] = row(4096, 47600, 21900, 0.30);
+    tune_recommend(rows, 4, TUNE_OBJECTIVE_BALANCED, "poll-max-ns", &reason);
+    ok(reason && !strcmp(reason, "poll-max-ns 4096: p99 within 9.5% of the "
+                         "best, IOPS within 4.8% of the best, 50% less CPU "
+                         "than 32768"),
+       "balanced reason: %s", reason ? reason : "(null)");
+    g_free(reason);
+    tune_recommend(rows, 1, TUNE_OBJECTIVE_BALANCED, "poll-max-ns", &reason);
+    ok(reason && !strcmp(reason, "poll-max-ns 0: lowest p99 (40.0 us), "
+                         "highest IOPS (40000)"),
+       "balanced reason of the best on both: %s", reason ? reason : "(null)");
+    g_free(reason);
 }
 
 static void test_default_sweeps_exist_only_for_tunable_params(void)
