@@ -227,6 +227,22 @@ static char *reason_text(TuneObjective objective, const char *param_name,
     return g_string_free(s, FALSE);
 }
 
+/* The cheapest row @rule accepts, or -1. */
+static int pick_cheapest(const TuneResult *rows, size_t n, const Rule *rule,
+                         int best_p99, int best_iops)
+{
+    int pick = -1;
+
+    for (size_t i = 0; i < n; i++) {
+        if (usable(&rows[i]) &&
+            acceptable(rule, &rows[i], &rows[best_p99], &rows[best_iops]) &&
+            (pick < 0 || cheaper(&rows[i], &rows[pick]))) {
+            pick = i;
+        }
+    }
+    return pick;
+}
+
 int tune_recommend(const TuneResult *rows, size_t n, TuneObjective objective,
                    const char *param_name, char **reason)
 {
@@ -234,13 +250,16 @@ int tune_recommend(const TuneResult *rows, size_t n, TuneObjective objective,
 
     g_return_val_if_fail((unsigned)objective < TUNE_OBJECTIVE__MAX, -1);
     find_bests(rows, n, &best_p99, &best_iops);
-    for (size_t i = 0; best_p99 >= 0 && i < n; i++) {
-        if (usable(&rows[i]) &&
-            acceptable(&rules[objective], &rows[i], &rows[best_p99],
-                       &rows[best_iops]) &&
-            (pick < 0 || cheaper(&rows[i], &rows[pick]))) {
-            pick = i;
-        }
+    if (best_p99 >= 0) {
+        pick = pick_cheapest(rows, n, &rules[objective], best_p99,
+                             best_iops);
+    }
+    if (best_p99 >= 0 && pick < 0) {
+        /* Only balanced can accept nothing (the best p99 has too few
+         * IOPS): latency decides. */
+        objective = TUNE_OBJECTIVE_LATENCY;
+        pick = pick_cheapest(rows, n, &rules[objective], best_p99,
+                             best_iops);
     }
     if (reason) {
         *reason = pick < 0

@@ -119,7 +119,9 @@ typedef struct TuneResult {
  *   throughput: IOPS within TUNE_THROUGHPUT_IOPS_PCT % of the highest;
  *   cpu:        every row;
  *   balanced:   p99 within TUNE_BALANCED_P99_PCT % of the lowest and IOPS
- *               within TUNE_BALANCED_IOPS_PCT % of the highest.
+ *               within TUNE_BALANCED_IOPS_PCT % of the highest; when no
+ *               row is both (the lowest p99 comes with too few IOPS),
+ *               the latency rule decides.
  * Returns the row's index, or -1 when no row was measured; *@reason (may
  * be NULL; caller frees) gets the why in words, e.g. "poll-max-ns 8192:
  * p99 within 1.6% of the best, 41% less CPU than 32768".

@@ -94,6 +94,25 @@ static void test_balanced_picks_cheapest_within_10pct_p99_5pct_iops(void)
            "balanced: 32768 once 4096's IOPS are 5.2%% below the best");
 }
 
+static void test_balanced_falls_back_to_latency_when_none_is_both(void)
+{
+    /* The lowest p99 (2) has 14% fewer IOPS than the highest (1); 1's p99
+     * is 30% above: neither is both. */
+    TuneResult rows[3] = {
+        row(1, 22000, US(30), 0.07),
+        row(2, 19000, 23000, 0.06),
+        row(3, 17000, US(70), 0.08),
+    };
+    char *reason = NULL;
+    int i = tune_recommend(rows, 3, TUNE_OBJECTIVE_BALANCED, "x", &reason);
+
+    is_int(i < 0 ? -1 : rows[i].value, 2,
+           "balanced with no value both: the latency rule picks 2");
+    ok(reason && g_str_has_prefix(reason, "x 2: lowest p99"),
+       "the reason is latency's: %s", reason ? reason : "(null)");
+    g_free(reason);
+}
+
 static void test_tie_on_cpu_goes_to_lower_p99_then_earlier_row(void)
 {
     TuneResult rows[3] = {
@@ -214,6 +233,7 @@ int main(void)
     test_throughput_picks_cheapest_within_2pct_of_best_iops();
     test_cpu_picks_least_cpu();
     test_balanced_picks_cheapest_within_10pct_p99_5pct_iops();
+    test_balanced_falls_back_to_latency_when_none_is_both();
     test_tie_on_cpu_goes_to_lower_p99_then_earlier_row();
     test_failed_value_is_never_recommended();
     test_nothing_measured_recommends_nothing();
