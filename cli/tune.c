@@ -204,34 +204,60 @@ static char *fmt_us(gint64 ns)
     return g_strdup_printf("%.1f", ns / 1e3);
 }
 
-/* VALUE IOPS P50-US P99-US CPU POLLING, a row per step. */
+/* One step's cells; an unmeasured value shows "-" and its error (the
+ * seventh cell, read only by a table with a NOTE column). */
+static void add_result_row(Table *t, JsonObject *r)
+{
+    bool bad = json_object_has_member(r, "error");
+    char *cells[7] = {
+        g_strdup_printf("%" G_GINT64_FORMAT,
+                        json_object_get_int_member(r, "value")),
+        bad ? NULL : table_fmt_rate(json_object_get_double_member(r, "iops")),
+        bad ? NULL : fmt_us(json_object_get_int_member(r, "p50-ns")),
+        bad ? NULL : fmt_us(json_object_get_int_member(r, "p99-ns")),
+        bad ? NULL : table_fmt_percent(
+            json_object_get_double_member(r, "cpu")),
+        bad ? NULL : table_fmt_percent(
+            json_object_get_double_member(r, "polling")),
+        bad ? g_strdup(json_object_get_string_member(r, "error")) : NULL,
+    };
+
+    table_add_row(t, (const char *const *)cells);
+    for (int c = 0; c < 7; c++) {
+        g_free(cells[c]);
+    }
+}
+
+/* Whether a row was not measured (it has an error). */
+static bool any_error(JsonArray *results)
+{
+    for (guint i = 0; i < json_array_get_length(results); i++) {
+        if (json_object_has_member(
+                json_array_get_object_element(results, i), "error")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* VALUE IOPS P50-US P99-US CPU POLLING [NOTE], a row per step; NOTE (the
+ * error of an unmeasured value) only when there is one. */
 static char *results_table(JsonArray *results, guint width)
 {
     static const char *const headers[] = {
         "VALUE", "IOPS", "P50-US", "P99-US", "CPU", "POLLING", "NOTE", NULL,
     };
-    Table *t = table_new(headers);
+    char **h = g_strdupv((char **)headers);
+    Table *t;
 
+    if (!any_error(results)) {
+        g_free(h[6]);
+        h[6] = NULL;
+    }
+    t = table_new((const char *const *)h);
+    g_strfreev(h);
     for (guint i = 0; i < json_array_get_length(results); i++) {
-        JsonObject *r = json_array_get_object_element(results, i);
-        bool bad = json_object_has_member(r, "error");
-        char *cells[7] = {
-            g_strdup_printf("%" G_GINT64_FORMAT,
-                            json_object_get_int_member(r, "value")),
-            bad ? NULL : table_fmt_rate(
-                json_object_get_double_member(r, "iops")),
-            bad ? NULL : fmt_us(json_object_get_int_member(r, "p50-ns")),
-            bad ? NULL : fmt_us(json_object_get_int_member(r, "p99-ns")),
-            bad ? NULL : table_fmt_percent(
-                json_object_get_double_member(r, "cpu")),
-            bad ? NULL : table_fmt_percent(
-                json_object_get_double_member(r, "polling")),
-            bad ? g_strdup(json_object_get_string_member(r, "error")) : NULL,
-        };
-        table_add_row(t, (const char *const *)cells);
-        for (int c = 0; c < 7; c++) {
-            g_free(cells[c]);
-        }
+        add_result_row(t, json_array_get_object_element(results, i));
     }
     char *text = table_render_fit(t, width);
     table_free(t);
