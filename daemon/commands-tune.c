@@ -38,10 +38,9 @@ static void *fail(GError **error, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    char *msg = g_strdup_vprintf(fmt, ap);
+    g_propagate_error(error, g_error_new_valist(QMP_ERROR, QMP_ERROR_GENERIC,
+                                                fmt, ap));
     va_end(ap);
-    g_set_error_literal(error, QMP_ERROR, QMP_ERROR_GENERIC, msg);
-    g_free(msg);
     return NULL;
 }
 

@@ -62,10 +62,9 @@ static bool fail(GError **error, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    char *msg = g_strdup_vprintf(fmt, ap);
+    g_propagate_error(error, g_error_new_valist(G_FILE_ERROR,
+                                                G_FILE_ERROR_INVAL, fmt, ap));
     va_end(ap);
-    g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, msg);
-    g_free(msg);
     return false;
 }
 

@@ -56,18 +56,31 @@ static const char *labels_line(char **lines)
     return NULL;
 }
 
+/* Whether the first @mark on the line holding it lies within @label on
+ * the labels line; *@mcol gets the mark's column. */
+static bool mark_under_label(char **lines, const char *mark,
+                             const char *label, glong *mcol)
+{
+    const char *mark_line = line_with(lines, mark);
+    const char *lab = labels_line(lines);
+    glong lcol = lab ? column_of(lab, label) : -1;
+
+    *mcol = mark_line ? column_of(mark_line, mark) : -1;
+    if (lcol < 0 || *mcol < lcol || *mcol >= lcol + (glong)strlen(label)) {
+        diag("%s at column %ld, label %s at %ld", mark, *mcol, label, lcol);
+        return false;
+    }
+    return true;
+}
+
 static void test_min_marker_under_min_label_and_bar(void)
 {
     char *text = render(p99_us, all_measured, 5, labels, 80);
     char **lines = g_strsplit(text, "\n", -1);
-    const char *marker = line_with(lines, "▲");
-    const char *lab = labels_line(lines);
-    glong mcol = marker ? column_of(marker, "▲") : -1;
-    glong lcol = lab ? column_of(lab, "4096") : -1;
+    glong mcol;
 
-    ok(mcol >= lcol && mcol < lcol + 4 && lcol >= 0,
-       "▲ at column %ld, within the label 4096 at %ld..%ld", mcol, lcol,
-       lcol + 3);
+    ok(mark_under_label(lines, "▲", "4096", &mcol),
+       "▲ under the label of the minimum, 4096");
     /* The bottom bar row holds a block in the marker's column. */
     const char *bottom = lines[8];
     gchar *at = bottom && g_utf8_strlen(bottom, -1) > mcol
@@ -130,16 +143,12 @@ static void test_unmeasured_value_gets_cross_and_no_bar(void)
     static const bool m[] = { true, false, true };
     char *text = render(y, m, 3, labels, 80);
     char **lines = g_strsplit(text, "\n", -1);
-    const char *axis = line_with(lines, "└");
-    const char *lab = labels_line(lines);
-    glong cross = axis ? column_of(axis, "×") : -1;
-    glong l1 = lab ? column_of(lab, "1024") : -1;
+    glong col;
 
-    ok(cross >= l1 && cross < l1 + 4,
-       "× on the axis under 1024 (column %ld, label at %ld)", cross, l1);
-    ok(line_with(lines, "▲") &&
-       column_of(line_with(lines, "▲"), "▲") > l1 + 3,
-       "the unmeasured 0 is not taken for the minimum");
+    ok(mark_under_label(lines, "×", "1024", &col),
+       "× on the axis under the unmeasured 1024");
+    ok(mark_under_label(lines, "▲", "4096", &col),
+       "the unmeasured value is not taken for the minimum: ▲ under 4096");
     g_strfreev(lines);
     g_free(text);
 }

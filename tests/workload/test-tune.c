@@ -180,12 +180,23 @@ static void test_query_tune_keeps_results_table(void)
     fixture_stop(&f);
 }
 
+/* The fixture, and a tune of @values with 5 s steps: long enough to act
+ * on while it runs (the test ends it, never waits for it). */
+static bool start_long_tune(Fixture *f, const char *values)
+{
+    char *args = g_strdup_printf("{\"id\": \"io0\", \"workload\": \"w0\", "
+                                 "\"values\": %s, \"step-seconds\": 5}",
+                                 values);
+    bool started = fixture_start(f) && qx_ok(f->c, "iothread-tune", args);
+
+    g_free(args);
+    return started;
+}
+
 static void test_second_tune_refused_naming_running_one(void)
 {
     Fixture f = { 0 };
-    bool started = fixture_start(&f) &&
-        qx_ok(f.c, "iothread-tune", "{\"id\": \"io0\", \"workload\": \"w0\","
-              " \"values\": [0, 4096], \"step-seconds\": 5}");
+    bool started = start_long_tune(&f, "[0, 4096]");
 
     ok(started && qx_fails(f.c, "iothread-tune", "{\"id\": \"io0\", "
                            "\"workload\": \"w0\"}", "GenericError",
@@ -200,9 +211,7 @@ static void test_second_tune_refused_naming_running_one(void)
 static void test_cancel_restores_original(void)
 {
     Fixture f = { 0 };
-    bool started = fixture_start(&f) &&
-        qx_ok(f.c, "iothread-tune", "{\"id\": \"io0\", \"workload\": \"w0\","
-              " \"values\": [4096, 0], \"step-seconds\": 5}");
+    bool started = start_long_tune(&f, "[4096, 0]");
 
     /* The first value is set before iothread-tune returns. */
     is_int(started ? poll_max_ns(&f) : -2, 4096, "the sweep's first value "
@@ -227,9 +236,7 @@ static void test_cancel_restores_original(void)
 static void test_workload_deleted_fails_tune(void)
 {
     Fixture f = { 0 };
-    bool started = fixture_start(&f) &&
-        qx_ok(f.c, "iothread-tune", "{\"id\": \"io0\", \"workload\": \"w0\","
-              " \"values\": [4096, 0], \"step-seconds\": 5}") &&
+    bool started = start_long_tune(&f, "[4096, 0]") &&
         qx_ok(f.c, "workload-del", "{\"id\": \"w0\"}");
     JsonNode *done = started ? wait_event(f.c, "IOTHREAD_TUNE_DONE",
                                           WORKLOAD_WAIT_MS) : NULL;
