@@ -17,7 +17,7 @@
 #include "stats.h"
 #include "suggest.h"
 #include "table.h"
-#include "tune.h"
+#include "tune-command.h"
 
 volatile int cli_interrupted;
 

@@ -7,7 +7,7 @@
  * Parameter names, defaults and rules are the server's: nothing here
  * restates them.
  */
-#include "tune.h"
+#include "tune-command.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,8 +5,8 @@
  *
  * Thread rules: single-threaded (the Session's thread).
  */
-#ifndef CLI_TUNE_H
-#define CLI_TUNE_H
+#ifndef CLI_TUNE_COMMAND_H
+#define CLI_TUNE_COMMAND_H
 
 #include "commands.h"
 
@@ -18,4 +18,4 @@ CmdStatus cmd_tune(Session *s, char **argv);
 
 G_END_DECLS
 
-#endif /* CLI_TUNE_H */
+#endif /* CLI_TUNE_COMMAND_H */
