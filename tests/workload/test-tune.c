@@ -6,7 +6,8 @@
  * apply leaves it set, otherwise the original value is back; a second tune
  * of the iothread is refused naming the first; cancel restores the
  * original; deleting the workload mid-tune fails the tune with an event;
- * bad arguments are refused and change nothing.  No timing assertions:
+ * quit during a tune exits cleanly; bad arguments are refused and change
+ * nothing.  No timing assertions:
  * every wait has a deadline that only guards against a hang.  Run once
  * per fdmon (AIO_FDMON, inherited by the daemon).  argv[1]: the daemon.
  */
@@ -253,6 +254,18 @@ static void test_workload_deleted_fails_tune(void)
     fixture_stop(&f);
 }
 
+static void test_quit_with_tune_running_exits_cleanly(void)
+{
+    Fixture f = { 0 };
+    bool started = start_long_tune(&f, "[4096, 0]");
+
+    ok(started && qx_ok(f.c, "quit", NULL), "quit while a tune runs");
+    is_int(started ? test_daemon_wait(f.d, WORKLOAD_WAIT_MS) : -2, 0,
+           "the daemon exits 0 (the tune cancelled, the value restored "
+           "without events)");
+    fixture_stop(&f);
+}
+
 static void test_bad_arguments_refused_changing_nothing(void)
 {
     static const struct {
@@ -301,6 +314,7 @@ int main(int argc, char **argv)
     test_second_tune_refused_naming_running_one();
     test_cancel_restores_original();
     test_workload_deleted_fails_tune();
+    test_quit_with_tune_running_exits_cleanly();
     test_bad_arguments_refused_changing_nothing();
     return done_testing();
 }
