@@ -18,6 +18,7 @@
 #include "suggest.h"
 #include "table.h"
 #include "workload-cmd.h"
+#include "tune-command.h"
 
 volatile int cli_interrupted;
 
@@ -79,6 +80,18 @@ static const HumanCommand human_commands[] = {
       "A writing workload (rw=randwrite|randrw|write) writes only to a file\n"
       "it creates (create=true size=N) unless allow-overwrite=true.\n",
       false, cmd_workload, NULL },
+    { "tune", "tune ID WORKLOAD [--parameter P] [--values a,b,c] [--step S] "
+      "[--objective O] [--apply]",
+      "measure a workload under each value of a tunable, recommend one",
+      "Runs iothread-tune on iothread ID with the running workload WORKLOAD:\n"
+      "each value is set in turn, settles, and is measured for S seconds\n"
+      "(IOPS, p50/p99 latency, iothread CPU and polling).  A progress bar\n"
+      "follows the steps; then the result table, plots of p99 latency and\n"
+      "CPU against the value (▲ marks the lowest), and the recommendation\n"
+      "with its reason.  The original value is restored unless --apply.\n"
+      "Ctrl-C cancels (the original value is restored).  `help\n"
+      "iothread-tune` lists the parameters, objectives and defaults.\n",
+      false, cmd_tune, NULL },
     { "events", "events on|off",
       "print QMP events as they arrive",
       "With events on, every event the server sends (object added or\n"
@@ -106,7 +119,8 @@ static const HumanCommand human_commands[] = {
 };
 
 static const char *const human_names[] = {
-    "info", "iothread", "stats", "top", "workload", "events", "hmp", "help",
+    "info", "iothread", "stats", "top", "workload", "tune", "events", "hmp",
+    "help",
     "quit", "exit", NULL
 };
 
@@ -122,6 +136,9 @@ const char *const *commands_subcommands(const char *human)
     static const char *const events_sub[] = { "on", "off", NULL };
     static const char *const top_sub[] = { "--interval", "--count", NULL };
     static const char *const workload_sub[] = { "add", "del", "list", NULL };
+    static const char *const tune_sub[] = {
+        "--parameter", "--values", "--step", "--objective", "--apply", NULL,
+    };
 
     if (!strcmp(human, "info")) {
         return info_sub;
@@ -133,6 +150,8 @@ const char *const *commands_subcommands(const char *human)
         return top_sub;
     } else if (!strcmp(human, "workload")) {
         return workload_sub;
+    } else if (!strcmp(human, "tune")) {
+        return tune_sub;
     }
     return NULL;
 }

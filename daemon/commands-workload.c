@@ -50,6 +50,12 @@ static void entry_free(void *p)
     g_free(e);
 }
 
+Workload *daemon_workloads_find(DaemonWorkloads *wl, const char *id)
+{
+    Entry *e = find_entry(wl, id);
+    return e ? e->w : NULL;
+}
+
 const char *daemon_workloads_using(DaemonWorkloads *wl,
                                    const char *iothread_id)
 {

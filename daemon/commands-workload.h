@@ -16,6 +16,7 @@
 
 #include "registry.h"
 #include "server.h"
+#include "workload.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,9 @@ void daemon_workloads_free(DaemonWorkloads *wl);
  * NULL: such an iothread must not be deleted. */
 const char *daemon_workloads_using(DaemonWorkloads *wl,
                                    const char *iothread_id);
+
+/* The workload named @id, or NULL (for the tuner, which samples it). */
+Workload *daemon_workloads_find(DaemonWorkloads *wl, const char *id);
 
 G_END_DECLS
 

@@ -5,6 +5,7 @@
  * object ids, combined property rules, paths, the type of qom-set's "any".
  */
 #include "commands.h"
+#include "commands-tune.h"
 #include "commands-workload.h"
 #include "config.h"
 #include "cpu-affinity.h"
@@ -33,6 +34,8 @@ struct DaemonCommands {
     DaemonConfigSaver *saver;
     /* workload-*: an iothread a workload uses is not deleted. */
     DaemonWorkloads *workloads;
+    /* iothread-tune and friends: they set values through set_properties. */
+    DaemonTunes *tunes;
 };
 
 /* A change of an object's properties: the tunables and, for an iothread,
@@ -180,6 +183,12 @@ static bool set_properties(DaemonCommands *cmds, const char *id,
                                            : NULL);
     daemon_config_auto_save(cmds->saver);
     return true;
+}
+
+bool daemon_commands_set_properties(DaemonCommands *cmds, const char *id,
+                                    const AioParams *change, GError **error)
+{
+    return set_properties(cmds, id, change, error);
 }
 
 static void *fail_property(GError **error, const char *type,
@@ -831,6 +840,7 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
         qmp_server_register(server, table[i].name, table[i].handler, cmds);
     }
     cmds->workloads = daemon_workloads_new(server, reg);
+    cmds->tunes = daemon_tunes_new(server, reg, cmds, cmds->workloads);
     hmp_register(server);
     return cmds;
 }
@@ -840,6 +850,7 @@ void daemon_commands_free(DaemonCommands *cmds)
     if (!cmds) {
         return;
     }
+    daemon_tunes_free(cmds->tunes);
     daemon_workloads_free(cmds->workloads);
     g_hash_table_destroy(cmds->baselines);
     daemon_config_saver_free(cmds->saver);

@@ -59,6 +59,12 @@ bool daemon_commands_check_main_loop(const QmpSchema *schema,
 void daemon_commands_set_config(DaemonCommands *cmds,
                                 DaemonConfigSaver *saver);
 
+/* Change properties of iothread (or main-loop) @id, all or nothing, and
+ * emit IOTHREAD_PROPERTY_CHANGED: the one path behind qom-set,
+ * iothread-set and the tuner.  false + @error (GenericError) if refused. */
+bool daemon_commands_set_properties(DaemonCommands *cmds, const char *id,
+                                    const AioParams *change, GError **error);
+
 G_END_DECLS
 
 #endif /* IOTHREAD_COMMANDS_H */

@@ -13,7 +13,8 @@ static const char *const expected_commands[] = {
     "quit", "object-add", "object-del", "qom-list", "qom-get", "qom-set",
     "query-iothreads", "iothread-set", "query-iothread-stats",
     "human-monitor-command", "workload-add", "workload-del",
-    "query-workloads", "config-save", NULL
+    "query-workloads", "iothread-tune", "query-tune",
+    "iothread-tune-cancel", "config-save", NULL
 };
 
 static JsonObject *parse_object(const char *json)
