@@ -188,7 +188,9 @@ static bool set_properties(DaemonCommands *cmds, const char *id,
 bool daemon_commands_set_properties(DaemonCommands *cmds, const char *id,
                                     const AioParams *change, GError **error)
 {
-    return set_properties(cmds, id, change, error);
+    ObjectChange object_change = { .params = *change };
+
+    return set_properties(cmds, id, &object_change, error);
 }
 
 static void *fail_property(GError **error, const char *type,
