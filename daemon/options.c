@@ -32,6 +32,9 @@ static const char usage_head[] =
 "  --foreground   stay in the foreground.  iothreadd never forks: it runs\n"
 "                 in the foreground with or without this option (use a\n"
 "                 service manager or '&' to put it in the background).\n"
+"  --enable-debug-commands\n"
+"                 register the x-debug-* QMP commands (tests: make an\n"
+"                 iothread stall on purpose).  Never for production.\n"
 "  --version      print the version and exit.\n"
 "  --help         print this help and exit.\n"
 "\n"
@@ -204,7 +207,7 @@ static DaemonObjectOption *parse_object(const char *spec, GError **error)
 }
 
 enum { OPT_QMP = 256, OPT_OBJECT, OPT_PIDFILE, OPT_FOREGROUND,
-       OPT_NODEFAULTS, OPT_HELP, OPT_VERSION };
+       OPT_NODEFAULTS, OPT_HELP, OPT_VERSION, OPT_DEBUG_COMMANDS };
 static const struct option longopts[] = {
     { "qmp", required_argument, NULL, OPT_QMP },
     { "object", required_argument, NULL, OPT_OBJECT },
@@ -213,6 +216,7 @@ static const struct option longopts[] = {
     { "nodefaults", no_argument, NULL, OPT_NODEFAULTS },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "enable-debug-commands", no_argument, NULL, OPT_DEBUG_COMMANDS },
     { NULL, 0, NULL, 0 },
 };
 
@@ -266,6 +270,9 @@ static bool apply_option(DaemonOptions *opts, int c, char **argv,
         return true;
     case OPT_VERSION:
         opts->version = true;
+        return true;
+    case OPT_DEBUG_COMMANDS:
+        opts->debug_commands = true;
         return true;
     case ':':
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

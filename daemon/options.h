@@ -30,6 +30,7 @@ typedef struct DaemonOptions {
     bool nodefaults;            /* no io0/io1 even without --object */
     bool help;
     bool version;
+    bool debug_commands;        /* --enable-debug-commands: x-debug-* */
 } DaemonOptions;
 
 /* The iothreads created when no --object iothread,... is given (and

@@ -43,6 +43,9 @@ struct IOThread {
     /* Owner thread only: the values set, as read back from the context
      * by the iothread after the last change. */
     AioParams params;
+
+    /* Owner thread only: the stall watchdog's view of this loop. */
+    StallWatch stall_watch;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -346,4 +349,18 @@ bool iothread_set_params(IOThread *t, const AioParams *change,
     }
     t->params = req.now;
     return true;
+}
+
+bool iothread_check_stall(IOThread *t, int64_t now_ns, StallReport *out)
+{
+    AioHeartbeat hb;
+
+    aio_context_get_heartbeat(t->ctx, &hb);
+    return stall_watch_sample(&t->stall_watch, &hb,
+                              t->params.stall_threshold_ns, now_ns, out);
+}
+
+uint64_t iothread_get_stalls(const IOThread *t)
+{
+    return t->stall_watch.stalls;
 }
