@@ -4,7 +4,6 @@
  */
 #include "core/aio-internal.h"
 
-#include <sched.h>
 #include <string.h>
 
 static const char *const call_kind_names[AIO_CALL_KIND_COUNT] = {
@@ -68,10 +67,12 @@ static AioCallEntry *entry_append(AioCallState *s, AioCallKind kind,
     e->kind = kind;
     e->name = name;
     pthread_mutex_lock(&s->lock);
+    e->index = s->n_entries++;
     e->next = s->entries;
     s->entries = e;
-    s->n_entries++;
     pthread_mutex_unlock(&s->lock);
+    /* Before the heartbeat can show the index (aio_heartbeat_push). */
+    atomic_store_explicit(&s->by_index[e->index], e, memory_order_release);
     return e;
 }
 
@@ -114,68 +115,43 @@ static void counter_add(_Atomic uint64_t *c, uint64_t n)
                           memory_order_relaxed);
 }
 
-/* Whether to time this call: see "Callback accounting" in aio.h. */
+/* Whether to time this call: see "Callback accounting" in aio.h.  The
+ * countdown is also run down by aio_call_begin()'s inline path, which
+ * leaves its last step to us. */
 static bool call_timed(AioCallState *s, AioCallEntry *e, bool waited)
 {
     if (waited ||
         atomic_load_explicit(&e->timed_calls, memory_order_relaxed) == 0) {
         return true;
     }
-    if (s->time_countdown == 0) {
+    if (s->time_countdown <= 1) {
         s->time_countdown = AIO_CALL_TIME_EVERY;
+        return true;
     }
-    return --s->time_countdown == 0;
+    s->time_countdown--;
+    return false;
 }
 
 /* ---------------------------------------------------------------------- */
-/* The heartbeat (seqlock)                                                 */
-
-static void heartbeat_write(AioCallState *s, AioCallEntry *e, uint64_t id)
-{
-    uint64_t seq = atomic_load_explicit(&s->hb_seq, memory_order_relaxed);
-
-    atomic_store_explicit(&s->hb_seq, seq + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&s->hb_entry, e, memory_order_relaxed);
-    atomic_store_explicit(&s->hb_call_id, id, memory_order_relaxed);
-    atomic_store_explicit(&s->hb_seq, seq + 2, memory_order_release);
-}
-
-static void heartbeat_push(AioCallState *s, AioCallEntry *e, AioCallFrame *f)
-{
-    f->published = true;
-    f->outer_entry = atomic_load_explicit(&s->hb_entry, memory_order_relaxed);
-    f->outer_call_id = atomic_load_explicit(&s->hb_call_id,
-                                            memory_order_relaxed);
-    heartbeat_write(s, e, ++s->next_call_id);
-}
+/* The heartbeat                                                           */
 
 void aio_context_get_heartbeat(AioContext *ctx, AioHeartbeat *out)
 {
     AioCallState *s = &ctx->calls;
+    uint64_t word = atomic_load_explicit(&s->heartbeat, memory_order_acquire);
+    unsigned index = word & ((1u << AIO_HEARTBEAT_INDEX_BITS) - 1);
     AioCallEntry *e;
-    uint64_t seq, id;
 
-    for (;;) {
-        seq = atomic_load_explicit(&s->hb_seq, memory_order_acquire);
-        e = atomic_load_explicit(&s->hb_entry, memory_order_relaxed);
-        id = atomic_load_explicit(&s->hb_call_id, memory_order_relaxed);
-        atomic_thread_fence(memory_order_acquire);
-        if (!(seq & 1) &&
-            atomic_load_explicit(&s->hb_seq, memory_order_relaxed) == seq) {
-            break;
-        }
-        sched_yield();      /* the writer was preempted mid-write */
-    }
     memset(out, 0, sizeof(*out));
-    if (!e || !(atomic_load_explicit(&s->mode, memory_order_relaxed) &
-                AIO_CALLS_HEARTBEAT)) {
+    if (index == 0 || !(atomic_load_explicit(&s->mode, memory_order_relaxed) &
+                        AIO_CALLS_HEARTBEAT)) {
         return;
     }
+    e = atomic_load_explicit(&s->by_index[index - 1], memory_order_acquire);
     out->in_call = true;
     out->kind = e->kind;
     out->name = e->name;
-    out->call_id = id;
+    out->call_id = word >> AIO_HEARTBEAT_INDEX_BITS;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -191,31 +167,25 @@ void aio_call_begin_slow(AioCallState *s, bool waited, AioCallKind kind,
     memset(f, 0, sizeof(*f));
     if (mode & AIO_CALLS_DETAIL) {
         f->counted = e;
-        counter_add(&e->calls, 1);
+        aio_call_count(e);
         if (call_timed(s, e, waited)) {
             f->start_ns = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
         }
     }
     if (mode & AIO_CALLS_HEARTBEAT) {
-        heartbeat_push(s, e, f);
+        aio_heartbeat_push(s, e, f);
     }
 }
 
 void aio_call_end_slow(AioCallState *s, AioCallFrame *f)
 {
     AioCallEntry *e = f->counted;
+    uint64_t ns = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) - f->start_ns;
 
-    if (e && f->start_ns) {
-        uint64_t ns = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) - f->start_ns;
-
-        counter_add(&e->timed_calls, 1);
-        counter_add(&e->timed_ns, ns);
-        if (ns > atomic_load_explicit(&e->max_ns, memory_order_relaxed)) {
-            atomic_store_explicit(&e->max_ns, ns, memory_order_relaxed);
-        }
-    }
-    if (f->published) {
-        heartbeat_write(s, f->outer_entry, f->outer_call_id);
+    counter_add(&e->timed_calls, 1);
+    counter_add(&e->timed_ns, ns);
+    if (ns > atomic_load_explicit(&e->max_ns, memory_order_relaxed)) {
+        atomic_store_explicit(&e->max_ns, ns, memory_order_relaxed);
     }
 }
 

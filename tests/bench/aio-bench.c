@@ -6,6 +6,13 @@
  *                    calling aio_poll(ctx, true); callbacks/s, with
  *                    poll-max-ns 0 and 32768 (polling must cost nothing
  *                    when there is always work).
+ *  bh_instrument_cost  bh_throughput (polling off) with the callback
+ *                    instrumentation off, with stats-detail 1, and with
+ *                    stall-threshold-ns 100 ms (the heartbeat), measured
+ *                    alternately in the same context (best of each) with
+ *                    the ratio to "off" and the load average beside them;
+ *                    per second of the loop thread's CPU time, so other
+ *                    processes' load does not decide the ratio.
  *  xthread_wake_rtt  the main thread schedules a BH into a thread blocked
  *                    in (or polling in) aio_poll(ctx, true); the BH answers
  *                    through an atomic the main thread spins on.  Median
@@ -151,7 +158,16 @@ static void throughput_cb(void *opaque)
     aio_bh_schedule(t->bh);
 }
 
-static double bh_rate(AioContext *ctx, int64_t duration_ns)
+static int64_t clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Callbacks per second of @clock (CLOCK_MONOTONIC: wall time; a thread
+ * CPU clock: time the loop thread ran, which preemption does not add to). */
+static double bh_rate(AioContext *ctx, int64_t duration_ns, clockid_t clock)
 {
     Throughput t = { 0 };
     t.bh = aio_bh_new(ctx, throughput_cb, &t);
@@ -160,12 +176,12 @@ static double bh_rate(AioContext *ctx, int64_t duration_ns)
         aio_poll(ctx, true);
     }
     t.calls = 0;
-    int64_t start = now_ns(), elapsed;
+    int64_t start = clock_ns(clock), elapsed;
     do {
         for (int i = 0; i < 4096; i++) {
             aio_poll(ctx, true);
         }
-        elapsed = now_ns() - start;
+        elapsed = clock_ns(clock) - start;
     } while (elapsed < duration_ns);
     double rate = t.calls * 1e9 / elapsed;
     aio_bh_delete(t.bh);
@@ -185,7 +201,7 @@ static void bench_bh_throughput(void)
         }
         double best = 0;
         for (int r = 0; r < reps; r++) {   /* best of: noise only slows */
-            double rate = bh_rate(ctx, duration);
+            double rate = bh_rate(ctx, duration, CLOCK_MONOTONIC);
             best = rate > best ? rate : best;
         }
         Row row = { "bh_throughput", "aio", aio_context_fdmon_name(ctx),
@@ -193,6 +209,74 @@ static void bench_bh_throughput(void)
         emit(&row, "callbacks_per_s", best, "\"bhs\": 1");
         aio_context_unref(ctx);
     }
+}
+
+/* ---------------------------------------------------------------------- */
+/* What the callback instrumentation costs a BH loop                       */
+
+/* The 1-minute load average, -1 if unreadable. */
+static double load_average(void)
+{
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+
+    if (f) {
+        if (fscanf(f, "%lf", &load) != 1) {
+            load = -1;
+        }
+        fclose(f);
+    }
+    return load;
+}
+
+typedef struct Instrument {
+    const char *name;
+    int64_t stats_detail, stall_threshold_ns;
+} Instrument;
+
+static void instrument_set(AioContext *ctx, const Instrument *in)
+{
+    AioParams p = { 0 };
+
+    aio_params_set(&p, AIO_PARAM_STATS_DETAIL, in->stats_detail);
+    aio_params_set(&p, AIO_PARAM_STALL_THRESHOLD_NS, in->stall_threshold_ns);
+    if (!aio_context_set_params(ctx, &p, NULL)) {
+        die("cannot set the instrumentation parameters");
+    }
+}
+
+static void bench_instrument_cost(void)
+{
+    static const Instrument modes[] = {
+        { "off", 0, 0 }, { "stats-detail", 1, 0 },
+        { "stall-heartbeat", 0, 100000000 },
+    };
+    enum { MODES = G_N_ELEMENTS(modes) };
+    double best[MODES] = { 0 };
+    int rounds = quick ? 1 : 5;
+    int64_t duration = quick ? 50000000 : 400000000;
+    AioContext *ctx = aio_context_new(NULL);
+
+    if (!ctx) {
+        die("cannot create a context");
+    }
+    for (int r = 0; r < rounds; r++) {     /* alternate: drift hits all */
+        for (int m = 0; m < MODES; m++) {
+            instrument_set(ctx, &modes[m]);
+            double rate = bh_rate(ctx, duration, CLOCK_THREAD_CPUTIME_ID);
+            best[m] = rate > best[m] ? rate : best[m];
+        }
+    }
+    for (int m = 0; m < MODES; m++) {
+        char extra[160];
+        Row row = { "bh_instrument_cost", modes[m].name,
+                    aio_context_fdmon_name(ctx), 0 };
+        snprintf(extra, sizeof(extra), "\"ratio_to_off\": %.4f, "
+                 "\"rounds\": %d, \"load\": %.2f", best[m] / best[0], rounds,
+                 load_average());
+        emit(&row, "callbacks_per_cpu_s", best[m], extra);
+    }
+    aio_context_unref(ctx);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -559,6 +643,7 @@ int main(int argc, char **argv)
     static const int64_t polls[] = { 0, 32768 };
 
     bench_bh_throughput();
+    bench_instrument_cost();
     for (size_t k = 0; k < 3; k++) {
         bench_poll_find_ratio(kinds[k]);
     }

@@ -448,8 +448,8 @@ void aio_context_get_stats(AioContext *ctx, AioStats *out);
  *
  * Thread rules: the table is written by the home thread only; a new name
  * is appended under a mutex that readers take too; counters are
- * single-writer relaxed atomics.  The heartbeat is a seqlock the home
- * thread writes and any thread reads.
+ * single-writer relaxed atomics.  The heartbeat is one atomic word the
+ * home thread stores at each call's start and end and any thread reads.
  */
 typedef enum AioCallKind {
     AIO_CALL_BH,
