@@ -30,6 +30,7 @@
 #include "aioctx/aio.h"
 #include "aioctx/disk-io.h"
 #include "aioctx/thread-pool.h"
+#include "bench-load.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,21 +65,6 @@ static bool skip_disk;              /* --no-disk: the pool rows only */
 static bool skip_fio;               /* --no-fio (investigation only) */
 static int slices;                  /* --slices; 0: 5, or 1 with --quick */
 static int64_t poll_max_ns = -1;    /* --poll-max-ns; -1: iothread default */
-
-/* The 1-minute load average (/proc/loadavg), -1 if unreadable: printed
- * beside each figure, since other work on the machine moves them. */
-static double load_average(void)
-{
-    double load = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &load) != 1) {
-            load = -1;
-        }
-        fclose(f);
-    }
-    return load;
-}
 
 static double now_s(void)
 {
