@@ -231,7 +231,10 @@ guint aio_context_get_call_stats(AioContext *ctx, AioCallStats **out)
     pthread_mutex_lock(&s->lock);
     *out = g_new0(AioCallStats, s->n_entries ? s->n_entries : 1);
     for (AioCallEntry *e = s->entries; e; e = e->next) {
-        entry_snapshot(e, &(*out)[n++]);
+        /* Entries the heartbeat made while detail was off count nothing. */
+        if (atomic_load_explicit(&e->calls, memory_order_relaxed)) {
+            entry_snapshot(e, &(*out)[n++]);
+        }
     }
     pthread_mutex_unlock(&s->lock);
     qsort(*out, n, sizeof(**out), by_total_desc);

@@ -476,9 +476,9 @@ typedef struct AioCallStats {
     uint64_t max_ns;            /* longest timed call */
 } AioCallStats;
 
-/* Thread-safe.  Every name counted so far (since the context was made,
- * over the periods stats-detail was on), sorted by total_ns, largest
- * first.  Returns the count; *@out is g_free()'d by the caller. */
+/* Thread-safe.  Every name with calls counted so far (since the context
+ * was made, over the periods stats-detail was on), sorted by total_ns,
+ * largest first.  Returns the count; *@out is g_free()'d by the caller. */
 guint aio_context_get_call_stats(AioContext *ctx, AioCallStats **out);
 
 typedef struct AioHeartbeat {
