@@ -14,7 +14,7 @@
  *    under lock.  An entry is never freed before the context.  Its
  *    counters are written by the home thread only (relaxed load + store)
  *    and read with relaxed loads, so a snapshot is consistent per counter.
- *  - heartbeat: one word, so publishing a call is one relaxed store: the
+ *  - heartbeat: one word, so publishing a call is one release store: the
  *    call id in the high bits, the running entry's index + 1 in the low
  *    AIO_HEARTBEAT_INDEX_BITS (0: no call).  Written by the home thread,
  *    read by any thread; by_index[] maps an index to its entry, published
@@ -97,9 +97,11 @@ static inline void aio_heartbeat_push(AioCallState *s, AioCallEntry *e,
     f->published = true;
     f->outer_heartbeat = atomic_load_explicit(&s->heartbeat,
                                               memory_order_relaxed);
+    /* Release: a reader that sees the index also sees by_index[] filled
+     * (a plain store on x86). */
     atomic_store_explicit(&s->heartbeat,
                           (++s->next_call_id << AIO_HEARTBEAT_INDEX_BITS) |
-                          (e->index + 1), memory_order_relaxed);
+                          (e->index + 1), memory_order_release);
 }
 
 /*
@@ -146,7 +148,7 @@ static inline void aio_call_end(AioCallState *s, bool begun, AioCallFrame *f)
         }
         if (f->published) {
             atomic_store_explicit(&s->heartbeat, f->outer_heartbeat,
-                                  memory_order_relaxed);
+                                  memory_order_release);
         }
     }
 }
