@@ -5,6 +5,7 @@
  * object ids, combined property rules, paths, the type of qom-set's "any".
  */
 #include "commands.h"
+#include "callstats-json.h"
 #include "commands-tune.h"
 #include "commands-workload.h"
 #include "config.h"
@@ -36,6 +37,8 @@ struct DaemonCommands {
     DaemonWorkloads *workloads;
     /* iothread-tune and friends: they set values through set_properties. */
     DaemonTunes *tunes;
+    /* The same for each iothread's stall count: id -> uint64_t. */
+    GHashTable *stall_baselines;
 };
 
 /* A change of an object's properties: the tunables and, for an iothread,
@@ -395,6 +398,7 @@ static JsonNode *cmd_object_del(QmpServer *server, JsonObject *args,
         return fail_generic(error, cause);
     }
     g_hash_table_remove(cmds->baselines, id);
+    g_hash_table_remove(cmds->stall_baselines, id);
     JsonObject *data = json_object_new();
     json_object_set_string_member(data, "id", id);
     qmp_server_emit_event(cmds->server, "OBJECT_DELETED", data);
@@ -704,16 +708,41 @@ static JsonObject *stats_to_json(const AioStats *s, const AioStats *base)
     return o;
 }
 
+/* An iothread's stalls (relative to its reset baseline) into @stats. */
+static void add_stalls(DaemonCommands *cmds, JsonObject *stats,
+                       IOThread *t, bool reset)
+{
+    uint64_t stalls = iothread_get_stalls(t);
+    const uint64_t *base = g_hash_table_lookup(cmds->stall_baselines,
+                                               iothread_get_id(t));
+
+    json_object_set_int_member(stats, "stalls",
+                               (gint64)(stalls - (base ? *base : 0)));
+    if (reset) {
+        g_hash_table_insert(cmds->stall_baselines,
+                            g_strdup(iothread_get_id(t)),
+                            g_memdup2(&stalls, sizeof(stalls)));
+    }
+}
+
+/* The IOThreadStatsInfo of context @ctx, of iothread @t (NULL: main-loop). */
 static void add_stats(DaemonCommands *cmds, JsonArray *arr, const char *id,
-                      AioContext *ctx, bool reset)
+                      AioContext *ctx, IOThread *t, bool reset, bool detail)
 {
     AioStats s;
     aio_context_get_stats(ctx, &s);
 
     JsonObject *o = json_object_new();
+    JsonObject *stats = stats_to_json(&s, g_hash_table_lookup(cmds->baselines,
+                                                              id));
     json_object_set_string_member(o, "id", id);
-    json_object_set_object_member(o, "stats",
-        stats_to_json(&s, g_hash_table_lookup(cmds->baselines, id)));
+    if (t) {
+        add_stalls(cmds, stats, t, reset);
+    }
+    json_object_set_object_member(o, "stats", stats);
+    if (detail) {
+        json_object_set_array_member(o, "callbacks", callstats_to_json(ctx));
+    }
     json_array_add_object_element(arr, o);
     if (reset) {
         g_hash_table_insert(cmds->baselines, g_strdup(id),
@@ -729,6 +758,8 @@ static JsonNode *cmd_query_iothread_stats(QmpServer *server, JsonObject *args,
                        ? json_object_get_string_member(args, "id") : NULL;
     bool reset = json_object_has_member(args, "reset") &&
                  json_object_get_boolean_member(args, "reset");
+    bool detail = json_object_has_member(args, "detail") &&
+                  json_object_get_boolean_member(args, "detail");
     AioContext *main_ctx = object_registry_main_context(cmds->reg);
     JsonArray *arr;
 
@@ -738,18 +769,21 @@ static JsonNode *cmd_query_iothread_stats(QmpServer *server, JsonObject *args,
     }
     arr = json_array_new();
     if (only && strcmp(only, REGISTRY_MAIN_LOOP_ID) == 0) {
-        add_stats(cmds, arr, only, main_ctx, reset);
+        add_stats(cmds, arr, only, main_ctx, NULL, reset, detail);
     } else if (only) {
         IOThread *t = object_registry_find_iothread(cmds->reg, only);
-        add_stats(cmds, arr, only, iothread_get_aio_context(t), reset);
+        add_stats(cmds, arr, only, iothread_get_aio_context(t), t, reset,
+                  detail);
     } else {
         guint n;
         IOThread *const *all = object_registry_iothreads(cmds->reg, &n);
         for (guint i = 0; i < n; i++) {
             add_stats(cmds, arr, iothread_get_id(all[i]),
-                      iothread_get_aio_context(all[i]), reset);
+                      iothread_get_aio_context(all[i]), all[i], reset,
+                      detail);
         }
-        add_stats(cmds, arr, REGISTRY_MAIN_LOOP_ID, main_ctx, reset);
+        add_stats(cmds, arr, REGISTRY_MAIN_LOOP_ID, main_ctx, NULL, reset,
+                  detail);
     }
     return node_from_array(arr);
 }
@@ -838,6 +872,8 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
     cmds->quit_opaque = quit_opaque;
     cmds->baselines = g_hash_table_new_full(g_str_hash, g_str_equal,
                                             g_free, g_free);
+    cmds->stall_baselines = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                  g_free, g_free);
     for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
         qmp_server_register(server, table[i].name, table[i].handler, cmds);
     }
@@ -856,6 +892,7 @@ void daemon_commands_free(DaemonCommands *cmds)
     daemon_workloads_free(cmds->workloads);
     g_hash_table_destroy(cmds->baselines);
     daemon_config_saver_free(cmds->saver);
+    g_hash_table_destroy(cmds->stall_baselines);
     g_free(cmds);
 }
 

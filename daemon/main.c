@@ -19,12 +19,14 @@
 #include "socket-path.h"
 #include "commands.h"
 #include "config.h"
+#include "debug-commands.h"
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
 #include "registry.h"
 #include "server.h"
 #include "service.h"
+#include "stall-events.h"
 
 /* Everything main() builds, so each step takes one argument and the
  * teardown knows what exists.  Main context's home thread only. */
@@ -40,6 +42,8 @@ typedef struct Daemon {
     ObjectRegistry *reg;
     DaemonCommands *cmds;
     DaemonMetrics *metrics;     /* --metrics, or NULL */
+    StallWatchdog *watchdog;
+    DebugCommands *debug;       /* with --enable-debug-commands only */
     guint listening;            /* addresses we created a socket for */
     int passed_fds;             /* sockets passed by socket activation */
 } Daemon;
@@ -334,6 +338,10 @@ static bool start_qmp(Daemon *d, GError **error)
                                "iothreadd " IOTHREADD_VERSION);
     d->reg = object_registry_new(d->ctx);
     d->cmds = daemon_commands_new(d->server, d->reg, request_quit, d);
+    d->watchdog = stall_watchdog_new(d->ctx, d->reg, d->server);
+    if (d->opts.debug_commands) {
+        d->debug = debug_commands_new(d->server, d->reg);
+    }
     return true;
 }
 
@@ -451,6 +459,8 @@ static void stop(Daemon *d, bool clean_exit)
         qmp_server_free(d->server);
     }
     daemon_commands_free(d->cmds);
+    stall_watchdog_free(d->watchdog);
+    debug_commands_free(d->debug);      /* releases stalls: iothreads stop */
     object_registry_free(d->reg);
     for (guint i = 0; i < d->listening; i++) {
         const char *path = unix_path(d->opts.qmp_addresses->pdata[i]);

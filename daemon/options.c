@@ -55,6 +55,9 @@ static const char usage_head[] =
 "                 info).  One line per event on stderr, starting with a UTC\n"
 "                 timestamp, or with a <priority> prefix when stderr is\n"
 "                 the journal (JOURNAL_STREAM).\n"
+"  --enable-debug-commands\n"
+"                 register the x-debug-* QMP commands (tests: make an\n"
+"                 iothread stall on purpose).  Never for production.\n"
 "  --version      print the version and exit.\n"
 "  --help         print this help and exit.\n"
 "\n"
@@ -282,7 +285,7 @@ static DaemonObjectOption *parse_object(const char *spec, GError **error)
 
 enum { OPT_QMP = 256, OPT_OBJECT, OPT_PIDFILE, OPT_FOREGROUND,
        OPT_NODEFAULTS, OPT_HELP, OPT_VERSION, OPT_LOG_LEVEL, OPT_CONFIG,
-       OPT_AUTO_SAVE, OPT_METRICS, OPT_METRICS_REMOTE };
+       OPT_AUTO_SAVE, OPT_METRICS, OPT_METRICS_REMOTE, OPT_DEBUG_COMMANDS };
 static const struct option longopts[] = {
     { "qmp", required_argument, NULL, OPT_QMP },
     { "object", required_argument, NULL, OPT_OBJECT },
@@ -296,6 +299,7 @@ static const struct option longopts[] = {
     { "auto-save", no_argument, NULL, OPT_AUTO_SAVE },
     { "metrics", required_argument, NULL, OPT_METRICS },
     { "metrics-remote", no_argument, NULL, OPT_METRICS_REMOTE },
+    { "enable-debug-commands", no_argument, NULL, OPT_DEBUG_COMMANDS },
     { NULL, 0, NULL, 0 },
 };
 
@@ -387,6 +391,9 @@ static bool apply_option(DaemonOptions *opts, int c, char **argv,
     case OPT_METRICS:
     case OPT_METRICS_REMOTE:
         return apply_metrics_option(opts, c == OPT_METRICS_REMOTE, error);
+    case OPT_DEBUG_COMMANDS:
+        opts->debug_commands = true;
+        return true;
     case ':':
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "option '%s' needs an argument", argv[optind - 1]);

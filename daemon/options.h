@@ -38,6 +38,7 @@ typedef struct DaemonOptions {
     bool help;
     bool version;
     DaemonLogLevel log_level;   /* --log-level (default info) */
+    bool debug_commands;        /* --enable-debug-commands: x-debug-* */
 } DaemonOptions;
 
 /* The iothreads created when no --object iothread,... is given (and

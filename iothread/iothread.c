@@ -48,6 +48,9 @@ struct IOThread {
     /* Owner thread only: cpu-affinity as set (canonical; NULL until the
      * first set, read as "": inherit). */
     char *cpu_affinity;
+
+    /* Owner thread only: the stall watchdog's view of this loop. */
+    StallWatch stall_watch;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -410,4 +413,18 @@ bool iothread_set_cpu_affinity(IOThread *t, const char *cpulist,
     g_free(t->cpu_affinity);
     t->cpu_affinity = canonical;
     return true;
+}
+
+bool iothread_check_stall(IOThread *t, int64_t now_ns, StallReport *out)
+{
+    AioHeartbeat hb;
+
+    aio_context_get_heartbeat(t->ctx, &hb);
+    return stall_watch_sample(&t->stall_watch, &hb,
+                              t->params.stall_threshold_ns, now_ns, out);
+}
+
+uint64_t iothread_get_stalls(const IOThread *t)
+{
+    return t->stall_watch.stalls;
 }

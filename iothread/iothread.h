@@ -25,6 +25,7 @@
 
 #include "aioctx/aio.h"
 #include "properties.h"
+#include "stall-watch.h"
 
 G_BEGIN_DECLS
 
@@ -93,6 +94,16 @@ bool iothread_set_cpu_affinity(IOThread *t, const char *cpulist,
 
 /* Thread-safe: the context's counters (aio_context_get_stats). */
 void iothread_get_stats(IOThread *t, AioStats *out);
+
+/*
+ * The stall watchdog's sample of this iothread at @now_ns (monotonic):
+ * reads the loop's heartbeat and applies stall-watch.h's rules with the
+ * iothread's stall-threshold-ns.  True + *@out when a report is due.
+ * Owner thread (the watchdog runs on the daemon's main loop).
+ */
+bool iothread_check_stall(IOThread *t, int64_t now_ns, StallReport *out);
+/* Stalls counted so far (reported or not).  Owner thread. */
+uint64_t iothread_get_stalls(const IOThread *t);
 
 /*
  * Run @fn(@opaque) inside the iothread and wait for it to return.  Owner

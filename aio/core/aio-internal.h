@@ -9,6 +9,7 @@
 #define AIO_AIO_INTERNAL_H
 
 #include "aioctx/aio.h"
+#include "core/callstats.h"
 
 #include <liburing.h>
 #include <stdatomic.h>
@@ -69,6 +70,9 @@ struct AioHandler {
 
     int64_t poll_idle_timeout;  /* drop out of polling after this (ns) */
     AioPolledEvent poll;
+
+    const char *name;           /* aio_set_fd_handler_full's */
+    AioCallEntry *call_entry;   /* its call statistics, once used (home) */
 };
 
 /* Add @node to @ready_list with @revents (G_IO_*), once. */
@@ -288,6 +292,9 @@ struct AioContext {
     /* CPU clock of the home thread, set by aio_set_current_context(). */
     _Atomic bool home_cpu_clock_valid;
     clockid_t home_cpu_clock;
+
+    /* Callback accounting and the heartbeat (callstats.h). */
+    AioCallState calls;
 };
 
 /* The dispatch half of a loop iteration, shared by aio_poll() and the

@@ -120,10 +120,10 @@ static AioHandler *find_handler(AioContext *ctx, int fd)
     return NULL;
 }
 
-void aio_set_fd_handler(AioContext *ctx, int fd,
-                        IOHandler *io_read, IOHandler *io_write,
-                        AioPollFn *io_poll, IOHandler *io_poll_ready,
-                        void *opaque)
+void aio_set_fd_handler_full(AioContext *ctx, int fd,
+                             IOHandler *io_read, IOHandler *io_write,
+                             AioPollFn *io_poll, IOHandler *io_poll_ready,
+                             void *opaque, const char *name)
 {
     AioHandler *node = find_handler(ctx, fd);
     AioHandler *new_node = NULL;
@@ -142,6 +142,7 @@ void aio_set_fd_handler(AioContext *ctx, int fd,
         new_node->io_poll = io_poll;
         new_node->io_poll_ready = io_poll_ready;
         new_node->opaque = opaque;
+        new_node->name = name;
         if (node) {
             /* Keep the learnt polling time across a handler change. */
             new_node->poll = node->poll;
@@ -176,16 +177,17 @@ static AioHandler *find_notifier_handler(AioContext *ctx, EventNotifier *e)
     return find_handler(ctx, event_notifier_get_fd(e));
 }
 
-void aio_set_event_notifier(AioContext *ctx, EventNotifier *notifier,
-                            EventNotifierHandler *io_read,
-                            AioPollFn *io_poll,
-                            EventNotifierHandler *io_poll_ready)
+void aio_set_event_notifier_full(AioContext *ctx, EventNotifier *notifier,
+                                 EventNotifierHandler *io_read,
+                                 AioPollFn *io_poll,
+                                 EventNotifierHandler *io_poll_ready,
+                                 const char *name)
 {
     /* EventNotifierHandler takes the notifier, IOHandler the opaque: the
      * notifier is the opaque, so the call signatures agree. */
-    aio_set_fd_handler(ctx, event_notifier_get_fd(notifier),
-                       (IOHandler *)io_read, NULL, io_poll,
-                       (IOHandler *)io_poll_ready, notifier);
+    aio_set_fd_handler_full(ctx, event_notifier_get_fd(notifier),
+                            (IOHandler *)io_read, NULL, io_poll,
+                            (IOHandler *)io_poll_ready, notifier, name);
 }
 
 void aio_set_event_notifier_poll(AioContext *ctx, EventNotifier *notifier,
@@ -232,6 +234,18 @@ static void adjust_polling_time(AioContext *ctx, AioPolledEvent *poll,
     }
 }
 
+/* Run one of @node's callbacks, accounted under the handler's name. */
+static void handler_call(AioContext *ctx, AioHandler *node, IOHandler *cb)
+{
+    AioCallFrame frame;
+    bool begun = aio_call_begin(&ctx->calls, ctx->last_block_ns != 0,
+                                AIO_CALL_FD, node->name, &node->call_entry,
+                                &frame);
+
+    cb(node->opaque);
+    aio_call_end(&ctx->calls, begun, &frame);
+}
+
 static bool dispatch_handler(AioContext *ctx, AioHandler *node)
 {
     bool progress = false;
@@ -254,7 +268,7 @@ static bool dispatch_handler(AioContext *ctx, AioHandler *node)
     if (poll_ready) {
         if (node->io_poll_ready) {
             calls++;
-            node->io_poll_ready(node->opaque);
+            handler_call(ctx, node, node->io_poll_ready);
             progress = counts;
         }
         /* An fd event may have been reported too: fall through. */
@@ -266,12 +280,12 @@ static bool dispatch_handler(AioContext *ctx, AioHandler *node)
     if (!node->deleted && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) &&
         node->io_read) {
         calls++;
-        node->io_read(node->opaque);
+        handler_call(ctx, node, node->io_read);
         progress |= counts;
     }
     if (!node->deleted && (revents & (G_IO_OUT | G_IO_ERR)) && node->io_write) {
         calls++;
-        node->io_write(node->opaque);
+        handler_call(ctx, node, node->io_write);
         progress |= counts;
     }
     if (calls && counts) {

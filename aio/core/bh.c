@@ -29,6 +29,7 @@ struct AioBH {
     AioBH *next;                    /* the pending stack or a slice */
     LIST_ENTRY(AioBH) registered;   /* ctx->bh_registry (not oneshots) */
     _Atomic unsigned flags;
+    AioCallEntry *call_entry;       /* its call statistics (home thread) */
 };
 /* Thread-safe. */
 static void aio_bh_enqueue(AioBH *bh, unsigned new_flags)
@@ -110,6 +111,18 @@ void aio_bh_delete(AioBH *bh)
     aio_bh_enqueue(bh, BH_DELETED);
 }
 
+/* Home thread: run the callback, accounted under the BH's name. */
+static void bh_call(AioContext *ctx, AioBH *bh)
+{
+    AioCallFrame frame;
+    bool begun = aio_call_begin(&ctx->calls, ctx->last_block_ns != 0,
+                                AIO_CALL_BH, bh->name, &bh->call_entry,
+                                &frame);
+
+    bh->cb(bh->opaque);
+    aio_call_end(&ctx->calls, begun, &frame);
+}
+
 /* Home thread: take the next BH off a slice and clear its flags. */
 static AioBH *bh_dequeue(AioBH **list, unsigned *flags)
 {
@@ -150,7 +163,7 @@ int aio_bh_poll(AioContext *ctx)
             /* Counted before the call: a callback that answers someone
              * (e.g. a QMP reply) must not be seen ahead of its count. */
             AIO_STAT_ADD(ctx, bh_calls, 1);
-            bh->cb(bh->opaque);
+            bh_call(ctx, bh);
         }
         if (flags & (BH_DELETED | BH_ONESHOT)) {
             g_free(bh);

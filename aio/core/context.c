@@ -34,6 +34,7 @@ void aio_context_finalize(GSource *source)
     aio_free_deleted_handlers(ctx);
     event_notifier_cleanup(&ctx->notifier);
     pthread_mutex_destroy(&ctx->bh_registry_lock);
+    aio_call_state_destroy(&ctx->calls);
     if (current_context == ctx) {
         current_context = NULL;
     }
@@ -116,6 +117,7 @@ AioContext *aio_context_new_full(AioFdmonKind fdmon, GError **error)
         ctx->tlg[i].ctx = ctx;
         ctx->tlg[i].clock = i;
     }
+    aio_call_state_init(&ctx->calls);
     aio_context_init_params(ctx);
 
     ret = event_notifier_init(&ctx->notifier, false);

@@ -77,6 +77,27 @@ static const AioParamInfo param_table[AIO_PARAM_COUNT] = {
                "window is above 0 (QEMU); auto skips the window while "
                "polling costs more CPU per find than a wake-up takes.",
     },
+    [AIO_PARAM_STALL_THRESHOLD_NS] = {
+        .id = AIO_PARAM_STALL_THRESHOLD_NS, .name = "stall-threshold-ns",
+        .offset = PARAM(stall_threshold_ns),
+        /* 100 ms: a loop callback should take microseconds; one that takes
+         * 100 ms delays every request of its iothread (and a live property
+         * change) by a human-visible amount, yet a busy machine does not
+         * preempt a thread that long, so a report is a real stall.  A bare
+         * context has no watchdog: off, like polling. */
+        .default_value = 100000000, .context_initial = 0,
+        .min = 0, .max = INT64_MAX,
+        .doc = "A callback that runs longer than this many ns is a stall "
+               "(event IOTHREAD_STALL, stats counter stalls); 0 disables "
+               "stall detection.",
+    },
+    [AIO_PARAM_STATS_DETAIL] = {
+        .id = AIO_PARAM_STATS_DETAIL, .name = "stats-detail",
+        .offset = PARAM(stats_detail),
+        .min = 0, .max = 1,
+        .doc = "1 counts and times callbacks per kind and name "
+               "(query-iothread-stats detail); 0 turns that off.",
+    },
 };
 
 const AioParamInfo *aio_param_info(AioParamId id)
@@ -185,8 +206,15 @@ static bool param_check_one(const AioParamInfo *info, int64_t v,
         return false;
     }
     if (v < info->min || v > info->max) {
-        /* Only the pool sizes have tighter bounds. */
-        g_set_error_literal(error, AIO_ERROR, AIO_ERROR_INVALID, pool_error);
+        if (info->id == AIO_PARAM_THREAD_POOL_MIN ||
+            info->id == AIO_PARAM_THREAD_POOL_MAX) {
+            g_set_error_literal(error, AIO_ERROR, AIO_ERROR_INVALID,
+                                pool_error);
+        } else {
+            g_set_error(error, AIO_ERROR, AIO_ERROR_INVALID,
+                        "%s value must be in range [%" G_GINT64_FORMAT ", %"
+                        G_GINT64_FORMAT "]", info->name, info->min, info->max);
+        }
         return false;
     }
     return true;
@@ -216,6 +244,7 @@ void aio_context_init_params(AioContext *ctx)
     for (int id = 0; id < AIO_PARAM_COUNT; id++) {
         aio_params_set(&ctx->params, id, param_table[id].context_initial);
     }
+    aio_call_state_apply_params(&ctx->calls, &ctx->params);
 }
 
 void aio_context_get_params(AioContext *ctx, AioParams *out)
@@ -263,6 +292,7 @@ bool aio_context_set_params(AioContext *ctx, const AioParams *changes,
         aio_poll_governor_reset(ctx);
     }
     ctx->params = wanted;
+    aio_call_state_apply_params(&ctx->calls, &wanted);
     if (changes->mask & AIO_PARAM_BIT(AIO_PARAM_POLL_MAX_NS)) {
         apply_poll_max_ns(ctx, wanted.poll_max_ns);
     }

@@ -20,8 +20,9 @@ int64_t aio_clock_get_ns(AioClockType type)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-void aio_timer_init(AioContext *ctx, AioTimer *ts, AioClockType type,
-                    int scale, AioTimerCB *cb, void *opaque)
+void aio_timer_init_full(AioContext *ctx, AioTimer *ts, AioClockType type,
+                         int scale, AioTimerCB *cb, void *opaque,
+                         const char *name)
 {
     *ts = (AioTimer){
         .expire_time = -1,
@@ -29,15 +30,16 @@ void aio_timer_init(AioContext *ctx, AioTimer *ts, AioClockType type,
         .cb = cb,
         .opaque = opaque,
         .scale = scale,
+        .name = name,
     };
 }
 
-AioTimer *aio_timer_new(AioContext *ctx, AioClockType type, int scale,
-                        AioTimerCB *cb, void *opaque)
+AioTimer *aio_timer_new_full(AioContext *ctx, AioClockType type, int scale,
+                             AioTimerCB *cb, void *opaque, const char *name)
 {
     AioTimer *ts = g_new(AioTimer, 1);
 
-    aio_timer_init(ctx, ts, type, scale, cb, opaque);
+    aio_timer_init_full(ctx, ts, type, scale, cb, opaque, name);
     return ts;
 }
 
@@ -113,6 +115,19 @@ void aio_timer_free(AioTimer *ts)
     }
 }
 
+/* Run @ts's callback, accounted under its name.  The timer may be freed
+ * by its callback: nothing of it is touched after the call. */
+static void timer_call(AioContext *ctx, AioTimer *ts)
+{
+    AioCallFrame frame;
+    bool begun = aio_call_begin(&ctx->calls, ctx->last_block_ns != 0,
+                                AIO_CALL_TIMER, ts->name, &ts->call_entry,
+                                &frame);
+
+    ts->cb(ts->opaque);
+    aio_call_end(&ctx->calls, begun, &frame);
+}
+
 bool aio_timerlists_run_expired(AioContext *ctx)
 {
     uint64_t calls = 0;
@@ -140,7 +155,7 @@ bool aio_timerlists_run_expired(AioContext *ctx)
             ts->next = NULL;
             ts->expire_time = -1;
             calls++;
-            ts->cb(ts->opaque);
+            timer_call(ctx, ts);
         }
     }
     if (calls) {

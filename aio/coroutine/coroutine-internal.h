@@ -6,6 +6,7 @@
 #define AIO_COROUTINE_INTERNAL_H
 
 #include "aioctx/coroutine.h"
+#include "core/aio-internal.h"
 
 #include <sched.h>
 #include <setjmp.h>
@@ -27,6 +28,10 @@ typedef enum {
 struct Coroutine {
     CoroutineEntry *entry;
     void *entry_arg;
+    /* aio_coroutine_create_named's name, and its call statistics in the
+     * context that last counted it (written by the thread running it). */
+    const char *name;
+    AioCallEntry *call_entry;
     /* Who entered it and gets control at its yield; NULL while it is not
      * running.  Written and read by the thread running it. */
     Coroutine *caller;

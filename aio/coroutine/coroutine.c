@@ -388,8 +388,8 @@ void aio_coroutine_set_pool_max(unsigned max)
 /* ---------------------------------------------------------------------- */
 /* Create, enter, yield                                                    */
 
-Coroutine *aio_coroutine_create_full(CoroutineEntry *fn, void *opaque,
-                                     size_t stack_size)
+Coroutine *aio_coroutine_create_named(CoroutineEntry *fn, void *opaque,
+                                      size_t stack_size, const char *name)
 {
     size_t size = co_stack_size(stack_size);
     bool pooled_size = size == co_stack_size(0);
@@ -401,14 +401,12 @@ Coroutine *aio_coroutine_create_full(CoroutineEntry *fn, void *opaque,
     }
     co->entry = fn;
     co->entry_arg = opaque;
+    co->name = name;
+    co->call_entry = NULL;
     atomic_store_explicit(&co->ctx, NULL, memory_order_relaxed);
     return co;
 }
 
-Coroutine *aio_coroutine_create(CoroutineEntry *fn, void *opaque)
-{
-    return aio_coroutine_create_full(fn, opaque, 0);
-}
 
 static void co_check_enterable(Coroutine *co)
 {
@@ -440,6 +438,22 @@ static void co_switched_back(Coroutine *co)
     }
 }
 
+/* Enter @to until it switches back, accounted as one call of its name in
+ * @ctx (none without a context). */
+static void co_switch_accounted(AioContext *ctx, Coroutine *from,
+                                Coroutine *to)
+{
+    AioCallFrame frame;
+    bool begun = ctx && aio_call_begin(&ctx->calls, ctx->last_block_ns != 0,
+                                       AIO_CALL_COROUTINE, to->name,
+                                       &to->call_entry, &frame);
+
+    co_switch(from, to, CO_ACTION_ENTER);
+    if (ctx) {
+        aio_call_end(&ctx->calls, begun, &frame);
+    }
+}
+
 void co_enter_in(AioContext *ctx, Coroutine *co)
 {
     Coroutine *from = co_thread()->current;
@@ -451,7 +465,7 @@ void co_enter_in(AioContext *ctx, Coroutine *co)
         co_check_enterable(to);
         to->caller = from;
         atomic_store_explicit(&to->ctx, ctx, memory_order_release);
-        co_switch(from, to, CO_ACTION_ENTER);
+        co_switch_accounted(ctx, from, to);
         /* What it queued runs first, depth-first, as in QEMU. */
         co_list_prepend(&pending, &to->co_queue_wakeup);
         co_switched_back(to);

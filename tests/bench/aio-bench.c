@@ -6,6 +6,14 @@
  *                    calling aio_poll(ctx, true); callbacks/s, with
  *                    poll-max-ns 0 and 32768 (polling must cost nothing
  *                    when there is always work).
+ *  bh_instrument_cost  bh_throughput (polling off) with the callback
+ *                    instrumentation off, with stats-detail 1, and with
+ *                    stall-threshold-ns 100 ms (the heartbeat), measured
+ *                    back to back in each of 15 rounds in one context: the
+ *                    best of each, its ratio to the best "off", the median
+ *                    of the rounds' ratios and the load average; rates are
+ *                    per second of the loop thread's CPU time, so other
+ *                    processes' load does not decide the ratio.
  *  xthread_wake_rtt  the main thread schedules a BH into a thread blocked
  *                    in (or polling in) aio_poll(ctx, true); the BH answers
  *                    through an atomic the main thread spins on.  Median
@@ -140,7 +148,16 @@ static void throughput_cb(void *opaque)
     aio_bh_schedule(t->bh);
 }
 
-static double bh_rate(AioContext *ctx, int64_t duration_ns)
+static int64_t clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Callbacks per second of @clock (CLOCK_MONOTONIC: wall time; a thread
+ * CPU clock: time the loop thread ran, which preemption does not add to). */
+static double bh_rate(AioContext *ctx, int64_t duration_ns, clockid_t clock)
 {
     Throughput t = { 0 };
     t.bh = aio_bh_new(ctx, throughput_cb, &t);
@@ -149,12 +166,12 @@ static double bh_rate(AioContext *ctx, int64_t duration_ns)
         aio_poll(ctx, true);
     }
     t.calls = 0;
-    int64_t start = now_ns(), elapsed;
+    int64_t start = clock_ns(clock), elapsed;
     do {
         for (int i = 0; i < 4096; i++) {
             aio_poll(ctx, true);
         }
-        elapsed = now_ns() - start;
+        elapsed = clock_ns(clock) - start;
     } while (elapsed < duration_ns);
     double rate = t.calls * 1e9 / elapsed;
     aio_bh_delete(t.bh);
@@ -174,7 +191,7 @@ static void bench_bh_throughput(void)
         }
         double best = 0;
         for (int r = 0; r < reps; r++) {   /* best of: noise only slows */
-            double rate = bh_rate(ctx, duration);
+            double rate = bh_rate(ctx, duration, CLOCK_MONOTONIC);
             best = rate > best ? rate : best;
         }
         Row row = { "bh_throughput", "aio", aio_context_fdmon_name(ctx),
@@ -182,6 +199,82 @@ static void bench_bh_throughput(void)
         emit(&row, "callbacks_per_s", best, "\"bhs\": 1");
         aio_context_unref(ctx);
     }
+}
+
+/* ---------------------------------------------------------------------- */
+/* What the callback instrumentation costs a BH loop                       */
+
+typedef struct Instrument {
+    const char *name;
+    int64_t stats_detail, stall_threshold_ns;
+} Instrument;
+
+static void instrument_set(AioContext *ctx, const Instrument *in)
+{
+    AioParams p = { 0 };
+
+    aio_params_set(&p, AIO_PARAM_STATS_DETAIL, in->stats_detail);
+    aio_params_set(&p, AIO_PARAM_STALL_THRESHOLD_NS, in->stall_threshold_ns);
+    if (!aio_context_set_params(ctx, &p, NULL)) {
+        die("cannot set the instrumentation parameters");
+    }
+}
+
+#define INSTRUMENT_ROUNDS_MAX 15
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Rows of bench_instrument_cost: the best rate of each mode, its ratio to
+ * the best "off", and the median of the per-round ratios (each round
+ * measures every mode back to back, so drift between rounds cancels). */
+static void emit_instrument_rows(AioContext *ctx, const Instrument *modes,
+                                 int n_modes, double rates[][3], int rounds)
+{
+    for (int m = 0; m < n_modes; m++) {
+        double best = 0, best_off = 0, ratios[INSTRUMENT_ROUNDS_MAX];
+        char extra[200];
+
+        for (int r = 0; r < rounds; r++) {
+            best = rates[r][m] > best ? rates[r][m] : best;
+            best_off = rates[r][0] > best_off ? rates[r][0] : best_off;
+            ratios[r] = rates[r][m] / rates[r][0];
+        }
+        qsort(ratios, rounds, sizeof(ratios[0]), cmp_double);
+        Row row = { "bh_instrument_cost", modes[m].name,
+                    aio_context_fdmon_name(ctx), 0 };
+        snprintf(extra, sizeof(extra), "\"ratio_best\": %.4f, "
+                 "\"ratio_median\": %.4f, \"rounds\": %d, \"load\": %.2f",
+                 best / best_off, ratios[rounds / 2], rounds, bench_load_average());
+        emit(&row, "callbacks_per_cpu_s", best, extra);
+    }
+}
+
+static void bench_instrument_cost(void)
+{
+    static const Instrument modes[] = {
+        { "off", 0, 0 }, { "stats-detail", 1, 0 },
+        { "stall-heartbeat", 0, 100000000 },
+    };
+    double rates[INSTRUMENT_ROUNDS_MAX][3];
+    int rounds = quick ? 1 : INSTRUMENT_ROUNDS_MAX;
+    int64_t duration = quick ? 50000000 : 200000000;
+    AioContext *ctx = aio_context_new(NULL);
+
+    if (!ctx) {
+        die("cannot create a context");
+    }
+    for (int r = 0; r < rounds; r++) {
+        for (int m = 0; m < 3; m++) {
+            instrument_set(ctx, &modes[m]);
+            rates[r][m] = bh_rate(ctx, duration, CLOCK_THREAD_CPUTIME_ID);
+        }
+    }
+    emit_instrument_rows(ctx, modes, 3, rates, rounds);
+    aio_context_unref(ctx);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -534,6 +627,7 @@ int main(int argc, char **argv)
     };
 
     bench_bh_throughput();
+    bench_instrument_cost();
     for (size_t k = 0; k < 3; k++) {
         bench_poll_find_ratio(kinds[k]);
     }

@@ -2,12 +2,15 @@
  * The daemon's handlers against the schema, in process: every command the
  * schema declares has a handler once the server (qmp_capabilities,
  * query-commands, query-qmp-schema) and the daemon (the rest) registered
- * theirs, and no handler is registered for a command the schema lacks
- * (the server reports that with a g_critical, counted here).
+ * theirs, the x-debug-* ones only once the debug commands are registered
+ * (--enable-debug-commands), and no handler is registered for a command
+ * the schema lacks (the server reports that with a g_critical, counted
+ * here).
  */
 #include <string.h>
 
 #include "commands.h"
+#include "debug-commands.h"
 #include "tap.h"
 
 static int criticals;
@@ -43,6 +46,16 @@ int main(void)
 
     char **missing = qmp_server_unhandled_commands(server);
     char *joined = g_strjoinv(", ", missing);
+    ok(g_strv_length(missing) == 2 &&
+       g_strv_contains((const char *const *)missing, "x-debug-stall") &&
+       g_strv_contains((const char *const *)missing, "x-debug-stall-release"),
+       "without the debug commands only x-debug-* lack a handler (%s)",
+       joined);
+    g_free(joined);
+    g_strfreev(missing);
+    DebugCommands *debug = debug_commands_new(server, reg);
+    missing = qmp_server_unhandled_commands(server);
+    joined = g_strjoinv(", ", missing);
     ok(missing[0] == NULL, "every schema command has a handler (missing: %s)",
        joined);
     is_int(criticals, 0, "no handler for a command outside the schema");
@@ -52,6 +65,7 @@ int main(void)
     g_free(joined);
     g_strfreev(missing);
 
+    debug_commands_free(debug);
     daemon_commands_free(cmds);
     object_registry_free(reg);
     qmp_server_free(server);

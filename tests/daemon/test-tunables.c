@@ -100,7 +100,8 @@ static GArray *bad_values(void)
     return out;
 }
 
-/* QEMU's text for a refused single value. */
+/* The text for a refused single value: QEMU's for a negative value or a
+ * pool size, the table's bounds for the others (QEMU has none of those). */
 static char *bad_text(const Bad *b)
 {
     const AioParamInfo *info = aio_param_info(b->id);
@@ -109,10 +110,17 @@ static char *bad_text(const Bad *b)
         return g_strdup_printf("Parameter '%s' does not accept value '%s'",
                                info->name, UNKNOWN_NAME);
     }
-    return b->value < 0
-        ? g_strdup_printf("%s value must be in range [0, %" G_GINT64_FORMAT
-                          "]", aio_param_info(b->id)->name, INT64_MAX)
-        : g_strdup(pool_error);
+    if (b->value < 0) {
+        return g_strdup_printf("%s value must be in range [0, %"
+                               G_GINT64_FORMAT "]", info->name, INT64_MAX);
+    }
+    if (b->id == AIO_PARAM_THREAD_POOL_MIN ||
+        b->id == AIO_PARAM_THREAD_POOL_MAX) {
+        return g_strdup(pool_error);
+    }
+    return g_strdup_printf("%s value must be in range [%" G_GINT64_FORMAT
+                           ", %" G_GINT64_FORMAT "]", info->name, info->min,
+                           info->max);
 }
 
 /* A valid value other than the default. */
@@ -120,7 +128,8 @@ static int64_t valid_value(AioParamId id)
 {
     return id == AIO_PARAM_THREAD_POOL_MIN ? 1 :
            id == AIO_PARAM_THREAD_POOL_MAX ? 5 :
-           id == AIO_PARAM_POLL_MODE ? AIO_POLL_MODE_AUTO : 1000;
+           id == AIO_PARAM_POLL_MODE ? AIO_POLL_MODE_AUTO :
+           id == AIO_PARAM_STATS_DETAIL ? 1 : 1000;
 }
 
 /* The parameters of iothread @id from query-iothreads. */
@@ -405,11 +414,12 @@ static void test_object_option_round_trip(void)
         "--nodefaults", "--object",
         "iothread,id=o1,poll-max-ns=9223372036854775807,poll-grow=0,"
         "poll-shrink=9223372036854775807,aio-max-batch=0,thread-pool-min=0,"
-        "thread-pool-max=2147483647,poll-mode=auto", NULL
+        "thread-pool-max=2147483647,poll-mode=auto,stall-threshold-ns=0,"
+        "stats-detail=1", NULL
     };
     static const int64_t want[AIO_PARAM_COUNT] = {
         [AIO_PARAM_POLL_MAX_NS] = INT64_MAX, [AIO_PARAM_POLL_SHRINK] = INT64_MAX,
-        [AIO_PARAM_THREAD_POOL_MAX] = INT_MAX,
+        [AIO_PARAM_THREAD_POOL_MAX] = INT_MAX, [AIO_PARAM_STATS_DETAIL] = 1,
         [AIO_PARAM_POLL_MODE] = AIO_POLL_MODE_AUTO,
     };
     TestDaemon *d = test_daemon_start(args);

@@ -14,7 +14,8 @@ static const char *const expected_commands[] = {
     "query-iothreads", "iothread-set", "query-iothread-stats",
     "human-monitor-command", "workload-add", "workload-del",
     "query-workloads", "iothread-tune", "query-tune",
-    "iothread-tune-cancel", "config-save", NULL
+    "iothread-tune-cancel", "config-save", "x-debug-stall",
+    "x-debug-stall-release", NULL
 };
 
 static JsonObject *parse_object(const char *json)
@@ -355,8 +356,8 @@ static void test_introspection(const QmpSchema *s)
            "poll-ns, all required");
     JsonObject *stats = find_info(arr, "AioContextStats");
     is_int(stats ? json_array_get_length(json_object_get_array_member(
-                       stats, "members")) : 0, 29,
-           "AioContextStats has one member per AioStats field");
+                       stats, "members")) : 0, 30,
+           "AioContextStats has one member per AioStats field, and stalls");
 
     JsonObject *i = find_info(arr, "int");
     ok(i && !strcmp(json_object_get_string_member(i, "meta-type"), "builtin")

@@ -82,12 +82,19 @@ typedef struct CoList {
  * mmap'ed.  Never NULL: failing to map a stack aborts with a message (as an
  * out-of-memory g_malloc does).  Any thread.
  */
-Coroutine *aio_coroutine_create(CoroutineEntry *fn, void *opaque);
+#define aio_coroutine_create(fn, opaque) \
+    aio_coroutine_create_named((fn), (opaque), 0, #fn)
 /* The same with a usable stack of @stack_size bytes (0: the default; raised
  * to AIO_COROUTINE_MIN_STACK_SIZE, rounded up to pages).  Only default-size
  * coroutines are pooled. */
-Coroutine *aio_coroutine_create_full(CoroutineEntry *fn, void *opaque,
-                                     size_t stack_size);
+#define aio_coroutine_create_full(fn, opaque, stack_size) \
+    aio_coroutine_create_named((fn), (opaque), (stack_size), #fn)
+/* The same, named @name in the call statistics and stall reports (each
+ * entry into the coroutine is one call; see "Callback accounting" in
+ * aio.h): not copied, it must outlive every context the coroutine runs
+ * in.  The forms above name it after @fn. */
+Coroutine *aio_coroutine_create_named(CoroutineEntry *fn, void *opaque,
+                                      size_t stack_size, const char *name);
 
 /*
  * Run @co in the calling thread until it yields or terminates, then return.
