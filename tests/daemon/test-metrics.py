@@ -189,13 +189,17 @@ def main():
     tap = Tap()
     binary = sys.argv[1]
     d = Daemon(binary)
-    test_promtool_accepts_page(tap, d)
-    test_types_follow_schema_features(tap, d)
-    test_help_is_schema_doc(tap, d)
-    test_label_set_per_iothread(tap, d)
-    test_counters_move_forward(tap, d)
-    test_other_path_is_404(tap, d)
-    test_post_is_405(tap, d)
+    try:
+        test_promtool_accepts_page(tap, d)
+        test_types_follow_schema_features(tap, d)
+        test_help_is_schema_doc(tap, d)
+        test_label_set_per_iothread(tap, d)
+        test_counters_move_forward(tap, d)
+        test_other_path_is_404(tap, d)
+        test_post_is_405(tap, d)
+    except (OSError, ValueError):
+        tap.diag("iothreadd's stderr:\n" + d.peer.stderr())
+        raise
     d.conn.close()
     d.peer.check_clean_exit(tap)
     test_bad_addresses_refused(tap, binary)
