@@ -4,11 +4,15 @@
  */
 #include "metrics.h"
 
+#include <glib-unix.h>
 #include <inttypes.h>
 #include <libsoup/soup.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 /* The bucket bounds 2^k - 1 for k = 0..METRICS_TOP_BIT: 1 ns up to about
  * 18 minutes (or sizes up to 2^40). */
@@ -402,6 +406,15 @@ struct DaemonMetrics {
     SoupServer *soup;       /* used in the metrics thread only */
     GThread *thread;
     int port;
+    /* The main thread hands built pages back through @built (a list under
+     * @lock) and a write to @wake_fd, an eventfd the metrics thread's
+     * @wake_source reads.  Neither thread calls GLib on the other's
+     * objects: GLib's own locks are futexes ThreadSanitizer cannot see,
+     * a pthread mutex and an fd it can. */
+    pthread_mutex_t lock;
+    struct Scrape *built;
+    int wake_fd;
+    GSource *wake_source;
     /* Atomics: scrapes between their pause and their completion; set when
      * metrics_stop() began (no new scrape goes to the main thread); set
      * when the metrics thread is to leave its loop. */
@@ -411,16 +424,25 @@ struct DaemonMetrics {
 };
 
 /* One paused request on its way through the main thread. */
-typedef struct {
+typedef struct Scrape {
     DaemonMetrics *m;
-    SoupServerMessage *msg;     /* a reference */
+    SoupServerMessage *msg;     /* a reference; metrics thread only */
     char *body;                 /* built in the main thread */
+    struct Scrape *next;        /* in m->built */
 } Scrape;
 
-/* Metrics thread: the response, then the request resumes. */
-static gboolean scrape_finish(gpointer opaque)
+static void wake_metrics_thread(DaemonMetrics *m)
 {
-    Scrape *sc = opaque;
+    uint64_t one = 1;
+
+    if (write(m->wake_fd, &one, sizeof(one)) != sizeof(one)) {
+        /* Only if the counter is saturated: it is woken already. */
+    }
+}
+
+/* Metrics thread: the response, then the request resumes. */
+static void scrape_finish(Scrape *sc)
+{
     size_t len = strlen(sc->body);
 
     soup_server_message_set_status(sc->msg, SOUP_STATUS_OK, NULL);
@@ -431,16 +453,42 @@ static gboolean scrape_finish(gpointer opaque)
     g_object_unref(sc->msg);
     g_atomic_int_dec_and_test(&sc->m->in_flight);
     g_free(sc);
-    return G_SOURCE_REMOVE;
 }
 
-/* Main thread: build the page, send it back to the metrics thread. */
+/* Metrics thread, on @wake_fd: respond to every page built since. */
+static gboolean on_wake(gint fd, GIOCondition cond, gpointer opaque)
+{
+    DaemonMetrics *m = opaque;
+    uint64_t n;
+
+    (void)cond;
+    if (read(fd, &n, sizeof(n)) < 0) {
+        /* EAGAIN: a wake-up already consumed; the list says what is left. */
+    }
+    pthread_mutex_lock(&m->lock);
+    Scrape *list = m->built;
+    m->built = NULL;
+    pthread_mutex_unlock(&m->lock);
+    while (list) {
+        Scrape *next = list->next;
+        scrape_finish(list);
+        list = next;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* Main thread: build the page, hand it back to the metrics thread. */
 static void scrape_bh(void *opaque)
 {
     Scrape *sc = opaque;
+    DaemonMetrics *m = sc->m;
 
-    sc->body = metrics_render(sc->m->qmp, sc->m->schema, sc->m->reg);
-    g_main_context_invoke(sc->m->gctx, scrape_finish, sc);
+    sc->body = metrics_render(m->qmp, m->schema, m->reg);
+    pthread_mutex_lock(&m->lock);
+    sc->next = m->built;
+    m->built = sc;
+    pthread_mutex_unlock(&m->lock);
+    wake_metrics_thread(m);
 }
 
 static void refuse(SoupServerMessage *msg, guint status, const char *text)
@@ -535,6 +583,11 @@ DaemonMetrics *metrics_start(const char *address, QmpServer *qmp,
     m->reg = reg;
     m->main_ctx = object_registry_main_context(reg);
     m->gctx = g_main_context_new();
+    pthread_mutex_init(&m->lock, NULL);
+    m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    m->wake_source = g_unix_fd_source_new(m->wake_fd, G_IO_IN);
+    g_source_set_callback(m->wake_source, G_SOURCE_FUNC(on_wake), m, NULL);
+    g_source_attach(m->wake_source, m->gctx);
     g_main_context_push_thread_default(m->gctx);
     bool ok = listen_soup(m, address, error);
     g_main_context_pop_thread_default(m->gctx);
@@ -566,9 +619,13 @@ void metrics_stop(DaemonMetrics *m)
     }
     if (m->thread) {
         g_atomic_int_set(&m->quit, 1);
-        g_main_context_wakeup(m->gctx);
+        wake_metrics_thread(m);
         g_thread_join(m->thread);
     }
+    g_source_destroy(m->wake_source);
+    g_source_unref(m->wake_source);
+    close(m->wake_fd);
+    pthread_mutex_destroy(&m->lock);
     if (m->soup) {
         g_main_context_push_thread_default(m->gctx);
         soup_server_disconnect(m->soup);

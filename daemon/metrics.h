@@ -18,8 +18,10 @@
  * by libsoup in a thread of its own ("metrics"), on a GMainContext owned
  * by that thread; a scrape is paused there, built in the main thread by a
  * oneshot BH (so the stats are read where the registry lives) and handed
- * back to the metrics thread with g_main_context_invoke(), which completes
- * the response.  The text functions are pure and run in any thread.
+ * back through a list under a pthread mutex plus a write to an eventfd the
+ * metrics thread watches; that thread completes the response.  Neither
+ * thread calls GLib on the other's objects.  The text functions are pure
+ * and run in any thread.
  */
 #ifndef DAEMON_METRICS_H
 #define DAEMON_METRICS_H
