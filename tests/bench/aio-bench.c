@@ -245,7 +245,7 @@ static void emit_instrument_rows(AioContext *ctx, const Instrument *modes,
         }
         qsort(ratios, rounds, sizeof(ratios[0]), cmp_double);
         Row row = { "bh_instrument_cost", modes[m].name,
-                    aio_context_fdmon_name(ctx), 0 };
+                    aio_context_fdmon_name(ctx), 0, NULL };
         snprintf(extra, sizeof(extra), "\"ratio_best\": %.4f, "
                  "\"ratio_median\": %.4f, \"rounds\": %d, \"load\": %.2f",
                  best / best_off, ratios[rounds / 2], rounds, bench_load_average());
