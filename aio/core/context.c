@@ -117,6 +117,7 @@ AioContext *aio_context_new_full(AioFdmonKind fdmon, GError **error)
         ctx->tlg[i].clock = i;
     }
     aio_context_init_params(ctx);
+    aio_context_init_stats(ctx);
 
     ret = event_notifier_init(&ctx->notifier, false);
     if (ret < 0) {

@@ -17,10 +17,12 @@ import sys
 import tempfile
 
 # Layer of a file, by path prefix (longest first).  The public headers of
-# libaioctx are split: aio.h is the loop's own API, the others belong to
-# the services and coroutines built on it.
+# libaioctx are split: aio.h is the loop's own API (with histogram.h, the
+# type its statistics are made of), the others belong to the services and
+# coroutines built on it.
 LAYERS = [
     ('aio/include/aioctx/aio.h', 'aio-api'),
+    ('aio/include/aioctx/histogram.h', 'aio-api'),
     ('aio/include/aioctx/', 'aio-service-api'),
     ('aio/core/', 'aio-core'),
     ('aio/fdmon/', 'aio-fdmon'),
