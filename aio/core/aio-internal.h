@@ -318,14 +318,17 @@ extern GSourceFuncs aio_source_funcs;
 void aio_context_finalize(GSource *source);
 
 /* Time accounting and histograms (stats.c), home thread.  The loop is
- * about to wait (busy-poll or block) at @now: ends the busy pass that
+ * about to wait (busy-poll or block), since @now: ends the busy pass that
  * began at the previous wait's end (iteration_ns) and republishes the
  * poll windows if they changed. */
 void aio_loop_wait_begin(AioContext *ctx, int64_t now);
-/* The loop enters @phase at @now (polling_ns / blocked_ns get the time of
- * the phase it leaves).  Leaving a wait for AIO_PHASE_BUSY records the
- * wake latency of a notify that came during it. */
-void aio_loop_enter_phase(AioContext *ctx, AioLoopPhase phase, int64_t now);
+/* The loop enters @phase now; returns now, the clock read that stamps the
+ * change (read inside the sequence lock: callers use it instead of
+ * reading their own).  polling_ns / blocked_ns get the time of the phase
+ * left; leaving a wait for AIO_PHASE_BUSY records the wake latency of a
+ * notify that came during it.  Entering the current phase changes
+ * nothing, reads no clock and returns 0. */
+int64_t aio_loop_enter_phase(AioContext *ctx, AioLoopPhase phase);
 /* aio_notify() found the loop waiting: stamp the notify (any thread). */
 void aio_loop_notify_stamp(AioContext *ctx);
 /* A disk engine handed @n requests to the kernel in one call. */

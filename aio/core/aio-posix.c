@@ -406,16 +406,16 @@ static bool try_poll_mode(AioContext *ctx, AioHandlerList *ready_list,
     }
     if (window > 0) {
         poll_set_started(ctx, ready_list, true);
-        aio_loop_enter_phase(ctx, AIO_PHASE_POLLING, start);
         AIO_STAT_ADD(ctx, poll_attempts, 1);
         do {
             progress = run_poll_handlers_once(ctx, ready_list, now);
-            now = now_ns();
+            /* Found work: the loop is busy from this clock read on; a
+             * miss stays in the polling phase until the wait. */
+            now = progress ? aio_loop_enter_phase(ctx, AIO_PHASE_BUSY)
+                           : now_ns();
         } while (!progress && now - start < window &&
                  !ctx->fdmon_ops->need_wait(ctx));
         if (progress) {
-            /* A miss stays in the polling phase until the wait. */
-            aio_loop_enter_phase(ctx, AIO_PHASE_BUSY, now);
             AIO_STAT_ADD(ctx, poll_hits, 1);
         } else {
             AIO_STAT_ADD(ctx, poll_misses, 1);
@@ -452,7 +452,9 @@ bool aio_poll(AioContext *ctx, bool blocking)
     if (timeout != 0) {
         /* Only a loop that may wait reads the clock: a busy loop of BHs
          * pays nothing for polling or accounting. */
-        start = now_ns();
+        start = aio_loop_enter_phase(ctx,
+            LIST_EMPTY(&ctx->poll_aio_handlers) ? AIO_PHASE_BLOCKED
+                                                : AIO_PHASE_POLLING);
         aio_loop_wait_begin(ctx, start);
         /* What polling found is dispatched below; only that counts. */
         try_poll_mode(ctx, &ready_list, &timeout, start);
@@ -470,17 +472,14 @@ bool aio_poll(AioContext *ctx, bool blocking)
 
     if (timeout != 0 || ctx->fdmon_ops->need_wait(ctx) ||
         ++ctx->waitless_iterations >= MAX_WAITLESS_ITERATIONS) {
-        int64_t t0 = timeout != 0 ? now_ns() : 0;
-
         ctx->waitless_iterations = 0;
         if (timeout != 0) {
-            aio_loop_enter_phase(ctx, AIO_PHASE_BLOCKED, t0);
+            aio_loop_enter_phase(ctx, AIO_PHASE_BLOCKED);
         }
         ctx->fdmon_ops->wait(ctx, &ready_list, timeout);
         if (timeout != 0) {
-            int64_t t1 = now_ns();
+            int64_t t1 = aio_loop_enter_phase(ctx, AIO_PHASE_BUSY);
 
-            aio_loop_enter_phase(ctx, AIO_PHASE_BUSY, t1);
             AIO_STAT_ADD(ctx, blocking_waits, 1);
             ctx->last_block_ns = t1 - start;
         }
@@ -488,7 +487,7 @@ bool aio_poll(AioContext *ctx, bool blocking)
     if (start && atomic_load_explicit(&ctx->time.phase, memory_order_relaxed) !=
                  AIO_PHASE_BUSY) {
         /* Polling missed, then a notify came before the wait: rare. */
-        aio_loop_enter_phase(ctx, AIO_PHASE_BUSY, now_ns());
+        aio_loop_enter_phase(ctx, AIO_PHASE_BUSY);
     }
 
     if (use_notify_me) {

@@ -29,15 +29,14 @@ void aio_context_init_stats(AioContext *ctx)
 /* ---------------------------------------------------------------------- */
 /* Writer side: the home thread                                            */
 
-/* Sequence lock, one writer: odd while the fields change.  The release
- * fence orders the odd seq before the field stores; the release store
- * orders them before the even seq. */
+/* Sequence lock, one writer: odd while the fields change.  The odd seq
+ * is a full barrier (a locked RMW), so it is visible to every reader
+ * before the writer reads the clock that stamps the change: a reader
+ * that saw the old, even seq after reading its own clock read that clock
+ * earlier, and never extends the old phase past the change. */
 static void time_write_begin(AioLoopTime *t)
 {
-    uint32_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
-
-    atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
+    atomic_fetch_add_explicit(&t->seq, 1, memory_order_seq_cst);
 }
 
 static void time_write_end(AioLoopTime *t)
@@ -66,22 +65,22 @@ static void record_wake_latency(AioContext *ctx, int64_t wait_start,
     }
 }
 
-void aio_loop_enter_phase(AioContext *ctx, AioLoopPhase phase, int64_t now)
+int64_t aio_loop_enter_phase(AioContext *ctx, AioLoopPhase phase)
 {
     AioLoopTime *t = &ctx->time;
     AioLoopPhase old = atomic_load_explicit(&t->phase, memory_order_relaxed);
-    int64_t since = atomic_load_explicit(&t->phase_start_ns,
-                                         memory_order_relaxed);
-    int64_t spent = now > since ? now - since : 0;
+    int64_t since, now;
 
     if (phase == old) {
-        return;
+        return 0;
     }
     time_write_begin(t);
+    now = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
+    since = atomic_load_explicit(&t->phase_start_ns, memory_order_relaxed);
     if (old == AIO_PHASE_POLLING) {
-        AIO_STAT_ADD(ctx, polling_ns, spent);
+        AIO_STAT_ADD(ctx, polling_ns, now - since);
     } else if (old == AIO_PHASE_BLOCKED) {
-        AIO_STAT_ADD(ctx, blocked_ns, spent);
+        AIO_STAT_ADD(ctx, blocked_ns, now - since);
     }
     atomic_store_explicit(&t->phase, phase, memory_order_relaxed);
     atomic_store_explicit(&t->phase_start_ns, now, memory_order_relaxed);
@@ -90,6 +89,7 @@ void aio_loop_enter_phase(AioContext *ctx, AioLoopPhase phase, int64_t now)
         record_wake_latency(ctx, t->wait_start_ns, now);
         t->busy_since_ns = now;
     }
+    return now;
 }
 
 static int cmp_int64(const void *a, const void *b)
@@ -182,7 +182,8 @@ static void read_time(AioContext *ctx, AioStats *out)
         phase = atomic_load_explicit(&t->phase, memory_order_relaxed);
         since = atomic_load_explicit(&t->phase_start_ns, memory_order_relaxed);
         now = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
-        atomic_thread_fence(memory_order_acquire);
+        /* The clock is read before seq is checked again. */
+        atomic_thread_fence(memory_order_seq_cst);
         if (atomic_load_explicit(&t->seq, memory_order_relaxed) == seq) {
             break;
         }
