@@ -315,6 +315,7 @@ static CmdStatus cmd_info(Session *s, char **argv)
                             "query-iothreads did not return an array");
         status = CMD_FAILED;
     } else {
+        stats_add_percentiles(s, json_node_get_array(ret));
         Table *t = info_table(s, json_node_get_array(ret));
         guint width = session_width(s);
         /* Wrapped headers of a dozen columns read badly: past the

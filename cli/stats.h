@@ -30,6 +30,14 @@ bool stats_value(JsonObject *stats, const char *name, double *value);
  * in flight...) rather than ever-growing counters: no rate for them. */
 bool stats_is_gauge(const char *name);
 
+/* `info iothreads`: each element of query-iothreads' answer @iothreads
+ * gets the p50 and p99 of the distributions query-iothread-stats reports
+ * for it (the members whose schema type has p50 and p99:
+ * HistogramSummary), as "NAME": {"p50", "p99"}, so the table shows them
+ * beside the settings.  Nothing on a server without query-iothread-stats
+ * (QEMU); an error of that query is printed and the rest left as is. */
+void stats_add_percentiles(Session *s, JsonArray *iothreads);
+
 /* `stats [ID]`: a table with a row per counter and, per context, the
  * value and its rate per second since the previous `stats` call. */
 CmdStatus cmd_stats(Session *s, char **argv);
