@@ -89,17 +89,15 @@ bool stats_is_gauge(const char *name)
     return g_strv_contains(gauges, name) || strchr(name, '.');
 }
 
-/* The member at @path of @stats: "name", or "name.sub" for a member of an
- * object-valued one (a HistogramSummary). */
-static JsonNode *member_at(JsonObject *stats, const char *path)
+JsonNode *stats_member_at(JsonObject *o, const char *path)
 {
     const char *dot = strchr(path, '.');
 
     if (!dot) {
-        return json_object_get_member(stats, path);
+        return json_object_get_member(o, path);
     }
     char *outer = g_strndup(path, dot - path);
-    JsonNode *n = json_object_get_member(stats, outer);
+    JsonNode *n = json_object_get_member(o, outer);
     g_free(outer);
     return n && JSON_NODE_HOLDS_OBJECT(n)
            ? json_object_get_member(json_node_get_object(n), dot + 1) : NULL;
@@ -107,7 +105,7 @@ static JsonNode *member_at(JsonObject *stats, const char *path)
 
 static char *value_text(JsonObject *stats, const char *name)
 {
-    JsonNode *n = member_at(stats, name);
+    JsonNode *n = stats_member_at(stats, name);
 
     if (!n || !JSON_NODE_HOLDS_VALUE(n)) {
         return NULL;
@@ -205,6 +203,24 @@ static Table *stats_table_new(GPtrArray *samples)
     return t;
 }
 
+/* The members the schema declares for query-iothread-stats' "stats"
+ * (AioContextStats), in order.  Caller frees (g_ptr_array_unref). */
+static GPtrArray *stats_schema_members(Session *s)
+{
+    GPtrArray *outer = schema_info_return_members(s->schema,
+                                                  "query-iothread-stats");
+    GPtrArray *inner = NULL;
+
+    for (guint i = 0; i < outer->len && !inner; i++) {
+        SchemaMember *m = outer->pdata[i];
+        if (strcmp(m->name, "stats") == 0) {
+            inner = schema_info_type_members(s->schema, m->type);
+        }
+    }
+    g_ptr_array_unref(outer);
+    return inner ? inner : g_ptr_array_new();
+}
+
 /* The rows of member @name of @stats (whose schema type is @type, NULL
  * if undeclared) appended to @rows: "name", or for an object-valued
  * member (a HistogramSummary) one "name.sub" per member of it, in the
@@ -243,28 +259,19 @@ static void add_rows(Session *s, GPtrArray *rows, JsonObject *stats,
  * name, in reply order.  Caller frees (g_ptr_array_unref). */
 static GPtrArray *stats_names(Session *s, JsonObject *stats)
 {
-    GPtrArray *outer = schema_info_return_members(s->schema,
-                                                  "query-iothread-stats");
+    GPtrArray *declared = stats_schema_members(s);
     GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
     GList *sent = json_object_get_members(stats);
 
-    for (guint i = 0; i < outer->len; i++) {
-        SchemaMember *m = outer->pdata[i];
-        if (strcmp(m->name, "stats") != 0) {
-            continue;
+    for (guint i = 0; i < declared->len; i++) {
+        SchemaMember *m = declared->pdata[i];
+        GList *l = g_list_find_custom(sent, m->name, (GCompareFunc)strcmp);
+        if (l) {
+            add_rows(s, rows, stats, m->name, m->type);
+            sent = g_list_delete_link(sent, l);
         }
-        GPtrArray *inner = schema_info_type_members(s->schema, m->type);
-        for (guint j = 0; j < inner->len; j++) {
-            SchemaMember *im = inner->pdata[j];
-            GList *l = g_list_find_custom(sent, im->name, (GCompareFunc)strcmp);
-            if (l) {
-                add_rows(s, rows, stats, im->name, im->type);
-                sent = g_list_delete_link(sent, l);
-            }
-        }
-        g_ptr_array_unref(inner);
     }
-    g_ptr_array_unref(outer);
+    g_ptr_array_unref(declared);
     for (GList *l = sent; l; l = l->next) {
         add_rows(s, rows, stats, l->data, NULL);
     }
@@ -326,25 +333,16 @@ static bool has_percentiles(Session *s, const char *type)
  * schema order (names owned by the caller's array). */
 static GPtrArray *distribution_members(Session *s)
 {
-    GPtrArray *outer = schema_info_return_members(s->schema,
-                                                  "query-iothread-stats");
+    GPtrArray *declared = stats_schema_members(s);
     GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 
-    for (guint i = 0; i < outer->len; i++) {
-        SchemaMember *m = outer->pdata[i];
-        if (strcmp(m->name, "stats") != 0) {
-            continue;
+    for (guint i = 0; i < declared->len; i++) {
+        SchemaMember *m = declared->pdata[i];
+        if (has_percentiles(s, m->type)) {
+            g_ptr_array_add(names, g_strdup(m->name));
         }
-        GPtrArray *inner = schema_info_type_members(s->schema, m->type);
-        for (guint j = 0; j < inner->len; j++) {
-            SchemaMember *im = inner->pdata[j];
-            if (has_percentiles(s, im->type)) {
-                g_ptr_array_add(names, g_strdup(im->name));
-            }
-        }
-        g_ptr_array_unref(inner);
     }
-    g_ptr_array_unref(outer);
+    g_ptr_array_unref(declared);
     return names;
 }
 

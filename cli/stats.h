@@ -23,6 +23,11 @@ void stats_sample_free(gpointer sample);
  * *@status set. */
 GPtrArray *stats_fetch(Session *s, const char *id, CmdStatus *status);
 
+/* The member at @path of @o: "name", or "name.sub" for a member of an
+ * object-valued one (query-iothreads' "effective", a HistogramSummary);
+ * NULL if absent. */
+JsonNode *stats_member_at(JsonObject *o, const char *path);
+
 /* Counter @name of @stats as a double; false if missing or not a number. */
 bool stats_value(JsonObject *stats, const char *name, double *value);
 
