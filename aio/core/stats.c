@@ -162,7 +162,7 @@ void aio_loop_notify_stamp(AioContext *ctx)
  * the phase in progress counted up to it; busy_ns is the rest. */
 static void read_time(AioContext *ctx, AioStats *out)
 {
-    const AioLoopTime *t = &ctx->time;
+    AioLoopTime *t = &ctx->time;
     uint32_t seq;
     int64_t start, since, now;
     uint64_t idle;
@@ -182,9 +182,11 @@ static void read_time(AioContext *ctx, AioStats *out)
         phase = atomic_load_explicit(&t->phase, memory_order_relaxed);
         since = atomic_load_explicit(&t->phase_start_ns, memory_order_relaxed);
         now = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
-        /* The clock is read before seq is checked again. */
-        atomic_thread_fence(memory_order_seq_cst);
-        if (atomic_load_explicit(&t->seq, memory_order_relaxed) == seq) {
+        /* seq checked again after the clock read: a locked RMW that
+         * leaves it unchanged orders it after everything before (a
+         * fence would do, but ThreadSanitizer does not model fences). */
+        if (atomic_fetch_add_explicit(&t->seq, 0, memory_order_seq_cst) ==
+            seq) {
             break;
         }
     }
