@@ -197,29 +197,11 @@ static CmdStatus usage_error(Session *s, const char *name)
 
 /* ---- info iothreads ---------------------------------------------------- */
 
-/* The JSON value at @path in @o ("a" or "a.b": one level of nesting, for
- * members such as query-iothreads' "effective" object). */
-static JsonNode *member_at(JsonObject *o, const char *path)
-{
-    const char *dot = strchr(path, '.');
-
-    if (!dot) {
-        return json_object_get_member(o, path);
-    }
-    char *outer = g_strndup(path, dot - path);
-    JsonNode *n = json_object_get_member(o, outer);
-    g_free(outer);
-    if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
-        return NULL;
-    }
-    return json_object_get_member(json_node_get_object(n), dot + 1);
-}
-
 /* A member of @o as table text: integers and strings as they are, absent
  * as NULL ("-"). */
 static char *member_text(JsonObject *o, const char *path)
 {
-    JsonNode *n = member_at(o, path);
+    JsonNode *n = stats_member_at(o, path);
 
     if (!n || !JSON_NODE_HOLDS_VALUE(n)) {
         return NULL;
@@ -358,6 +340,7 @@ static CmdStatus cmd_info(Session *s, char **argv)
                             "query-iothreads did not return an array");
         status = CMD_FAILED;
     } else {
+        stats_add_percentiles(s, json_node_get_array(ret));
         Table *t = info_table(s, json_node_get_array(ret));
         guint width = session_width(s);
         /* Wrapped headers of a dozen columns read badly: past the

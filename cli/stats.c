@@ -85,7 +85,7 @@ GPtrArray *stats_schema_members(Session *s)
                                                   "query-iothread-stats");
     GPtrArray *inner = NULL;
 
-    for (guint i = 0; !inner && i < outer->len; i++) {
+    for (guint i = 0; i < outer->len && !inner; i++) {
         SchemaMember *m = outer->pdata[i];
         if (strcmp(m->name, "stats") == 0) {
             inner = schema_info_type_members(s->schema, m->type);
@@ -97,23 +97,42 @@ GPtrArray *stats_schema_members(Session *s)
 
 bool stats_is_gauge(Session *s, const char *name)
 {
-    GPtrArray *members = stats_schema_members(s);
+    GPtrArray *members;
     bool gauge = false;
 
+    /* "wake-latency-ns.p99": a member of a distribution, not a counter. */
+    if (strchr(name, '.')) {
+        return true;
+    }
+    members = stats_schema_members(s);
     for (guint i = 0; i < members->len; i++) {
         SchemaMember *m = members->pdata[i];
         if (strcmp(m->name, name) == 0) {
-            gauge = g_strv_contains((const char *const *)m->features,
-                                    "gauge");
+            gauge = m->features &&
+                    g_strv_contains((const char *const *)m->features, "gauge");
         }
     }
     g_ptr_array_unref(members);
     return gauge;
 }
 
+JsonNode *stats_member_at(JsonObject *o, const char *path)
+{
+    const char *dot = strchr(path, '.');
+
+    if (!dot) {
+        return json_object_get_member(o, path);
+    }
+    char *outer = g_strndup(path, dot - path);
+    JsonNode *n = json_object_get_member(o, outer);
+    g_free(outer);
+    return n && JSON_NODE_HOLDS_OBJECT(n)
+           ? json_object_get_member(json_node_get_object(n), dot + 1) : NULL;
+}
+
 static char *value_text(JsonObject *stats, const char *name)
 {
-    JsonNode *n = json_object_get_member(stats, name);
+    JsonNode *n = stats_member_at(stats, name);
 
     if (!n || !JSON_NODE_HOLDS_VALUE(n)) {
         return NULL;
@@ -143,8 +162,8 @@ static JsonObject *previous(Session *s, const char *id, gint64 now,
 
 /* The rate of counter @name since the previous sample (NULL: no previous
  * sample, a level, or not a number). */
-static char *rate_text(Session *s, JsonObject *stats, JsonObject *prev,
-                       double elapsed, const char *name)
+static char *rate_text(JsonObject *stats, JsonObject *prev, double elapsed,
+                       const char *name)
 {
     double a, b;
 
@@ -211,25 +230,62 @@ static Table *stats_table_new(GPtrArray *samples)
     return t;
 }
 
-/* The counters of @stats in the order the schema declares them (the type
- * of query-iothread-stats' "stats" member), then any the schema does not
- * name, in reply order.  Caller frees the list (not its strings). */
-static GList *stats_names(Session *s, JsonObject *stats)
+/* The rows of member @name of @stats (whose schema type is @type, NULL
+ * if undeclared) appended to @rows: "name", or for an object-valued
+ * member (a HistogramSummary) one "name.sub" per member of it, in the
+ * order its schema type declares them, then in reply order. */
+static void add_rows(Session *s, GPtrArray *rows, JsonObject *stats,
+                     const char *name, const char *type)
 {
-    GPtrArray *declared = stats_schema_members(s);
-    GList *names = NULL, *sent = json_object_get_members(stats);
+    JsonNode *n = json_object_get_member(stats, name);
 
-    for (guint j = 0; j < declared->len; j++) {
+    if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
+        g_ptr_array_add(rows, g_strdup(name));
+        return;
+    }
+    GList *sent = json_object_get_members(json_node_get_object(n));
+    GPtrArray *declared = type ? schema_info_type_members(s->schema, type)
+                               : g_ptr_array_new();
+    for (guint i = 0; i < declared->len; i++) {
         GList *l = g_list_find_custom(
-            sent, ((SchemaMember *)declared->pdata[j])->name,
+            sent, ((SchemaMember *)declared->pdata[i])->name,
             (GCompareFunc)strcmp);
         if (l) {
-            names = g_list_append(names, l->data);
+            g_ptr_array_add(rows, g_strdup_printf("%s.%s", name,
+                                                  (char *)l->data));
+            sent = g_list_delete_link(sent, l);
+        }
+    }
+    for (GList *l = sent; l; l = l->next) {
+        g_ptr_array_add(rows, g_strdup_printf("%s.%s", name, (char *)l->data));
+    }
+    g_list_free(sent);
+    g_ptr_array_unref(declared);
+}
+
+/* The rows of @stats in the order the schema declares them (the type of
+ * query-iothread-stats' "stats" member), then any the schema does not
+ * name, in reply order.  Caller frees (g_ptr_array_unref). */
+static GPtrArray *stats_names(Session *s, JsonObject *stats)
+{
+    GPtrArray *declared = stats_schema_members(s);
+    GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
+    GList *sent = json_object_get_members(stats);
+
+    for (guint i = 0; i < declared->len; i++) {
+        SchemaMember *m = declared->pdata[i];
+        GList *l = g_list_find_custom(sent, m->name, (GCompareFunc)strcmp);
+        if (l) {
+            add_rows(s, rows, stats, m->name, m->type);
             sent = g_list_delete_link(sent, l);
         }
     }
     g_ptr_array_unref(declared);
-    return g_list_concat(names, sent);
+    for (GList *l = sent; l; l = l->next) {
+        add_rows(s, rows, stats, l->data, NULL);
+    }
+    g_list_free(sent);
+    return rows;
 }
 
 /* The table: a row per counter, in the schema's order.  Returns whether
@@ -238,20 +294,20 @@ static bool print_stats_table(Session *s, GPtrArray *samples, gint64 now)
 {
     Table *t = stats_table_new(samples);
     StatsSample *first = samples->pdata[0];
-    GList *names = stats_names(s, first->stats);
+    GPtrArray *names = stats_names(s, first->stats);
     char **cells = g_new0(char *, table_columns(t) + 1);
     bool any_rate = false;
 
-    for (GList *l = names; l; l = l->next) {
-        cells[0] = g_strdup(l->data);
+    for (guint r = 0; r < names->len; r++) {
+        const char *name = names->pdata[r];
+        cells[0] = g_strdup(name);
         for (guint i = 0; i < samples->len; i++) {
             StatsSample *sm = samples->pdata[i];
             double elapsed = 0;
             JsonObject *prev = previous(s, sm->id, now, &elapsed);
             any_rate |= prev != NULL;
-            cells[1 + 2 * i] = value_text(sm->stats, l->data);
-            cells[2 + 2 * i] = rate_text(s, sm->stats, prev, elapsed,
-                                         l->data);
+            cells[1 + 2 * i] = value_text(sm->stats, name);
+            cells[2 + 2 * i] = rate_text(sm->stats, prev, elapsed, name);
         }
         table_add_row(t, (const char *const *)cells);
         for (guint c = 0; c < table_columns(t); c++) {
@@ -259,12 +315,99 @@ static bool print_stats_table(Session *s, GPtrArray *samples, gint64 now)
         }
     }
     g_free(cells);
-    g_list_free(names);
+    g_ptr_array_unref(names);
     char *text = table_render_fit(t, session_width(s));
     session_print_human(s, text);
     g_free(text);
     table_free(t);
     return any_rate;
+}
+
+/* Whether schema type @type has members p50 and p99 (a distribution:
+ * HistogramSummary). */
+static bool has_percentiles(Session *s, const char *type)
+{
+    GPtrArray *members = schema_info_type_members(s->schema, type);
+    int found = 0;
+
+    for (guint i = 0; i < members->len; i++) {
+        const char *name = ((SchemaMember *)members->pdata[i])->name;
+        found += !strcmp(name, "p50") || !strcmp(name, "p99");
+    }
+    g_ptr_array_unref(members);
+    return found == 2;
+}
+
+/* The members of query-iothread-stats' "stats" that are distributions, in
+ * schema order (names owned by the caller's array). */
+static GPtrArray *distribution_members(Session *s)
+{
+    GPtrArray *declared = stats_schema_members(s);
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; i < declared->len; i++) {
+        SchemaMember *m = declared->pdata[i];
+        if (has_percentiles(s, m->type)) {
+            g_ptr_array_add(names, g_strdup(m->name));
+        }
+    }
+    g_ptr_array_unref(declared);
+    return names;
+}
+
+/* @stats' distribution @name cut to its p50 and p99, or NULL. */
+static JsonObject *percentiles_of(JsonObject *stats, const char *name)
+{
+    JsonNode *n = json_object_get_member(stats, name);
+
+    if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
+        return NULL;
+    }
+    JsonObject *h = json_node_get_object(n);
+    JsonObject *cut = json_object_new();
+    for (const char *const *p = (const char *const[]){ "p50", "p99", NULL };
+         *p; p++) {
+        if (json_object_has_member(h, *p)) {
+            json_object_set_member(cut, *p,
+                json_node_copy(json_object_get_member(h, *p)));
+        }
+    }
+    return cut;
+}
+
+void stats_add_percentiles(Session *s, JsonArray *iothreads)
+{
+    CmdStatus status;
+
+    if (!session_has_command(s, "query-iothread-stats")) {
+        return;
+    }
+    GPtrArray *samples = stats_fetch(s, NULL, &status);
+    if (!samples) {
+        return;
+    }
+    GPtrArray *names = distribution_members(s);
+    for (guint i = 0; i < json_array_get_length(iothreads); i++) {
+        JsonNode *n = json_array_get_element(iothreads, i);
+        JsonObject *row = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n)
+                                                    : NULL;
+        const char *id = row ? json_object_get_string_member_with_default(
+                                   row, "id", NULL) : NULL;
+        for (guint j = 0; id && j < samples->len; j++) {
+            StatsSample *sm = samples->pdata[j];
+            if (strcmp(sm->id, id) != 0) {
+                continue;
+            }
+            for (guint k = 0; k < names->len; k++) {
+                JsonObject *cut = percentiles_of(sm->stats, names->pdata[k]);
+                if (cut) {
+                    json_object_set_object_member(row, names->pdata[k], cut);
+                }
+            }
+        }
+    }
+    g_ptr_array_unref(names);
+    g_ptr_array_unref(samples);
 }
 
 /* Keep this sample as the base of the next `stats`' rates. */

@@ -10,8 +10,10 @@
 #include "commands-workload.h"
 #include "config.h"
 #include "cpu-affinity.h"
+#include "histogram-json.h"
 #include "hmp.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #ifndef IOTHREADD_VERSION_MAJOR
@@ -26,9 +28,9 @@ struct DaemonCommands {
     ObjectRegistry *reg;
     DaemonQuitFunc *quit;
     void *quit_opaque;
-    /* query-iothread-stats reset: id -> AioStats snapshot taken at the
+    /* query-iothread-stats reset: id -> StatsBaseline taken at the
      * reset.  Kept here, in the main thread, so a reset never writes the
-     * iothread's own counters. */
+     * iothread's own counters or histograms. */
     GHashTable *baselines;
     /* config-save and --auto-save (daemon_commands_set_config; until
      * then one without a path or auto-save). */
@@ -48,6 +50,11 @@ typedef struct ObjectChange {
     const char *cpu_affinity;
 } ObjectChange;
 
+/* What a context had recorded at its last reset. */
+typedef struct StatsBaseline {
+    AioStats stats;
+    AioContextHistograms histograms;
+} StatsBaseline;
 
 /* Every failure of the layers below is a GenericError for the client. */
 static void *fail_generic(GError **error, GError *cause)
@@ -601,6 +608,19 @@ static JsonObject *effective_to_json(const AioParams *p, const AioStats *s)
         aio_params_effective(p, AIO_PARAM_POLL_GROW));
     json_object_set_int_member(o, "poll-ns", s->poll_ns_current);
     json_object_set_int_member(o, "pool-threads", (gint64)s->pool_threads);
+    json_object_set_int_member(o, "pool-idle", (gint64)s->pool_idle);
+    json_object_set_int_member(o, "pool-queued", (gint64)s->pool_queued);
+    return o;
+}
+
+/* The polling times of the handlers in the poll set (PollWindowSummary). */
+static JsonObject *poll_window_to_json(const AioStats *s)
+{
+    JsonObject *o = json_object_new();
+
+    json_object_set_int_member(o, "min", s->poll_window_min_ns);
+    json_object_set_int_member(o, "median", s->poll_window_median_ns);
+    json_object_set_int_member(o, "max", s->poll_window_max_ns);
     return o;
 }
 
@@ -624,6 +644,7 @@ static JsonObject *iothread_info_to_json(IOThread *t)
     json_object_set_string_member(o, CPU_AFFINITY_PROPERTY,
                                   iothread_get_cpu_affinity(t));
     json_object_set_object_member(o, "effective", effective_to_json(&p, &s));
+    json_object_set_object_member(o, "poll-window-ns", poll_window_to_json(&s));
     return o;
 }
 
@@ -701,6 +722,7 @@ static JsonObject *stats_to_json(const AioStats *s, const AioStats *base)
     COUNTER(io_errors, "io-errors");
     COUNTER(io_requeues, "io-requeues");
     GAUGE(fd_handlers, "fd-handlers");
+    COUNTER(wall_ns, "wall-ns");
 #undef COUNTER
 #undef GAUGE
     json_object_set_string_member(o, "backend",
@@ -725,28 +747,61 @@ static void add_stalls(DaemonCommands *cmds, JsonObject *stats,
     }
 }
 
+/* Each histogram as a HistogramSummary of what it recorded since the
+ * reset (@base NULL: since creation). */
+static void histograms_to_json(JsonObject *o, const AioContextHistograms *h,
+                               const AioContextHistograms *base)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } members[] = {
+        { "wake-latency-ns", offsetof(AioContextHistograms, wake_latency_ns) },
+        { "iteration-ns", offsetof(AioContextHistograms, iteration_ns) },
+        { "io-batch", offsetof(AioContextHistograms, io_batch) },
+    };
+    AioHistogram *since = g_new(AioHistogram, 1);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(members); i++) {
+        const AioHistogram *now =
+            (const AioHistogram *)((const char *)h + members[i].offset);
+        if (base) {
+            aio_histogram_subtract(since, now, (const AioHistogram *)
+                                   ((const char *)base + members[i].offset));
+        }
+        json_object_set_object_member(o, members[i].name,
+            histogram_summary_to_json(base ? since : now));
+    }
+    g_free(since);
+}
+
 /* The IOThreadStatsInfo of context @ctx, of iothread @t (NULL: main-loop). */
 static void add_stats(DaemonCommands *cmds, JsonArray *arr, const char *id,
                       AioContext *ctx, IOThread *t, bool reset, bool detail)
 {
-    AioStats s;
-    aio_context_get_stats(ctx, &s);
+    StatsBaseline *now = g_new(StatsBaseline, 1);
+    StatsBaseline *base = g_hash_table_lookup(cmds->baselines, id);
 
-    JsonObject *o = json_object_new();
-    JsonObject *stats = stats_to_json(&s, g_hash_table_lookup(cmds->baselines,
-                                                              id));
-    json_object_set_string_member(o, "id", id);
+    aio_context_get_stats(ctx, &now->stats);
+    aio_context_get_histograms(ctx, &now->histograms);
+
+    JsonObject *stats = stats_to_json(&now->stats, base ? &base->stats : NULL);
+    histograms_to_json(stats, &now->histograms,
+                       base ? &base->histograms : NULL);
     if (t) {
         add_stalls(cmds, stats, t, reset);
     }
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "id", id);
     json_object_set_object_member(o, "stats", stats);
     if (detail) {
         json_object_set_array_member(o, "callbacks", callstats_to_json(ctx));
     }
     json_array_add_object_element(arr, o);
     if (reset) {
-        g_hash_table_insert(cmds->baselines, g_strdup(id),
-                            g_memdup2(&s, sizeof(s)));
+        g_hash_table_insert(cmds->baselines, g_strdup(id), now);
+    } else {
+        g_free(now);
     }
 }
 

@@ -187,7 +187,36 @@ typedef struct AioStatCounters {
     _Atomic uint64_t polling_ns;
     _Atomic uint64_t blocked_ns;
     _Atomic uint64_t fd_handlers;
+    _Atomic int64_t  poll_window_min_ns;
+    _Atomic int64_t  poll_window_median_ns;
+    _Atomic int64_t  poll_window_max_ns;
 } AioStatCounters;
+
+/*
+ * The loop's phase and its start, for time accounting (stats.c).  A
+ * sequence lock with one writer, the home thread: it makes seq odd,
+ * changes the phase, polling_ns / blocked_ns and phase_start_ns, then
+ * makes seq even again; a reader retries until it read the same even seq
+ * before and after, so it sees all of them (and reads its clock) at one
+ * instant.  Written only where the loop reads a clock anyway.
+ */
+typedef enum AioLoopPhase {
+    AIO_PHASE_BUSY,         /* running callbacks or the loop's own work */
+    AIO_PHASE_POLLING,      /* inside a busy-poll window */
+    AIO_PHASE_BLOCKED,      /* in a blocking wait of the fdmon */
+} AioLoopPhase;
+
+typedef struct AioLoopTime {
+    _Atomic uint32_t seq;
+    _Atomic int phase;              /* AioLoopPhase */
+    _Atomic int64_t phase_start_ns; /* when the phase began */
+    /* Set by the first aio_notify() that finds the loop waiting (any
+     * thread, compare-and-swap from 0); taken by the loop when the wait
+     * ends (wake latency). */
+    _Atomic int64_t notify_ns;
+    int64_t wait_start_ns;          /* home: start of the current wait */
+    int64_t busy_since_ns;          /* home: end of the last wait (0: none) */
+} AioLoopTime;
 
 #define AIO_STAT_ADD(ctx, field, n) \
     atomic_store_explicit(&(ctx)->stats.field, \
@@ -286,9 +315,11 @@ struct AioContext {
 
     AioStatCounters stats;
     _Atomic int64_t loop_start_ns;  /* first aio_poll (0 = not yet) */
-    /* Start of the blocking wait in progress (0 = none), so a reader can
-     * count a long wait as blocked before it ends. */
-    _Atomic int64_t wait_start_ns;
+    AioLoopTime time;               /* where the wall time goes (stats.c) */
+    AioContextHistograms histograms;    /* home thread writes (stats.c) */
+    /* Set by the home thread when a handler's polling time or the poll
+     * set changed; the next wait republishes the poll windows. */
+    bool poll_windows_dirty;
     /* CPU clock of the home thread, set by aio_set_current_context(). */
     _Atomic bool home_cpu_clock_valid;
     clockid_t home_cpu_clock;
@@ -317,6 +348,27 @@ void aio_context_notifier_install(AioContext *ctx);
 /* gsource.c: the GSourceFuncs of every context; context.c: its finalize. */
 extern GSourceFuncs aio_source_funcs;
 void aio_context_finalize(GSource *source);
+
+/* Time accounting and histograms (stats.c), home thread.  The loop is
+ * about to wait (busy-poll or block), since @now: ends the busy pass that
+ * began at the previous wait's end (iteration_ns) and republishes the
+ * poll windows if they changed. */
+void aio_loop_wait_begin(AioContext *ctx, int64_t now);
+/* The loop enters @phase now; returns now, the clock read that stamps the
+ * change (read inside the sequence lock: callers use it instead of
+ * reading their own).  polling_ns / blocked_ns get the time of the phase
+ * left; leaving a wait for AIO_PHASE_BUSY records the wake latency of a
+ * notify that came during it.  Entering the current phase changes
+ * nothing, reads no clock and returns 0. */
+int64_t aio_loop_enter_phase(AioContext *ctx, AioLoopPhase phase);
+/* aio_notify() found the loop waiting: stamp the notify (any thread).
+ * Returns the clock it read, or 0 when an earlier notify of this wait had
+ * stamped it already. */
+int64_t aio_loop_notify_stamp(AioContext *ctx);
+/* A disk engine handed @n requests to the kernel in one call. */
+void aio_context_record_io_batch(AioContext *ctx, uint64_t n);
+/* A new context's histograms, empty. */
+void aio_context_init_stats(AioContext *ctx);
 
 /* Called from finalize / stats / parameter changes: the attached services
  * (thread pool, disk engines).  Defined in services/services.c so the core

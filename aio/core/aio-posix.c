@@ -47,11 +47,12 @@ void aio_add_ready_handler(AioHandlerList *ready_list, AioHandler *node,
     }
 }
 
-static void poll_set_remove(AioHandler *node)
+static void poll_set_remove(AioContext *ctx, AioHandler *node)
 {
     if (node->on_poll_list) {
         LIST_REMOVE(node, node_poll);
         node->on_poll_list = false;
+        ctx->poll_windows_dirty = true;
     }
 }
 
@@ -61,6 +62,7 @@ static void poll_set_add(AioContext *ctx, AioHandler *node)
         node->on_poll_list = true;
         node->poll_idle_timeout = 0;
         LIST_INSERT_HEAD(&ctx->poll_aio_handlers, node, node_poll);
+        ctx->poll_windows_dirty = true;
     }
 }
 
@@ -94,7 +96,7 @@ void aio_free_deleted_handlers(AioContext *ctx)
 /* Unlink a handler that was replaced or removed; free it now or later. */
 static void remove_handler(AioContext *ctx, AioHandler *node)
 {
-    poll_set_remove(node);
+    poll_set_remove(ctx, node);
     LIST_REMOVE(node, node);
     node->deleted = true;
     node->pfd.revents = 0;
@@ -220,6 +222,7 @@ static void adjust_polling_time(AioContext *ctx, AioPolledEvent *poll,
         }
         poll->ns = ctx->params.poll_shrink ? poll->ns / ctx->params.poll_shrink : 0;
         AIO_STAT_ADD(ctx, poll_shrinks, 1);
+        ctx->poll_windows_dirty = true;
     } else if (poll->ns < ctx->params.poll_max_ns) {
         int64_t grow = aio_params_effective(&ctx->params, AIO_PARAM_POLL_GROW);
         int64_t ns;
@@ -231,6 +234,7 @@ static void adjust_polling_time(AioContext *ctx, AioPolledEvent *poll,
         }
         poll->ns = ns > ctx->params.poll_max_ns ? ctx->params.poll_max_ns : ns;
         AIO_STAT_ADD(ctx, poll_grows, 1);
+        ctx->poll_windows_dirty = true;
     }
 }
 
@@ -345,7 +349,7 @@ static bool run_poll_handlers_once(AioContext *ctx, AioHandlerList *ready_list,
         } else if (node->poll_idle_timeout == 0) {
             node->poll_idle_timeout = now + POLL_IDLE_INTERVAL_NS;
         } else if (now >= node->poll_idle_timeout) {
-            poll_set_remove(node);
+            poll_set_remove(ctx, node);
         }
     }
     return progress;
@@ -515,14 +519,16 @@ static bool poll_window_run(AioContext *ctx, AioHandlerList *ready_list,
     AIO_STAT_ADD(ctx, poll_attempts, 1);
     for (;;) {
         progress = run_poll_handlers_once(ctx, ready_list, now);
-        now = now_ns();
+        /* Found work: the loop is busy from this clock read on; a miss
+         * stays in the polling phase until the wait. */
+        now = progress ? aio_loop_enter_phase(ctx, AIO_PHASE_BUSY)
+                       : now_ns();
         if (progress || now - start >= window ||
             ctx->fdmon_ops->need_wait(ctx)) {
             break;
         }
         first_pass = false;
     }
-    AIO_STAT_ADD(ctx, polling_ns, now - start);
     AIO_STAT_ADD(ctx, poll_hits, progress ? 1 : 0);
     AIO_STAT_ADD(ctx, poll_misses, progress ? 0 : 1);
     poll_governor_account(ctx, progress,
@@ -574,24 +580,22 @@ static bool try_poll_mode(AioContext *ctx, AioHandlerList *ready_list,
 /* ---------------------------------------------------------------------- */
 /* aio_poll                                                                */
 
-/* The fdmon's wait; a blocking one (@timeout != 0) is counted, timed from
- * @start for the handlers' windows, and shown to the poll governor. */
+/* The fdmon's wait; a blocking one (@timeout != 0) is the loop's blocked
+ * phase, counted, timed from @start for the handlers' windows, and shown
+ * to the poll governor. */
 static void fdmon_wait_counted(AioContext *ctx, AioHandlerList *ready_list,
                                int64_t timeout, int64_t start)
 {
-    int64_t t0 = timeout != 0 ? now_ns() : 0;
+    int64_t t0 = 0;
 
     if (timeout != 0) {
-        atomic_store_explicit(&ctx->wait_start_ns, t0, memory_order_relaxed);
+        t0 = aio_loop_enter_phase(ctx, AIO_PHASE_BLOCKED);
     }
     ctx->fdmon_ops->wait(ctx, ready_list, timeout);
     if (timeout != 0) {
-        int64_t t1 = now_ns();
-
-        atomic_store_explicit(&ctx->wait_start_ns, 0, memory_order_relaxed);
+        int64_t t1 = aio_loop_enter_phase(ctx, AIO_PHASE_BUSY);
 
         AIO_STAT_ADD(ctx, blocking_waits, 1);
-        AIO_STAT_ADD(ctx, blocked_ns, t1 - t0);
         ctx->last_block_ns = t1 - start;
         poll_governor_note_wait(ctx, t0, t1);
     }
@@ -606,16 +610,20 @@ bool aio_poll(AioContext *ctx, bool blocking)
     AIO_STAT_ADD(ctx, iterations, 1);
     ctx->walking_handlers++;
     ctx->last_block_ns = 0;
+    if (!atomic_load_explicit(&ctx->loop_start_ns, memory_order_relaxed)) {
+        /* The wall time the time figures cover starts here. */
+        atomic_store_explicit(&ctx->loop_start_ns, now_ns(),
+                              memory_order_relaxed);
+    }
 
     timeout = blocking ? aio_compute_timeout(ctx) : 0;
     if (timeout != 0) {
         /* Only a loop that may wait reads the clock: a busy loop of BHs
          * pays nothing for polling or accounting. */
-        start = now_ns();
-        if (!atomic_load_explicit(&ctx->loop_start_ns, memory_order_relaxed)) {
-            atomic_store_explicit(&ctx->loop_start_ns, start,
-                                  memory_order_relaxed);
-        }
+        start = aio_loop_enter_phase(ctx,
+            LIST_EMPTY(&ctx->poll_aio_handlers) ? AIO_PHASE_BLOCKED
+                                                : AIO_PHASE_POLLING);
+        aio_loop_wait_begin(ctx, start);
         /* What polling found is dispatched below; only that counts. */
         try_poll_mode(ctx, &ready_list, &timeout, start);
     }
@@ -634,6 +642,11 @@ bool aio_poll(AioContext *ctx, bool blocking)
         ++ctx->waitless_iterations >= MAX_WAITLESS_ITERATIONS) {
         ctx->waitless_iterations = 0;
         fdmon_wait_counted(ctx, &ready_list, timeout, start);
+    }
+    if (start && atomic_load_explicit(&ctx->time.phase, memory_order_relaxed) !=
+                 AIO_PHASE_BUSY) {
+        /* Polling missed, then a notify came before the wait: rare. */
+        aio_loop_enter_phase(ctx, AIO_PHASE_BUSY);
     }
 
     if (use_notify_me) {

@@ -119,6 +119,7 @@ AioContext *aio_context_new_full(AioFdmonKind fdmon, GError **error)
     }
     aio_call_state_init(&ctx->calls);
     aio_context_init_params(ctx);
+    aio_context_init_stats(ctx);
 
     ret = event_notifier_init(&ctx->notifier, false);
     if (ret < 0) {

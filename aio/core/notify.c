@@ -8,15 +8,26 @@
 
 void aio_notify(AioContext *ctx)
 {
-    /* seq_cst store then seq_cst load: 'notified' is written before
+    /* seq_cst exchange then seq_cst load: 'notified' is written before
      * notify_me is read; pairs with the increment in aio_poll() /
      * aio_ctx_prepare() that is written before they read 'notified' and
      * the BH flags. */
-    atomic_store(&ctx->notified, true);
+    bool was_notified = atomic_exchange(&ctx->notified, true);
+    int64_t stamp = 0;
+
+    /* The notify that wakes a waiting loop starts its wake latency; one
+     * clock read per wait at most (in-thread notifies find it busy). */
+    if (!was_notified &&
+        atomic_load_explicit(&ctx->time.phase, memory_order_relaxed) !=
+        AIO_PHASE_BUSY) {
+        stamp = aio_loop_notify_stamp(ctx);
+    }
     if (atomic_load(&ctx->notify_me)) {
-        /* A waiting loop times its wake-up from here (poll-mode auto). */
+        /* A waiting loop times its wake-up from here (poll-mode auto);
+         * the wake-latency stamp's clock read serves both. */
         atomic_store_explicit(&ctx->notify_write_ns,
-                              aio_clock_get_ns(AIO_CLOCK_MONOTONIC),
+                              stamp ? stamp
+                                    : aio_clock_get_ns(AIO_CLOCK_MONOTONIC),
                               memory_order_relaxed);
         event_notifier_set(&ctx->notifier);
     }

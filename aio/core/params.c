@@ -265,6 +265,7 @@ static void apply_poll_max_ns(AioContext *ctx, int64_t max_ns)
     LIST_FOREACH(node, &ctx->aio_handlers, node) {
         if (node->poll.ns > max_ns) {
             node->poll.ns = max_ns;
+            ctx->poll_windows_dirty = true;
         }
     }
     if (max_ns == 0) {
@@ -272,6 +273,7 @@ static void apply_poll_max_ns(AioContext *ctx, int64_t max_ns)
             LIST_REMOVE(node, node_poll);
             node->on_poll_list = false;
         }
+        ctx->poll_windows_dirty = true;
         AIO_STAT_SET(ctx, poll_ns_current, 0);
     }
 }

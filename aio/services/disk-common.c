@@ -165,6 +165,7 @@ void aio_disk_queue_note_batch(AioDiskQueue *q, unsigned n)
 {
     DISK_STAT_ADD(&q->stats, submitted, n);
     note_batch(&q->stats, n);
+    aio_context_record_io_batch(q->ctx, n);
 }
 
 void aio_disk_queue_submit_end(AioDiskQueue *q)

@@ -9,7 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
-#define PLAN 75
+#define PLAN 84
 
 static Daemon daemon_;
 
@@ -146,6 +146,66 @@ static void test_stats_and_top(void)
     ok(!strchr(out, '\033'), "no terminal escapes without a terminal");
     rc = RUN(NULL, "-c", "top --count 0");
     ok(rc == 1 && strstr(err, "usage: top"), "top --count 0 is refused");
+}
+
+/* Distributions (HistogramSummary members) show as NAME.MEMBER rows in
+ * the schema's order, with numbers and no rate. */
+static void test_stats_shows_distribution_rows(void)
+{
+    /* iothread-set runs inside io0: a cross-thread wake-up to record. */
+    int rc = RUN(NULL, "-c", "iothread set io0 poll-grow=2", "-c", "stats io0");
+    const char *count = strstr(out, "\nwake-latency-ns.count ");
+    const char *p50 = strstr(out, "\nwake-latency-ns.p50 ");
+    const char *p99 = strstr(out, "\nwake-latency-ns.p99 ");
+    char *n = table_lookup(out, "wake-latency-ns.count", "io0");
+    char *it99 = table_lookup(out, "iteration-ns.p99", "io0");
+    char *rate = table_lookup(out, "wake-latency-ns.p99", "io0/s");
+
+    is_int(rc, 0, "iothread set + stats exit 0");
+    ok(count && p50 && p99 && count < p50 && p50 < p99,
+       "wake-latency-ns rows count, p50, p99 in HistogramSummary's order");
+    ok(n && g_ascii_strtoll(n, NULL, 10) >= 1,
+       "the wake-up is counted (wake-latency-ns.count %s)", n ? n : "-");
+    ok(it99 && g_ascii_isdigit(it99[0]), "iteration-ns.p99 row: %s",
+       it99 ? it99 : "-");
+    ok(!g_strcmp0(rate, "-"), "no rate for a percentile (%s)",
+       rate ? rate : "(none)");
+    g_free(n);
+    g_free(it99);
+    g_free(rate);
+}
+
+/* `info iothreads` shows p50/p99 of each distribution, the same numbers
+ * `stats` shows, and the poll windows in use. */
+static void test_info_shows_percentiles(void)
+{
+    int rc = RUN(NULL, "-c", "iothread set io0 poll-grow=2", "-c",
+                 "info iothreads", "-c", "stats io0");
+    char *stats = out ? strstr(out, "COUNTER") : NULL;
+    char *info_p99 = NULL, *stats_p99 = NULL, *median = NULL, *idle = NULL;
+
+    if (stats) {
+        stats_p99 = table_lookup(stats, "wake-latency-ns.p99", "io0");
+        *stats = '\0';     /* the info table is what comes before */
+        info_p99 = table_lookup(out, "io0", "WAKE-LATENCY-NS.P99");
+        median = table_lookup(out, "io0", "POLL-WINDOW-NS.MEDIAN");
+        idle = table_lookup(out, "io0", "EFFECTIVE.POOL-IDLE");
+    }
+    is_int(rc, 0, "info iothreads + stats exit 0");
+    ok(info_p99 && g_ascii_isdigit(info_p99[0]) &&
+       !g_strcmp0(info_p99, stats_p99),
+       "WAKE-LATENCY-NS.P99 column, the value stats reports (%s, %s)",
+       info_p99 ? info_p99 : "-", stats_p99 ? stats_p99 : "-");
+    ok(out && strstr(out, "WAKE-LATENCY-NS.P50") &&
+       strstr(out, "ITERATION-NS.P99") && !strstr(out, "WAKE-LATENCY-NS.P90"),
+       "p50 and p99 columns only");
+    ok(median && g_ascii_isdigit(median[0]) && idle && g_ascii_isdigit(idle[0]),
+       "POLL-WINDOW-NS.MEDIAN %s, EFFECTIVE.POOL-IDLE %s",
+       median ? median : "-", idle ? idle : "-");
+    g_free(info_p99);
+    g_free(stats_p99);
+    g_free(median);
+    g_free(idle);
 }
 
 static void test_json(void)
@@ -355,6 +415,8 @@ int main(void)
     }
     test_info_and_iothread();
     test_stats_and_top();
+    test_stats_shows_distribution_rows();
+    test_info_shows_percentiles();
     test_json();
     test_raw_and_errors();
     test_help_lists_properties_from_schema();

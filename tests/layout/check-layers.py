@@ -17,9 +17,9 @@ import sys
 import tempfile
 
 # Layer of a file, by path prefix (longest first).  The public headers of
-# libaioctx are split: aio.h is the loop's own API, the others belong to
-# the services and coroutines built on it.  histogram.h includes nothing of
-# the project and the loop's statistics use it: it is part of the loop's API.
+# libaioctx are split: aio.h is the loop's own API (with histogram.h, the
+# type its statistics are made of), the others belong to the services and
+# coroutines built on it.
 LAYERS = [
     ('aio/include/aioctx/aio.h', 'aio-api'),
     ('aio/include/aioctx/histogram.h', 'aio-api'),

@@ -29,7 +29,7 @@ SYNC = '{"execute": "query-version", "id": "sync-%d"}'
 OUR_EVENTS = (b'"OBJECT_ADDED"', b'"OBJECT_DELETED"',
               b'"IOTHREAD_PROPERTY_CHANGED"')
 IOTHREAD_EXTENSIONS = ("backend", "thread-pool-min", "thread-pool-max",
-                       "poll-ns")
+                       "poll-ns", "poll-window-ns")
 
 
 def cmd(name, args=None, id_=None):

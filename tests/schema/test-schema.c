@@ -356,8 +356,9 @@ static void test_introspection(const QmpSchema *s)
            "poll-ns, all required");
     JsonObject *stats = find_info(arr, "AioContextStats");
     is_int(stats ? json_array_get_length(json_object_get_array_member(
-                       stats, "members")) : 0, 30,
-           "AioContextStats has one member per AioStats field, and stalls");
+                       stats, "members")) : 0, 31 + 3,
+           "AioContextStats has one member per AioStats field reported "
+           "(30), stalls, and per AioContextHistograms histogram (3)");
 
     JsonObject *i = find_info(arr, "int");
     ok(i && !strcmp(json_object_get_string_member(i, "meta-type"), "builtin")

@@ -14,7 +14,7 @@
  *  - Thread-safe: aio_context_ref/unref, aio_bh_new*, aio_bh_schedule*,
  *    aio_bh_cancel, aio_bh_delete, aio_notify, aio_context_get_stats,
  *    aio_context_get_call_stats, aio_context_get_heartbeat,
- *    event_notifier_set, aio_clock_get_ns.
+ *    aio_context_get_histograms, event_notifier_set, aio_clock_get_ns.
  *  - Callbacks (BHs, fd handlers, timers, completions) always run in the
  *    home thread, from aio_poll() or the GSource dispatch.
  */
@@ -25,6 +25,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
+
+#include "aioctx/histogram.h"
 
 G_BEGIN_DECLS
 
@@ -450,10 +452,63 @@ typedef struct AioStats {
     const char *fdmon;          /* static string; QMP "backend" */
     /* disk engines, appended after the fields above (ABI order) */
     uint64_t io_max_batch;      /* largest single submission so far */
+    /* time, appended (ABI order): the wall time busy_ns + polling_ns +
+     * blocked_ns add up to, exactly (see "Time" below) */
+    uint64_t wall_ns;
+    /* effective polling windows: min / median (the lower middle) / max of
+     * the polling times of the handlers in the poll set, ns; the loop
+     * busy-polls for the max.  All 0 when no handler is polled. */
+    int64_t poll_window_min_ns;
+    int64_t poll_window_median_ns;
+    int64_t poll_window_max_ns;
 } AioStats;
+
+/*
+ * Time.  The loop's wall time since its first aio_poll() is split in
+ * three: polling_ns (busy-polling windows), blocked_ns (blocking waits in
+ * the fdmon) and busy_ns (the rest: running callbacks and the loop's own
+ * work).  aio_context_get_stats() reads the three and wall_ns at one
+ * instant (the home thread publishes its phase changes under a sequence
+ * lock), a wait or polling window still in progress counted up to that
+ * instant, so busy_ns + polling_ns + blocked_ns == wall_ns in every
+ * snapshot and the differences of two snapshots add up to the difference
+ * of their wall_ns.  busy_ns is wall-clock time: a thread descheduled
+ * inside a callback stays busy; thread_cpu_ns (read just after) is its
+ * CPU time beside it.  Only aio_poll() is timed: a context dispatched by
+ * a GLib main loop (aio_get_g_source) reports 0 until aio_poll() runs.
+ */
 
 /* Thread-safe. */
 void aio_context_get_stats(AioContext *ctx, AioStats *out);
+
+/*
+ * Latency and size distributions of a context, each written by the home
+ * thread only (see aioctx/histogram.h for the buckets and thread rules).
+ *
+ *  wake_latency_ns  from the first aio_notify() (from any thread: a BH
+ *                   scheduled, a coroutine woken, a pool completion) that
+ *                   finds the loop waiting (busy-polling or blocked) to
+ *                   the moment the loop ends that wait to dispatch.  The
+ *                   notifier reads the clock only then (once per wait);
+ *                   the loop reuses the timestamp it takes when the wait
+ *                   ends.  Wake-ups by an fd alone are not in it (the
+ *                   kernel does not say when the fd became ready).
+ *  iteration_ns     busy time per loop pass: from the end of a wait (or
+ *                   polling window) to the start of the next one, i.e.
+ *                   what the loop spent running callbacks for one wake-up.
+ *                   Passes that follow each other without waiting (work
+ *                   was ready) are one value: the loop reads no clock
+ *                   between them.  A loop that never waits records none.
+ *  io_batch         requests per submit call of the disk engines.
+ */
+typedef struct AioContextHistograms {
+    AioHistogram wake_latency_ns;
+    AioHistogram iteration_ns;
+    AioHistogram io_batch;
+} AioContextHistograms;
+
+/* Thread-safe: snapshots (aio_histogram_snapshot) of the three. */
+void aio_context_get_histograms(AioContext *ctx, AioContextHistograms *out);
 
 /* ---------------------------------------------------------------------- */
 /* Callback accounting                                                     */

@@ -242,6 +242,41 @@ static void test_batch_bound(int64_t max_batch, uint64_t dev_max)
     aio_context_unref(ctx);
 }
 
+/* The io_batch histogram records each batch handed to the kernel: its
+ * values add up to the requests submitted, its largest is the largest
+ * batch, within aio-max-batch. */
+static void test_io_batch_histogram_records_each_batch(void)
+{
+    void *eng;
+    AioContext *ctx = new_ctx(&eng);
+    Req *reqs = reqs_new(64);
+    AioContextHistograms h;
+    AioStats st;
+
+    ok(aio_context_set_aio_params(ctx, 8, NULL), "aio-max-batch=8");
+    engine->plug(eng);
+    for (int i = 0; i < 64; i++) {
+        reqs[i].iov[0] = (struct iovec){ reqs[i].buf, BS };
+        outstanding++;
+        engine->submit(eng, AIO_DISK_READ, fd, reqs[i].iov, 1,
+                       (uint64_t)i * BS, 0, req_done, &reqs[i]);
+    }
+    engine->unplug(eng);
+    POLL_UNTIL(ctx, outstanding == 0);
+    aio_context_get_stats(ctx, &st);
+    aio_context_get_histograms(ctx, &h);
+    is_int((int64_t)h.io_batch.sum, (int64_t)st.io_submitted,
+           "batch sizes add up to the requests submitted (%" PRIu64 ")",
+           st.io_submitted);
+    ok(h.io_batch.count >= 64 / 8, "%" PRIu64 " batches for 64 requests",
+       h.io_batch.count);
+    ok(h.io_batch.max == st.io_max_batch && h.io_batch.max <= 8,
+       "the largest batch is io_max_batch, within the bound (%" PRIu64 ")",
+       h.io_batch.max);
+    reqs_free(reqs, 64);
+    aio_context_unref(ctx);
+}
+
 static void test_errors(void)
 {
     void *eng;
@@ -535,6 +570,7 @@ int main(void)
     test_write_read();
     test_batch_bound(8, 0);
     test_batch_bound(16, 4);
+    test_io_batch_histogram_records_each_batch();
     test_errors();
     test_callback_submit_goes_at_once();
     test_submit_sqes();
