@@ -162,8 +162,8 @@ static JsonObject *previous(Session *s, const char *id, gint64 now,
 
 /* The rate of counter @name since the previous sample (NULL: no previous
  * sample, a level, or not a number). */
-static char *rate_text(JsonObject *stats, JsonObject *prev, double elapsed,
-                       const char *name)
+static char *rate_text(Session *s, JsonObject *stats, JsonObject *prev,
+                       double elapsed, const char *name)
 {
     double a, b;
 
@@ -307,7 +307,7 @@ static bool print_stats_table(Session *s, GPtrArray *samples, gint64 now)
             JsonObject *prev = previous(s, sm->id, now, &elapsed);
             any_rate |= prev != NULL;
             cells[1 + 2 * i] = value_text(sm->stats, name);
-            cells[2 + 2 * i] = rate_text(sm->stats, prev, elapsed, name);
+            cells[2 + 2 * i] = rate_text(s, sm->stats, prev, elapsed, name);
         }
         table_add_row(t, (const char *const *)cells);
         for (guint c = 0; c < table_columns(t); c++) {

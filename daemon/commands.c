@@ -752,24 +752,17 @@ static void add_stalls(DaemonCommands *cmds, JsonObject *stats,
 static void histograms_to_json(JsonObject *o, const AioContextHistograms *h,
                                const AioContextHistograms *base)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-    } members[] = {
-        { "wake-latency-ns", offsetof(AioContextHistograms, wake_latency_ns) },
-        { "iteration-ns", offsetof(AioContextHistograms, iteration_ns) },
-        { "io-batch", offsetof(AioContextHistograms, io_batch) },
-    };
     AioHistogram *since = g_new(AioHistogram, 1);
 
-    for (size_t i = 0; i < G_N_ELEMENTS(members); i++) {
-        const AioHistogram *now =
-            (const AioHistogram *)((const char *)h + members[i].offset);
+    for (size_t i = 0; context_histogram_names[i]; i++) {
+        const char *name = context_histogram_names[i];
+        const AioHistogram *now = context_histogram_by_name(h, name);
+
         if (base) {
-            aio_histogram_subtract(since, now, (const AioHistogram *)
-                                   ((const char *)base + members[i].offset));
+            aio_histogram_subtract(since, now,
+                                   context_histogram_by_name(base, name));
         }
-        json_object_set_object_member(o, members[i].name,
+        json_object_set_object_member(o, name,
             histogram_summary_to_json(base ? since : now));
     }
     g_free(since);

@@ -2,6 +2,8 @@
 #include "histogram-json.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
 
 JsonObject *histogram_summary_to_json(const AioHistogram *h)
 {
@@ -17,4 +19,26 @@ JsonObject *histogram_summary_to_json(const AioHistogram *h)
                                (gint64)aio_histogram_percentile(h, 99.9));
     json_object_set_int_member(o, "max", empty ? 0 : (gint64)h->max);
     return o;
+}
+
+const char *const context_histogram_names[] = {
+    "wake-latency-ns", "iteration-ns", "io-batch", NULL
+};
+
+static const size_t context_histogram_offsets[] = {
+    offsetof(AioContextHistograms, wake_latency_ns),
+    offsetof(AioContextHistograms, iteration_ns),
+    offsetof(AioContextHistograms, io_batch),
+};
+
+const AioHistogram *context_histogram_by_name(const AioContextHistograms *h,
+                                              const char *member)
+{
+    for (size_t i = 0; context_histogram_names[i]; i++) {
+        if (strcmp(context_histogram_names[i], member) == 0) {
+            return (const AioHistogram *)((const char *)h +
+                                          context_histogram_offsets[i]);
+        }
+    }
+    return NULL;
 }

@@ -3,6 +3,7 @@
  * HTTP side (libsoup 3 in the metrics thread).
  */
 #include "metrics.h"
+#include "histogram-json.h"
 
 #include <glib-unix.h>
 #include <inttypes.h>
@@ -230,38 +231,24 @@ static void write_str_member(GString *out, const QmpSchemaMemberInfo *m,
  * THE SINGLE CALL SITE of the contexts' histograms.  A stats member of
  * type HistogramSummary (a distribution: "wake-latency-ns", "iteration-ns",
  * "io-batch") is exported as a Prometheus histogram of the same name from
- * the context's AioHistogram, taken here.  Built only where aioctx/aio.h
- * declares aio_context_get_histograms() (meson defines
- * HAVE_AIO_CONTEXT_GET_HISTOGRAMS); elsewhere no distribution is known and
- * such members are left out of /metrics.
+ * the context's AioHistogram, taken here (histogram-json.h maps the
+ * member to its field).
  */
 static bool context_histogram(AioContext *ctx, const char *member,
                               AioHistogram *out)
 {
-#ifdef HAVE_AIO_CONTEXT_GET_HISTOGRAMS
-    static const struct {
-        const char *member;
-        size_t offset;
-    } histograms[] = {
-        { "wake-latency-ns", offsetof(AioContextHistograms, wake_latency_ns) },
-        { "iteration-ns", offsetof(AioContextHistograms, iteration_ns) },
-        { "io-batch", offsetof(AioContextHistograms, io_batch) },
-    };
-    for (size_t i = 0; ctx && i < G_N_ELEMENTS(histograms); i++) {
-        if (strcmp(histograms[i].member, member) == 0) {
-            AioContextHistograms *all = g_new(AioContextHistograms, 1);
-            aio_context_get_histograms(ctx, all);
-            memcpy(out, (char *)all + histograms[i].offset, sizeof(*out));
-            g_free(all);
-            return true;
-        }
+    AioContextHistograms *all;
+    const AioHistogram *h;
+
+    if (!ctx || !g_strv_contains(context_histogram_names, member)) {
+        return false;
     }
-#else
-    (void)ctx;
-    (void)member;
-    (void)out;
-#endif
-    return false;
+    all = g_new(AioContextHistograms, 1);
+    aio_context_get_histograms(ctx, all);
+    h = context_histogram_by_name(all, member);
+    memcpy(out, h, sizeof(*out));
+    g_free(all);
+    return true;
 }
 
 /* A distribution member: a histogram family, for the contexts whose
