@@ -197,8 +197,9 @@ static CmdStatus usage_error(Session *s, const char *name)
 
 /* ---- info iothreads ---------------------------------------------------- */
 
-/* A member of @o as table text: integers and strings as they are, absent
- * as NULL ("-"). */
+/* A member of @o as table text: integers and strings as they are (the
+ * empty string as "" so no cell is blank and columns stay countable),
+ * absent as NULL ("-"). */
 static char *member_text(JsonObject *o, const char *path)
 {
     JsonNode *n = stats_member_at(o, path);
@@ -210,7 +211,8 @@ static char *member_text(JsonObject *o, const char *path)
     case G_TYPE_INT64:
         return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(n));
     case G_TYPE_STRING:
-        return g_strdup(json_node_get_string(n));
+        return g_strdup(*json_node_get_string(n) ? json_node_get_string(n)
+                                                 : "\"\"");
     case G_TYPE_DOUBLE:
         return g_strdup_printf("%g", json_node_get_double(n));
     case G_TYPE_BOOLEAN:
