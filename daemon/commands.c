@@ -39,7 +39,6 @@ typedef struct ObjectChange {
     const char *cpu_affinity;
 } ObjectChange;
 
-
 /* Every failure of the layers below is a GenericError for the client. */
 static void *fail_generic(GError **error, GError *cause)
 {
