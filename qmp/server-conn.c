@@ -159,10 +159,16 @@ static void conn_read(void *opaque)
     conn_unref(conn);
 }
 
-QmpConn *qmp_conn_start(QmpServer *server, int fd)
+void qmp_conn_start(QmpServer *server, int fd)
+{
+    qmp_conn_start_from(server, NULL, fd);
+}
+
+void qmp_conn_start_from(QmpServer *server, QmpListener *listener, int fd)
 {
     QmpConn *conn = g_new0(QmpConn, 1);
     conn->server = server;
+    conn->listener = listener;
     conn->fd = fd;
     conn->refs = 1;
     conn->splitter = json_splitter_new(QMP_MAX_MESSAGE_BYTES, QMP_MAX_NESTING);
@@ -200,5 +206,4 @@ QmpConn *qmp_conn_start(QmpServer *server, int fd)
     conn_update_handlers(conn);
     qmp_conn_send(conn, text->str, text->len);
     g_string_free(text, TRUE);
-    return conn;
 }

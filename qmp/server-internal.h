@@ -58,9 +58,13 @@ struct QmpConn {
 
 /* server-conn.c */
 
-/* Take ownership of a connected, non-blocking @fd: send the greeting and
- * start reading.  The connection is added to server->conns. */
-QmpConn *qmp_conn_start(QmpServer *server, int fd);
+/* Take ownership of a connected, non-blocking @fd accepted on @listener
+ * (NULL: a test's own socket pair): send the greeting and start reading.
+ * The connection is added to server->conns; it may be gone again on
+ * return (a peer that already left). */
+void qmp_conn_start_from(QmpServer *server, QmpListener *listener, int fd);
+/* qmp_conn_start_from without a listener. */
+void qmp_conn_start(QmpServer *server, int fd);
 /* Queue one message (@text + CRLF) and try to write it at once.  A client
  * whose backlog exceeds QMP_MAX_OUTPUT_BACKLOG is disconnected. */
 void qmp_conn_send(QmpConn *conn, const char *text, size_t len);

@@ -102,7 +102,7 @@ static void accept_one(QmpListener *l, int fd)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
-    qmp_conn_start(l->server, fd)->listener = l;
+    qmp_conn_start_from(l->server, l, fd);
 }
 
 static void listener_accept(void *opaque)

@@ -60,9 +60,11 @@ def test_mode_and_group_applied():
 
 
 def test_readonly_refuses_changes():
+    # The read-only socket first: the daemon listens in order, and Peer
+    # waits for the last one.
     peer = Peer("readonly", lambda sock: [
-        IOTHREADD, "--qmp", f"unix:{sock}",
-        "--qmp", f"unix:{sock}.ro,readonly=on"])
+        IOTHREADD, "--qmp", f"unix:{sock}.ro,readonly=on",
+        "--qmp", f"unix:{sock}"])
     ro = negotiated(peer.path + ".ro")
     for command, args in [("query-iothreads", None), ("query-version", None),
                           ("query-qmp-schema", None),
