@@ -428,7 +428,8 @@ typedef struct AioStats {
     uint64_t poll_misses;       /* windows that ran out and blocked */
     uint64_t poll_grows;
     uint64_t poll_shrinks;
-    int64_t  poll_ns_current;   /* max current poll time over handlers */
+    int64_t  poll_ns_current;   /* max current poll time over handlers;
+                                   0 while poll-mode auto skips it */
     /* time, ns */
     uint64_t polling_ns;        /* busy-polling */
     uint64_t blocked_ns;        /* in blocking waits */
