@@ -3,7 +3,8 @@
  * interval's rates and shares come from the two samples; a timer workload
  * with a runtime ends FINISHED and calls on_end in the owner's context; a
  * disk workload whose requests fail ends FAILED with the errno text and
- * the file's name; stop returns with the file closed.
+ * the file's name; stop returns with the file closed; rate-iops caps the
+ * ops a disk workload starts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -147,6 +148,43 @@ static void test_failed_request_ends_failed(const char *dir)
     g_free(path);
 }
 
+/* rate-iops spaces request starts 1/rate apart, so at most rate x elapsed
+ * + iodepth requests have completed at any time. */
+static void test_rate_iops_caps(const char *dir)
+{
+    char *path = g_build_filename(dir, "rated", NULL);
+    WorkloadConfig cfg;
+    GError *err = NULL;
+    WorkloadSample *s = g_new(WorkloadSample, 1);
+
+    workload_config_init(&cfg);
+    cfg.filename = path;
+    cfg.create = true;
+    cfg.size = 1 << 20;
+    cfg.direct = false;
+    cfg.iodepth = 4;
+    cfg.rate_iops = 200;
+    Workload *w = workload_start("r", io, owner, &cfg, count_end, NULL, &err);
+    gint64 deadline = g_get_monotonic_time() + WAIT_US;
+    do {
+        g_usleep(10 * 1000);
+        if (w) {
+            workload_sample(w, s);
+        }
+    } while (w && s->ops < 40 && g_get_monotonic_time() < deadline);
+    double elapsed_s = w ? (s->time_ns - workload_start_ns(w)) / 1e9 : 0;
+    ok(w && s->ops >= 40 && s->ops <= 200 * elapsed_s + cfg.iodepth,
+       "rate-iops 200: %" G_GUINT64_FORMAT " ops in %.3f s", w ? s->ops : 0,
+       elapsed_s);
+    if (w) {
+        workload_stop(w);
+    }
+    g_clear_error(&err);
+    unlink(path);
+    g_free(s);
+    g_free(path);
+}
+
 int main(void)
 {
     GError *err = NULL;
@@ -161,6 +199,7 @@ int main(void)
     test_interval_rates();
     test_runtime_ends_finished();
     test_failed_request_ends_failed(dir);
+    test_rate_iops_caps(dir);
     iothread_free(io);
     while (aio_poll(owner, false)) {
     }
