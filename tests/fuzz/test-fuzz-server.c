@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "commands.h"
+#include "debug-commands.h"
 #include "fuzz-peers.h"
 #include "fuzz-schema-args.h"
 #include "tap.h"
@@ -695,6 +696,8 @@ int main(int argc, char **argv)
     server = qmp_server_new(ctx, schema, 0, 1, 0, "fuzz");
     reg = object_registry_new(ctx);
     DaemonCommands *cmds = daemon_commands_new(server, reg, count_quit, NULL);
+    /* As iothreadd --enable-debug-commands: every schema command served. */
+    DebugCommands *debug = debug_commands_new(server, reg);
     for (int i = 0; i < 2; i++) {
         g_autofree char *id = g_strdup_printf("io%d", i);
         if (!object_registry_add_iothread(reg, id, NULL, &err)) {
@@ -715,6 +718,7 @@ int main(int argc, char **argv)
     fuzz_streams(&r, batches, messages);
 
     daemon_commands_free(cmds);
+    debug_commands_free(debug);     /* releases any stall: iothreads stop */
     qmp_server_free(server);
     object_registry_free(reg);
     while (aio_poll(ctx, false)) {

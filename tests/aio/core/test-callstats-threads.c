@@ -145,10 +145,13 @@ static void test_snapshots_while_names_added(void)
     uint64_t seen = 0;
     int64_t deadline = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + DEADLINE_NS;
 
+    /* Names are written once, before the loop may read them. */
+    for (int i = 0; i < NAMES; i++) {
+        snprintf(names[i], sizeof(names[i]), "n%d", i);
+    }
     loop_start(&l, AIO_PARAM_STATS_DETAIL, 1);
     for (int r = 0; r < ROUNDS; r++) {
         for (int i = 0; i < NAMES; i++) {
-            snprintf(names[i], sizeof(names[i]), "n%d", i);
             aio_bh_schedule_oneshot_full(l.ctx, count_run, &runs, names[i]);
         }
         total_calls(l.ctx, &sorted);
