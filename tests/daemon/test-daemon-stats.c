@@ -133,11 +133,35 @@ static bool is_summary(JsonObject *h)
            member(h, "p99") <= member(h, "max");
 }
 
-/* iothread-set runs a BH inside the iothread: one cross-thread wake-up
- * of a waiting loop each. */
+/* Until io0's loop is inside a wait: two reads with the same iteration
+ * count and more blocked time (a wait in progress counts as blocked).  A
+ * notify that reaches the loop before it waits again wakes nothing, so
+ * a test that counts wake-ups waits for this (the deadline only guards a
+ * hang). */
+static void wait_io0_waiting(QmpClient *c)
+{
+    gint64 deadline = g_get_monotonic_time() + DEADLINE_US;
+    JsonObject *a = get_stats(c, "io0", false), *b;
+
+    for (;;) {
+        b = get_stats(c, "io0", false);
+        bool waiting = member(b, "iterations") == member(a, "iterations") &&
+                       member(b, "blocked-ns") > member(a, "blocked-ns");
+        json_object_unref(a);
+        a = b;
+        if (waiting || g_get_monotonic_time() > deadline) {
+            break;
+        }
+    }
+    json_object_unref(a);
+}
+
+/* iothread-set runs a BH inside the iothread: one cross-thread wake-up of
+ * the waiting loop each. */
 static void wake_io0(QmpClient *c, int times)
 {
     for (int i = 0; i < times; i++) {
+        wait_io0_waiting(c);
         qx_ok(c, "iothread-set", "{\"id\": \"io0\", \"poll-grow\": 2}");
     }
 }
