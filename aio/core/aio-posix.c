@@ -589,7 +589,9 @@ static void fdmon_wait_counted(AioContext *ctx, AioHandlerList *ready_list,
     int64_t t0 = 0;
 
     if (timeout != 0) {
+        /* 0: already blocked since @start (a loop with nothing to poll). */
         t0 = aio_loop_enter_phase(ctx, AIO_PHASE_BLOCKED);
+        t0 = t0 ? t0 : start;
     }
     ctx->fdmon_ops->wait(ctx, ready_list, timeout);
     if (timeout != 0) {
