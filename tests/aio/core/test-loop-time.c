@@ -69,12 +69,15 @@ static void loop_stop(Loop *l)
 
 /* Whether @cond became true before the deadline, re-evaluated every
  * 100 µs. */
+/* The value @cond had when the wait ended: asking again could see a
+ * racy condition (the loop is waiting) change in between. */
 #define WAIT_FOR(cond) ({                                               \
     int64_t deadline_ = now_ns() + DEADLINE_NS;                         \
-    while (!(cond) && now_ns() < deadline_) {                           \
+    bool held_;                                                         \
+    while (!(held_ = (cond)) && now_ns() < deadline_) {                 \
         g_usleep(100);                                                  \
     }                                                                   \
-    (bool)(cond);                                                       \
+    held_;                                                              \
 })
 
 static AioContext *new_context(int64_t poll_max_ns)
