@@ -126,15 +126,31 @@ static void load_done_cb(void *opaque, int ret)
 }
 
 /* A job that holds its worker until the gate opens: jobs overlap by
- * construction, not because a sleep happened to be long enough. */
-static atomic_bool gate_open;
+ * construction, not because a sleep happened to be long enough.  It
+ * blocks on a condition variable, as blocking work does (the pool grows
+ * past one worker per CPU only for workers it sees asleep in a job; a
+ * job polling a flag every 100 µs was sometimes seen running). */
+static bool gate_open;          /* under gate_lock */
+/* pthread, not GMutex: ThreadSanitizer sees only pthread's locks. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+
+static void gate_set(bool open)
+{
+    pthread_mutex_lock(&gate_lock);
+    gate_open = open;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+}
 
 static int gated_job(void *arg)
 {
     job_running();
-    while (!atomic_load(&gate_open)) {
-        g_usleep(100);
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_open) {
+        pthread_cond_wait(&gate_cond, &gate_lock);
     }
+    pthread_mutex_unlock(&gate_lock);
     atomic_fetch_sub(&running_now, 1);
     return 0;
 }
@@ -149,7 +165,7 @@ static void test_bounds(void)
     is_int(pool_threads(ctx), 2, "a new pool starts min workers at once");
 
     atomic_store(&running_max, 0);
-    atomic_store(&gate_open, false);
+    gate_set(false);
     for (int i = 0; i < 60; i++) {
         thread_pool_submit(pool, gated_job, NULL, load_done_cb, NULL);
     }
@@ -157,7 +173,7 @@ static void test_bounds(void)
     POLL_UNTIL(ctx, atomic_load(&running_now) == 3);
     is_int(atomic_load(&running_now), 3,
            "under load the pool grew to max: 3 held jobs run at once");
-    atomic_store(&gate_open, true);
+    gate_set(true);
     POLL_UNTIL(ctx, load_done == 60);
     is_int(load_done, 60, "60 held jobs completed");
     ok(atomic_load(&running_max) <= 3, "never more than max=3 jobs at once "
