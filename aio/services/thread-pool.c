@@ -356,18 +356,19 @@ static void grow_check(void *opaque)
     }
 }
 
-/* Unlocked: spin up to SPIN_NS waiting for a job; true if one appeared. */
-static bool spin_for_work(ThreadPool *pool)
+/* Unlocked: spin until a job is queued or SPIN_NS passed (the caller
+ * re-checks under the lock either way). */
+static void spin_for_work(ThreadPool *pool)
 {
     int64_t deadline = mono_ns() + SPIN_NS;
     unsigned i = 0;
     for (;;) {
         if (atomic_load_explicit(&pool->queue_len, RELAXED)) {
-            return true;
+            return;
         }
         if ((++i & 63) == 0) {
             if (mono_ns() > deadline) {
-                return false;
+                return;
             }
         }
 #if defined(__x86_64__) || defined(__i386__)
@@ -409,22 +410,28 @@ static void *worker_main(void *opaque)
     pool->starting--;
     for (;;) {
         bool timed_out = false;
+        bool spun = false;
         while (TAILQ_EMPTY(&pool->queue) && !pool->stopping &&
                pool->cur_threads <= pool->max) {
             if (timed_out && pool->cur_threads > pool->min) {
                 break;
             }
-            if (pool->spinning < MAX_SPINNERS) {
+            if (!spun && pool->spinning < MAX_SPINNERS) {
+                /* Spin once per idle period, without the lock.  Whatever
+                 * the spin found, re-check the loop condition before
+                 * sleeping: a submit during the spin did not signal (a
+                 * spinner counts as a taker) and a resize or stop
+                 * broadcast went past, so sleeping now would miss them
+                 * for a whole idle timeout. */
+                spun = true;
                 pool->spinning++;
                 publish_locked(pool);
                 pthread_mutex_unlock(&pool->lock);
-                bool found = spin_for_work(pool);
+                spin_for_work(pool);
                 pthread_mutex_lock(&pool->lock);
                 pool->spinning--;
                 publish_locked(pool);
-                if (found) {
-                    continue;
-                }
+                continue;
             }
             int64_t deadline = mono_ns() + pool->idle_timeout_ns;
             struct timespec ts = {

@@ -215,10 +215,12 @@ def test_crash_before_rename_keeps_old_file(tmp):
     with open(config, "rb") as f:
         old = f.read()
     env = dict(os.environ, IOTHREADD_TEST_CRASH_BEFORE_RENAME="1")
-    proc = subprocess.Popen([IOTHREADD, "--qmp", "unix:" + tmp + "/c.sock",
-                             "--config", config, "--auto-save"], env=env,
-                            stderr=subprocess.DEVNULL)
-    peer_conn = wait_connect(tmp + "/c.sock", proc)
+    stderr_path = os.path.join(tmp, "c.stderr")
+    with open(stderr_path, "wb") as stderr:
+        proc = subprocess.Popen([IOTHREADD, "--qmp", "unix:" + tmp + "/c.sock",
+                                 "--config", config, "--auto-save"], env=env,
+                                stderr=stderr)
+    peer_conn = wait_connect(tmp + "/c.sock", proc, stderr_path)
     peer_conn.send(json.dumps({"execute": "object-add", "arguments": {
         "qom-type": "iothread", "id": "new"}}).encode())
     status = proc.wait(timeout=DEADLINE_S)
@@ -232,7 +234,9 @@ def test_crash_before_rename_keeps_old_file(tmp):
            "the new text was complete in the temporary file", temps)
 
 
-def wait_connect(path, proc):
+def wait_connect(path, proc, stderr_path):
+    """Connect to the daemon on PATH; on failure the error carries what the
+    daemon printed, since a daemon that exits at start says why there."""
     end = time.monotonic() + DEADLINE_S
     while time.monotonic() < end and proc.poll() is None:
         try:
@@ -243,7 +247,10 @@ def wait_connect(path, proc):
             return conn
         except OSError:
             time.sleep(0.02)
-    raise RuntimeError("no daemon on " + path)
+    with open(stderr_path, errors="replace") as f:
+        said = f.read()
+    raise RuntimeError(f"no daemon on {path} (exit status {proc.poll()}); "
+                       f"it printed:\n{said}")
 
 
 def test_kill_during_saves_never_tears(tmp):
@@ -251,10 +258,12 @@ def test_kill_during_saves_never_tears(tmp):
     write(config, '{"objects": []}')
     torn = []
     for round_no in range(6):
-        proc = subprocess.Popen([IOTHREADD, "--qmp", f"unix:{tmp}/h.sock",
-                                 "--config", config, "--auto-save"],
-                                stderr=subprocess.DEVNULL)
-        conn = wait_connect(f"{tmp}/h.sock", proc)
+        stderr_path = os.path.join(tmp, "h.stderr")
+        with open(stderr_path, "wb") as stderr:
+            proc = subprocess.Popen([IOTHREADD, "--qmp", f"unix:{tmp}/h.sock",
+                                     "--config", config, "--auto-save"],
+                                    stderr=stderr)
+        conn = wait_connect(f"{tmp}/h.sock", proc, stderr_path)
         for k in range(40):
             conn.send(json.dumps({"execute": "iothread-set" if k % 2 else
                                   "object-add", "arguments": {

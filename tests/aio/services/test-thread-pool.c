@@ -419,12 +419,82 @@ static void test_finalize(void)
        "began (%d started, 2 workers)", started);
 }
 
+/* ---- a job queued as an idle worker stops spinning ---------------------- */
+
+/* An idle worker spins briefly (without the lock) before it sleeps, and a
+ * submit does not wake a spinner.  A job queued just as the spin gives up
+ * must still run at once, not after the idle timeout.  One job at a time,
+ * each queued a delay after the previous one ended, the delay swept in
+ * 100 ns steps across the spin's end (about 20 µs), with an idle timeout
+ * far beyond the 10 s this test waits for a job to start. */
+#define SWEEP_JOBS 3000
+#define SWEEP_STEP_NS 100
+#define SWEEP_STEPS 600
+static _Atomic int64_t sweep_job_end_ns;
+static _Atomic int sweep_jobs_ended;
+static int sweep_done;
+
+static int stamp_job(void *arg)
+{
+    (void)arg;
+    atomic_store(&sweep_job_end_ns, aio_clock_get_ns(AIO_CLOCK_MONOTONIC));
+    atomic_fetch_add(&sweep_jobs_ended, 1);
+    return 0;
+}
+
+static void sweep_done_cb(void *opaque, int ret)
+{
+    (void)opaque;
+    (void)ret;
+    sweep_done++;
+}
+
+/* Spin (running the loop) until @n jobs ended or 10 s passed. */
+static bool wait_jobs_ended(AioContext *ctx, int n)
+{
+    int64_t end = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 10000000000LL;
+    while (atomic_load(&sweep_jobs_ended) < n) {
+        if (aio_clock_get_ns(AIO_CLOCK_MONOTONIC) > end) {
+            return false;
+        }
+        aio_poll(ctx, false);
+    }
+    return true;
+}
+
+static void test_job_queued_as_spin_ends_runs_at_once(void)
+{
+    AioContext *ctx = aio_context_new(NULL);
+    aio_context_set_thread_pool_params(ctx, 1, 1, NULL);
+    ThreadPool *pool = aio_get_thread_pool(ctx);
+    thread_pool_set_idle_timeout(pool, 60 * 1000000000LL);
+    int started = 0;
+
+    for (int i = 0; i < SWEEP_JOBS; i++) {
+        int64_t at = atomic_load(&sweep_job_end_ns) +
+                     (i % SWEEP_STEPS) * SWEEP_STEP_NS;
+        while (aio_clock_get_ns(AIO_CLOCK_MONOTONIC) < at) {
+        }
+        thread_pool_submit(pool, stamp_job, NULL, sweep_done_cb, NULL);
+        if (!wait_jobs_ended(ctx, i + 1)) {
+            break;
+        }
+        started++;
+    }
+    is_int(started, SWEEP_JOBS, "every job queued around the end of the "
+           "idle spin started at once, not after the idle timeout");
+    POLL_UNTIL(ctx, sweep_done == started);
+    is_int(sweep_done, started, "and each was called back");
+    aio_context_unref(ctx);
+}
+
 int main(void)
 {
     home = pthread_self();
     test_many_jobs();
     test_bounds();
     test_resize();
+    test_job_queued_as_spin_ends_runs_at_once();
     test_cancel();
     test_invalid();
     test_finalize();
