@@ -241,6 +241,27 @@ static bool param_from_node(const AioParamInfo *info, JsonNode *value,
     return true;
 }
 
+/* Property @name = @value of an object of QOM type @type into @change:
+ * @info is the tunable of that name (NULL: the object has no property
+ * @name, refused with QEMU's text).  The one step behind object-add,
+ * iothread-set and qom-set. */
+static bool change_set_param(ObjectChange *change, const char *type,
+                             const char *name, const AioParamInfo *info,
+                             JsonNode *value, GError **error)
+{
+    int64_t v;
+
+    if (!info) {
+        fail_property(error, type, name);
+        return false;
+    }
+    if (!param_from_node(info, value, &v, error)) {
+        return false;
+    }
+    aio_params_set(&change->params, info->id, v);
+    return true;
+}
+
 /* Collect the tunable members of @args (everything but @skip_a/@skip_b)
  * into @change, refusing names that are not properties of the object
  * (@main_loop: the main-loop object; else an iothread). */
@@ -265,16 +286,11 @@ static bool change_from_args(JsonObject *args, bool main_loop,
             change->cpu_affinity = json_node_get_string(value);
             continue;
         }
-        const AioParamInfo *info = iothread_param_find(name, main_loop);
-        if (!info) {
-            fail_property(error, type, name);
+        if (!change_set_param(change, type, name,
+                              iothread_param_find(name, main_loop), value,
+                              error)) {
             return false;
         }
-        int64_t v;
-        if (!param_from_node(info, value, &v, error)) {
-            return false;
-        }
-        aio_params_set(&change->params, info->id, v);
     }
     return true;
 }
@@ -541,17 +557,8 @@ static bool change_from_property(RegistryPathKind kind, const char *property,
         strcmp(property, CPU_AFFINITY_PROPERTY) == 0) {
         return affinity_from_value(value, change, error);
     }
-    const AioParamInfo *info = param_of_kind(kind, property);
-    if (!info) {
-        fail_property(error, type_of_kind(kind), property);
-        return false;
-    }
-    int64_t v;
-    if (!param_from_node(info, value, &v, error)) {
-        return false;
-    }
-    aio_params_set(&change->params, info->id, v);
-    return true;
+    return change_set_param(change, type_of_kind(kind), property,
+                            param_of_kind(kind, property), value, error);
 }
 
 static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
