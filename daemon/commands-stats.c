@@ -11,6 +11,7 @@
 #include <string.h>
 
 struct DaemonStats {
+    const QmpSchema *schema;
     ObjectRegistry *reg;
     /* reset: id -> StatsBaseline taken at the reset. */
     GHashTable *baselines;
@@ -24,9 +25,26 @@ typedef struct StatsBaseline {
     AioContextHistograms histograms;
 } StatsBaseline;
 
-/* Monotonic counters are shown relative to the reset baseline; gauges
- * (current values) are shown as they are. */
-static JsonObject *stats_to_json(const AioStats *s, const AioStats *base)
+bool stats_member_is_gauge(const QmpSchemaMemberInfo *m)
+{
+    return g_strv_contains((const char *const *)m->features, "gauge");
+}
+
+/* Int member @name of @o: a level (a gauge in the schema) as it is @now,
+ * a counter relative to what it was at the reset (@then). */
+static void set_stat(JsonObject *o, const QmpSchema *schema,
+                     const char *name, uint64_t now, uint64_t then)
+{
+    QmpSchemaMemberInfo m;
+    bool gauge = qmp_schema_type_member_find(schema, STATS_SCHEMA_TYPE, name,
+                                             &m) &&
+                 stats_member_is_gauge(&m);
+
+    json_object_set_int_member(o, name, (gint64)(gauge ? now : now - then));
+}
+
+JsonObject *stats_to_json(const QmpSchema *schema, const AioStats *now,
+                          const AioStats *base)
 {
     static const AioStats zero;
     JsonObject *o = json_object_new();
@@ -34,43 +52,41 @@ static JsonObject *stats_to_json(const AioStats *s, const AioStats *base)
     if (!base) {
         base = &zero;
     }
-#define COUNTER(field, name) \
-    json_object_set_int_member(o, name, (gint64)(s->field - base->field))
-#define GAUGE(field, name) \
-    json_object_set_int_member(o, name, (gint64)s->field)
-    COUNTER(iterations, "iterations");
-    COUNTER(blocking_waits, "blocking-waits");
-    COUNTER(notify_wakeups, "notify-wakeups");
-    COUNTER(bh_calls, "bh-calls");
-    COUNTER(timer_calls, "timer-calls");
-    COUNTER(fd_dispatches, "fd-dispatches");
-    COUNTER(poll_attempts, "poll-attempts");
-    COUNTER(poll_hits, "poll-hits");
-    COUNTER(poll_misses, "poll-misses");
-    COUNTER(poll_grows, "poll-grows");
-    COUNTER(poll_shrinks, "poll-shrinks");
-    GAUGE(poll_ns_current, "poll-ns-current");
-    COUNTER(polling_ns, "polling-ns");
-    COUNTER(blocked_ns, "blocked-ns");
-    COUNTER(busy_ns, "busy-ns");
-    COUNTER(thread_cpu_ns, "thread-cpu-ns");
-    GAUGE(pool_threads, "pool-threads");
-    GAUGE(pool_idle, "pool-idle");
-    GAUGE(pool_queued, "pool-queued");
-    COUNTER(pool_completed, "pool-completed");
-    COUNTER(pool_cancelled, "pool-cancelled");
-    COUNTER(io_submitted, "io-submitted");
-    COUNTER(io_submit_calls, "io-submit-calls");
-    GAUGE(io_in_flight, "io-in-flight");
-    COUNTER(io_completed, "io-completed");
-    COUNTER(io_errors, "io-errors");
-    COUNTER(io_requeues, "io-requeues");
-    GAUGE(fd_handlers, "fd-handlers");
-    COUNTER(wall_ns, "wall-ns");
-#undef COUNTER
-#undef GAUGE
+    /* AioStats' field for each int member: the schema says which kind. */
+#define STAT(field, name) \
+    set_stat(o, schema, name, (uint64_t)now->field, (uint64_t)base->field)
+    STAT(iterations, "iterations");
+    STAT(blocking_waits, "blocking-waits");
+    STAT(notify_wakeups, "notify-wakeups");
+    STAT(bh_calls, "bh-calls");
+    STAT(timer_calls, "timer-calls");
+    STAT(fd_dispatches, "fd-dispatches");
+    STAT(poll_attempts, "poll-attempts");
+    STAT(poll_hits, "poll-hits");
+    STAT(poll_misses, "poll-misses");
+    STAT(poll_grows, "poll-grows");
+    STAT(poll_shrinks, "poll-shrinks");
+    STAT(poll_ns_current, "poll-ns-current");
+    STAT(polling_ns, "polling-ns");
+    STAT(blocked_ns, "blocked-ns");
+    STAT(busy_ns, "busy-ns");
+    STAT(thread_cpu_ns, "thread-cpu-ns");
+    STAT(pool_threads, "pool-threads");
+    STAT(pool_idle, "pool-idle");
+    STAT(pool_queued, "pool-queued");
+    STAT(pool_completed, "pool-completed");
+    STAT(pool_cancelled, "pool-cancelled");
+    STAT(io_submitted, "io-submitted");
+    STAT(io_submit_calls, "io-submit-calls");
+    STAT(io_in_flight, "io-in-flight");
+    STAT(io_completed, "io-completed");
+    STAT(io_errors, "io-errors");
+    STAT(io_requeues, "io-requeues");
+    STAT(fd_handlers, "fd-handlers");
+    STAT(wall_ns, "wall-ns");
+#undef STAT
     json_object_set_string_member(o, "backend",
-                                  s->fdmon ? s->fdmon : "unknown");
+                                  now->fdmon ? now->fdmon : "unknown");
     return o;
 }
 
@@ -122,7 +138,8 @@ static void add_stats(DaemonStats *ds, JsonArray *arr, const char *id,
     aio_context_get_stats(ctx, &now->stats);
     aio_context_get_histograms(ctx, &now->histograms);
 
-    JsonObject *stats = stats_to_json(&now->stats, base ? &base->stats : NULL);
+    JsonObject *stats = stats_to_json(ds->schema, &now->stats,
+                                      base ? &base->stats : NULL);
     histograms_to_json(stats, &now->histograms,
                        base ? &base->histograms : NULL);
     if (t) {
@@ -187,6 +204,7 @@ DaemonStats *daemon_stats_new(QmpServer *server, ObjectRegistry *reg)
 {
     DaemonStats *ds = g_new0(DaemonStats, 1);
 
+    ds->schema = qmp_server_schema(server);
     ds->reg = reg;
     ds->baselines = g_hash_table_new_full(g_str_hash, g_str_equal,
                                           g_free, g_free);

@@ -559,3 +559,14 @@ bool qmp_schema_type_member(const QmpSchema *schema, const char *type,
     out->features = (const char *const *)m->features;
     return true;
 }
+
+bool qmp_schema_type_member_find(const QmpSchema *schema, const char *type,
+                                 const char *name, QmpSchemaMemberInfo *out)
+{
+    for (guint i = 0; qmp_schema_type_member(schema, type, i, out); i++) {
+        if (strcmp(out->name, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
