@@ -1,7 +1,8 @@
 /*
- * query-iothread-stats (see commands-stats.h): each context's AioStats,
- * histograms and (for an iothread) stall count, relative to the baseline
- * of its last reset.
+ * query-iothread-stats (see commands-stats.h): each context's AioStats
+ * (counters relative to the baseline of its last reset, gauges as they
+ * are), its histograms and (for an iothread) its stall count since the
+ * reset.
  */
 #include "commands-stats.h"
 #include "callstats-json.h"

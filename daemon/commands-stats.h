@@ -7,8 +7,9 @@
  * show counters and histograms relative to it, so a reset never writes
  * the context's own counters or histograms.
  *
- * Thread rules: everything here runs in the main loop's thread (the
- * QmpServer's and the registry's home thread), which owns the baselines.
+ * Thread rules: the command runs in the main loop's thread (the
+ * QmpServer's and the registry's home thread), which owns the baselines;
+ * stats_member_is_gauge() and stats_to_json() are pure (any thread).
  */
 #ifndef DAEMON_COMMANDS_STATS_H
 #define DAEMON_COMMANDS_STATS_H
