@@ -5,12 +5,11 @@
  * object ids, combined property rules, paths, the type of qom-set's "any".
  */
 #include "commands.h"
-#include "callstats-json.h"
+#include "commands-stats.h"
 #include "commands-tune.h"
 #include "commands-workload.h"
 #include "config.h"
 #include "cpu-affinity.h"
-#include "histogram-json.h"
 #include "hmp.h"
 
 #include <stddef.h>
@@ -28,10 +27,6 @@ struct DaemonCommands {
     ObjectRegistry *reg;
     DaemonQuitFunc *quit;
     void *quit_opaque;
-    /* query-iothread-stats reset: id -> StatsBaseline taken at the
-     * reset.  Kept here, in the main thread, so a reset never writes the
-     * iothread's own counters or histograms. */
-    GHashTable *baselines;
     /* config-save and --auto-save (daemon_commands_set_config; until
      * then one without a path or auto-save). */
     DaemonConfigSaver *saver;
@@ -39,8 +34,8 @@ struct DaemonCommands {
     DaemonWorkloads *workloads;
     /* iothread-tune and friends: they set values through set_properties. */
     DaemonTunes *tunes;
-    /* The same for each iothread's stall count: id -> uint64_t. */
-    GHashTable *stall_baselines;
+    /* query-iothread-stats and its reset baselines. */
+    DaemonStats *stats;
 };
 
 /* A change of an object's properties: the tunables and, for an iothread,
@@ -49,12 +44,6 @@ typedef struct ObjectChange {
     AioParams params;
     const char *cpu_affinity;
 } ObjectChange;
-
-/* What a context had recorded at its last reset. */
-typedef struct StatsBaseline {
-    AioStats stats;
-    AioContextHistograms histograms;
-} StatsBaseline;
 
 /* Every failure of the layers below is a GenericError for the client. */
 static void *fail_generic(GError **error, GError *cause)
@@ -72,7 +61,7 @@ static void *fail_path(GError **error, const char *path)
     return NULL;
 }
 
-static void *fail_no_iothread(GError **error, const char *id)
+void *fail_no_iothread(GError **error, const char *id)
 {
     g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
                 "Cannot find iothread '%s'", id);
@@ -252,6 +241,27 @@ static bool param_from_node(const AioParamInfo *info, JsonNode *value,
     return true;
 }
 
+/* Property @name = @value of an object of QOM type @type into @change:
+ * @info is the tunable of that name (NULL: the object has no property
+ * @name, refused with QEMU's text).  The one step behind object-add,
+ * iothread-set and qom-set. */
+static bool change_set_param(ObjectChange *change, const char *type,
+                             const char *name, const AioParamInfo *info,
+                             JsonNode *value, GError **error)
+{
+    int64_t v;
+
+    if (!info) {
+        fail_property(error, type, name);
+        return false;
+    }
+    if (!param_from_node(info, value, &v, error)) {
+        return false;
+    }
+    aio_params_set(&change->params, info->id, v);
+    return true;
+}
+
 /* Collect the tunable members of @args (everything but @skip_a/@skip_b)
  * into @change, refusing names that are not properties of the object
  * (@main_loop: the main-loop object; else an iothread). */
@@ -276,16 +286,11 @@ static bool change_from_args(JsonObject *args, bool main_loop,
             change->cpu_affinity = json_node_get_string(value);
             continue;
         }
-        const AioParamInfo *info = iothread_param_find(name, main_loop);
-        if (!info) {
-            fail_property(error, type, name);
+        if (!change_set_param(change, type, name,
+                              iothread_param_find(name, main_loop), value,
+                              error)) {
             return false;
         }
-        int64_t v;
-        if (!param_from_node(info, value, &v, error)) {
-            return false;
-        }
-        aio_params_set(&change->params, info->id, v);
     }
     return true;
 }
@@ -404,8 +409,7 @@ static JsonNode *cmd_object_del(QmpServer *server, JsonObject *args,
         g_free(id);
         return fail_generic(error, cause);
     }
-    g_hash_table_remove(cmds->baselines, id);
-    g_hash_table_remove(cmds->stall_baselines, id);
+    daemon_stats_forget(cmds->stats, id);
     JsonObject *data = json_object_new();
     json_object_set_string_member(data, "id", id);
     qmp_server_emit_event(cmds->server, "OBJECT_DELETED", data);
@@ -553,17 +557,8 @@ static bool change_from_property(RegistryPathKind kind, const char *property,
         strcmp(property, CPU_AFFINITY_PROPERTY) == 0) {
         return affinity_from_value(value, change, error);
     }
-    const AioParamInfo *info = param_of_kind(kind, property);
-    if (!info) {
-        fail_property(error, type_of_kind(kind), property);
-        return false;
-    }
-    int64_t v;
-    if (!param_from_node(info, value, &v, error)) {
-        return false;
-    }
-    aio_params_set(&change->params, info->id, v);
-    return true;
+    return change_set_param(change, type_of_kind(kind), property,
+                            param_of_kind(kind, property), value, error);
 }
 
 static JsonNode *cmd_qom_set(QmpServer *server, JsonObject *args,
@@ -680,162 +675,6 @@ static JsonNode *cmd_iothread_set(QmpServer *server, JsonObject *args,
     return NULL;
 }
 
-/* Monotonic counters are shown relative to the reset baseline; gauges
- * (current values) are shown as they are. */
-static JsonObject *stats_to_json(const AioStats *s, const AioStats *base)
-{
-    static const AioStats zero;
-    JsonObject *o = json_object_new();
-
-    if (!base) {
-        base = &zero;
-    }
-#define COUNTER(field, name) \
-    json_object_set_int_member(o, name, (gint64)(s->field - base->field))
-#define GAUGE(field, name) \
-    json_object_set_int_member(o, name, (gint64)s->field)
-    COUNTER(iterations, "iterations");
-    COUNTER(blocking_waits, "blocking-waits");
-    COUNTER(notify_wakeups, "notify-wakeups");
-    COUNTER(bh_calls, "bh-calls");
-    COUNTER(timer_calls, "timer-calls");
-    COUNTER(fd_dispatches, "fd-dispatches");
-    COUNTER(poll_attempts, "poll-attempts");
-    COUNTER(poll_hits, "poll-hits");
-    COUNTER(poll_misses, "poll-misses");
-    COUNTER(poll_grows, "poll-grows");
-    COUNTER(poll_shrinks, "poll-shrinks");
-    GAUGE(poll_ns_current, "poll-ns-current");
-    COUNTER(polling_ns, "polling-ns");
-    COUNTER(blocked_ns, "blocked-ns");
-    COUNTER(busy_ns, "busy-ns");
-    COUNTER(thread_cpu_ns, "thread-cpu-ns");
-    GAUGE(pool_threads, "pool-threads");
-    GAUGE(pool_idle, "pool-idle");
-    GAUGE(pool_queued, "pool-queued");
-    COUNTER(pool_completed, "pool-completed");
-    COUNTER(pool_cancelled, "pool-cancelled");
-    COUNTER(io_submitted, "io-submitted");
-    COUNTER(io_submit_calls, "io-submit-calls");
-    GAUGE(io_in_flight, "io-in-flight");
-    COUNTER(io_completed, "io-completed");
-    COUNTER(io_errors, "io-errors");
-    COUNTER(io_requeues, "io-requeues");
-    GAUGE(fd_handlers, "fd-handlers");
-    COUNTER(wall_ns, "wall-ns");
-#undef COUNTER
-#undef GAUGE
-    json_object_set_string_member(o, "backend",
-                                  s->fdmon ? s->fdmon : "unknown");
-    return o;
-}
-
-/* An iothread's stalls (relative to its reset baseline) into @stats. */
-static void add_stalls(DaemonCommands *cmds, JsonObject *stats,
-                       IOThread *t, bool reset)
-{
-    uint64_t stalls = iothread_get_stalls(t);
-    const uint64_t *base = g_hash_table_lookup(cmds->stall_baselines,
-                                               iothread_get_id(t));
-
-    json_object_set_int_member(stats, "stalls",
-                               (gint64)(stalls - (base ? *base : 0)));
-    if (reset) {
-        g_hash_table_insert(cmds->stall_baselines,
-                            g_strdup(iothread_get_id(t)),
-                            g_memdup2(&stalls, sizeof(stalls)));
-    }
-}
-
-/* Each histogram as a HistogramSummary of what it recorded since the
- * reset (@base NULL: since creation). */
-static void histograms_to_json(JsonObject *o, const AioContextHistograms *h,
-                               const AioContextHistograms *base)
-{
-    AioHistogram *since = g_new(AioHistogram, 1);
-
-    for (size_t i = 0; context_histogram_names[i]; i++) {
-        const char *name = context_histogram_names[i];
-        const AioHistogram *now = context_histogram_by_name(h, name);
-
-        if (base) {
-            aio_histogram_subtract(since, now,
-                                   context_histogram_by_name(base, name));
-        }
-        json_object_set_object_member(o, name,
-            histogram_summary_to_json(base ? since : now));
-    }
-    g_free(since);
-}
-
-/* The IOThreadStatsInfo of context @ctx, of iothread @t (NULL: main-loop). */
-static void add_stats(DaemonCommands *cmds, JsonArray *arr, const char *id,
-                      AioContext *ctx, IOThread *t, bool reset, bool detail)
-{
-    StatsBaseline *now = g_new(StatsBaseline, 1);
-    StatsBaseline *base = g_hash_table_lookup(cmds->baselines, id);
-
-    aio_context_get_stats(ctx, &now->stats);
-    aio_context_get_histograms(ctx, &now->histograms);
-
-    JsonObject *stats = stats_to_json(&now->stats, base ? &base->stats : NULL);
-    histograms_to_json(stats, &now->histograms,
-                       base ? &base->histograms : NULL);
-    if (t) {
-        add_stalls(cmds, stats, t, reset);
-    }
-    JsonObject *o = json_object_new();
-    json_object_set_string_member(o, "id", id);
-    json_object_set_object_member(o, "stats", stats);
-    if (detail) {
-        json_object_set_array_member(o, "callbacks", callstats_to_json(ctx));
-    }
-    json_array_add_object_element(arr, o);
-    if (reset) {
-        g_hash_table_insert(cmds->baselines, g_strdup(id), now);
-    } else {
-        g_free(now);
-    }
-}
-
-static JsonNode *cmd_query_iothread_stats(QmpServer *server, JsonObject *args,
-                                          void *opaque, GError **error)
-{
-    DaemonCommands *cmds = opaque;
-    const char *only = json_object_has_member(args, "id")
-                       ? json_object_get_string_member(args, "id") : NULL;
-    bool reset = json_object_has_member(args, "reset") &&
-                 json_object_get_boolean_member(args, "reset");
-    bool detail = json_object_has_member(args, "detail") &&
-                  json_object_get_boolean_member(args, "detail");
-    AioContext *main_ctx = object_registry_main_context(cmds->reg);
-    JsonArray *arr;
-
-    if (only && strcmp(only, REGISTRY_MAIN_LOOP_ID) != 0 &&
-        !object_registry_find_iothread(cmds->reg, only)) {
-        return fail_no_iothread(error, only);
-    }
-    arr = json_array_new();
-    if (only && strcmp(only, REGISTRY_MAIN_LOOP_ID) == 0) {
-        add_stats(cmds, arr, only, main_ctx, NULL, reset, detail);
-    } else if (only) {
-        IOThread *t = object_registry_find_iothread(cmds->reg, only);
-        add_stats(cmds, arr, only, iothread_get_aio_context(t), t, reset,
-                  detail);
-    } else {
-        guint n;
-        IOThread *const *all = object_registry_iothreads(cmds->reg, &n);
-        for (guint i = 0; i < n; i++) {
-            add_stats(cmds, arr, iothread_get_id(all[i]),
-                      iothread_get_aio_context(all[i]), all[i], reset,
-                      detail);
-        }
-        add_stats(cmds, arr, REGISTRY_MAIN_LOOP_ID, main_ctx, NULL, reset,
-                  detail);
-    }
-    return node_from_array(arr);
-}
-
 /* ---------------------------------------------------------------------- */
 /* Config: the checks --config shares with the commands, config-save and  */
 /* --auto-save (the file itself is config.c's)                             */
@@ -909,7 +748,6 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
         { "qom-set", cmd_qom_set },
         { "query-iothreads", cmd_query_iothreads },
         { "iothread-set", cmd_iothread_set },
-        { "query-iothread-stats", cmd_query_iothread_stats },
         { "config-save", cmd_config_save },
     };
 
@@ -918,15 +756,12 @@ DaemonCommands *daemon_commands_new(QmpServer *server, ObjectRegistry *reg,
     cmds->saver = daemon_config_saver_new(reg, NULL, false, NULL, NULL);
     cmds->quit = quit;
     cmds->quit_opaque = quit_opaque;
-    cmds->baselines = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                            g_free, g_free);
-    cmds->stall_baselines = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                                  g_free, g_free);
     for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
         qmp_server_register(server, table[i].name, table[i].handler, cmds);
     }
     cmds->workloads = daemon_workloads_new(server, reg);
     cmds->tunes = daemon_tunes_new(server, reg, cmds, cmds->workloads);
+    cmds->stats = daemon_stats_new(server, reg);
     hmp_register(server);
     return cmds;
 }
@@ -938,9 +773,8 @@ void daemon_commands_free(DaemonCommands *cmds)
     }
     daemon_tunes_free(cmds->tunes);
     daemon_workloads_free(cmds->workloads);
-    g_hash_table_destroy(cmds->baselines);
+    daemon_stats_free(cmds->stats);
     daemon_config_saver_free(cmds->saver);
-    g_hash_table_destroy(cmds->stall_baselines);
     g_free(cmds);
 }
 

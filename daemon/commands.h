@@ -34,6 +34,10 @@ void daemon_commands_free(DaemonCommands *cmds);
  * integer.  Every reply, event and saved config goes through it. */
 void param_set_member(JsonObject *o, const AioParamInfo *info, int64_t value);
 
+/* Fail with QEMU's GenericError "Cannot find iothread '@id'" (the
+ * commands' one text for an unknown iothread id); returns NULL. */
+void *fail_no_iothread(GError **error, const char *id);
+
 /* Announce an object created outside QMP (startup): OBJECT_ADDED. */
 void daemon_commands_object_added(DaemonCommands *cmds, const char *id,
                                   const char *qom_type);

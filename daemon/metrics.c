@@ -3,6 +3,7 @@
  * HTTP side (libsoup 3 in the metrics thread).
  */
 #include "metrics.h"
+#include "commands-stats.h"
 #include "histogram-json.h"
 
 #include <glib-unix.h>
@@ -18,10 +19,6 @@
 /* The bucket bounds 2^k - 1 for k = 0..METRICS_TOP_BIT: 1 ns up to about
  * 18 minutes (or sizes up to 2^40). */
 #define METRICS_TOP_BIT 40
-
-/* The type of query-iothread-stats' "stats" member: its members are what
- * /metrics exports. */
-#define METRICS_STATS_TYPE "AioContextStats"
 
 /* ---------------------------------------------------------------------- */
 /* Names and values                                                        */
@@ -177,16 +174,11 @@ static GArray *reply_contexts(JsonNode *reply, ObjectRegistry *reg)
     return out;
 }
 
-static bool has_feature(const QmpSchemaMemberInfo *m, const char *feature)
-{
-    return g_strv_contains((const char *const *)m->features, feature);
-}
-
 /* An int member: a counter (NAME_total) or, marked "gauge", a gauge. */
 static void write_int_member(GString *out, const QmpSchemaMemberInfo *m,
                              GArray *contexts)
 {
-    bool gauge = has_feature(m, "gauge"), seconds;
+    bool gauge = stats_member_is_gauge(m), seconds;
     g_autofree char *family = g_strconcat(m->name, gauge ? "" : "-total",
                                           NULL);
     g_autofree char *full = metric_name(family, &seconds);
@@ -273,13 +265,14 @@ static void write_histogram_member(GString *out, const QmpSchemaMemberInfo *m,
     g_free(h);
 }
 
-/* Every member of the stats type, in schema order, by its type. */
+/* Every member of the stats type (STATS_SCHEMA_TYPE, what /metrics
+ * exports), in schema order, by its type. */
 static void write_members(GString *out, const QmpSchema *schema,
                           GArray *contexts)
 {
     QmpSchemaMemberInfo m;
 
-    for (guint i = 0; qmp_schema_type_member(schema, METRICS_STATS_TYPE, i,
+    for (guint i = 0; qmp_schema_type_member(schema, STATS_SCHEMA_TYPE, i,
                                              &m); i++) {
         if (strcmp(m.type, "int") == 0) {
             write_int_member(out, &m, contexts);

@@ -432,6 +432,11 @@ void qmp_server_free(QmpServer *server)
     g_free(server);
 }
 
+const QmpSchema *qmp_server_schema(const QmpServer *server)
+{
+    return server->schema;
+}
+
 void qmp_server_register(QmpServer *server, const char *command,
                          QmpCommandHandler *handler, void *opaque)
 {

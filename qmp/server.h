@@ -115,6 +115,9 @@ int qmp_server_tcp_port(QmpServer *server);
  * unlinks it. */
 bool qmp_server_listen_fd(QmpServer *server, int fd, GError **error);
 
+/* The schema @server was created with (handlers read what it declares). */
+const QmpSchema *qmp_server_schema(const QmpServer *server);
+
 /* Register the handler of a command that the schema declares.  Commands
  * the server implements itself: qmp_capabilities, query-commands,
  * query-qmp-schema. */

@@ -1,7 +1,7 @@
 /*
- * The in-memory form of a loaded schema, shared by schema.c (loading,
- * validation) and schema-introspect.c (SchemaInfo rendering).  Not a
- * public header.
+ * The in-memory form of a loaded schema, shared by schema.c (loading),
+ * schema-validate.c (validation) and schema-introspect.c (SchemaInfo
+ * rendering).  Not a public header.
  *
  * Thread rules: immutable once loaded (see schema.h).
  */
@@ -54,5 +54,12 @@ struct QmpSchema {
     unsigned next_implicit;
     SchemaType *empty;
 };
+
+/* The error domain of every schema error (loading and validation). */
+#define SCHEMA_ERROR (schema_error_quark())
+GQuark schema_error_quark(void);
+
+/* The command @name (not an event), or NULL. */
+SchemaEntity *schema_find_command(const QmpSchema *schema, const char *name);
 
 #endif /* SCHEMA_SCHEMA_INTERNAL_H */

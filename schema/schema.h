@@ -42,6 +42,10 @@ typedef struct QmpSchemaMemberInfo {
 } QmpSchemaMemberInfo;
 bool qmp_schema_type_member(const QmpSchema *schema, const char *type,
                             guint index, QmpSchemaMemberInfo *out);
+/* The same for the member named @name (without the '*' of an optional
+ * one); false when @type is no object type or has no such member. */
+bool qmp_schema_type_member_find(const QmpSchema *schema, const char *type,
+                                 const char *name, QmpSchemaMemberInfo *out);
 
 /* Check @args (may be NULL = {}) against the command's argument type:
  * unknown member, missing required member, wrong JSON type, integer out of

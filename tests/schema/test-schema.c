@@ -1,7 +1,8 @@
 /*
  * Unit tests of schema/: the embedded schema loads and documents every
- * entry, argument validation names the member for each kind of error, and
- * introspection has QEMU's SchemaInfo shape with every reference resolved.
+ * entry, argument validation names the member for each kind of error,
+ * introspection has QEMU's SchemaInfo shape with every reference resolved,
+ * and a type's member is found by name.
  */
 #include <string.h>
 
@@ -375,6 +376,26 @@ static void test_introspection(const QmpSchema *s)
        "a command without arguments has an empty object arg-type");
 }
 
+/* qmp_schema_type_member_find(): a member by its name (an optional one
+ * without its '*'), with its type and features; false for a name the
+ * type lacks and for a type that is no object. */
+static void test_type_member_find(const QmpSchema *s)
+{
+    QmpSchemaMemberInfo m;
+
+    ok(qmp_schema_type_member_find(s, "AioContextStats", "pool-threads", &m) &&
+       !strcmp(m.name, "pool-threads") && !strcmp(m.type, "int") &&
+       g_strv_contains(m.features, "gauge"),
+       "pool-threads is found, an int marked gauge");
+    ok(qmp_schema_type_member_find(s, "AioContextStats", "stalls", &m) &&
+       !strcmp(m.name, "stalls") && !g_strv_contains(m.features, "gauge"),
+       "the optional stalls is found by its bare name, unmarked");
+    ok(!qmp_schema_type_member_find(s, "AioContextStats", "no-such", &m),
+       "a name the type lacks is not found");
+    ok(!qmp_schema_type_member_find(s, "int", "pool-threads", &m),
+       "a builtin type has no members");
+}
+
 int main(void)
 {
     g_autoptr(GError) err = NULL;
@@ -405,6 +426,7 @@ int main(void)
     test_ranges();
     test_load_errors();
     test_introspection(s);
+    test_type_member_find(s);
     qmp_schema_free(s);
     return done_testing();
 }

@@ -7,6 +7,7 @@
 #include "aioctx/aio.h"
 #include "aioctx/thread-pool.h"
 #include "tap.h"
+#include "pool-test.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,23 +17,6 @@
 #include <unistd.h>
 
 static pthread_t home;
-
-/* Run the loop until @cond or ~10 s (then the caller's check fails). */
-#define POLL_UNTIL(ctx, cond) do { \
-        int64_t end_ = aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + 10000000000LL; \
-        while (!(cond) && aio_clock_get_ns(AIO_CLOCK_MONOTONIC) < end_) { \
-            if (!aio_poll((ctx), false)) { \
-                g_usleep(200); \
-            } \
-        } \
-    } while (0)
-
-static uint64_t pool_threads(AioContext *ctx)
-{
-    AioStats st;
-    aio_context_get_stats(ctx, &st);
-    return st.pool_threads;
-}
 
 /* ---- 10k jobs ---------------------------------------------------------- */
 
