@@ -15,6 +15,10 @@
  *    the queued jobs outnumber the spinning workers, so a steady stream of
  *    jobs does not cost a futex wake per job.
  *  - Requests are recycled through a home-thread free list.
+ *  - While every CPU's worker has a queued job after its current one,
+ *    completions are batched: a window of BATCH_WINDOW_NS in which workers
+ *    do not schedule the BH, closed by a home timer or by the queue
+ *    running low (see open_batch_window).
  *  - The growth check (a home-context timer, see grow_check) backs off
  *    while it finds no worker blocked: jobs stay queued all the time under
  *    CPU-bound load, and a check every 200 us then cost the home thread
@@ -54,7 +58,9 @@
  * ~150 wake-ups/s; blocking work that follows CPU-bound work is seen
  * within one long period, and the period is short again from there. */
 #define GROW_CHECK_MAX_NS 6400000
-/* Completion batching window, see open_batch_window. */
+/* Completion batching window, see open_batch_window: longer than the
+ * ~12 us a home wake-up costs several times over, short beside the time
+ * the backlogged jobs that justify it wait in the queue. */
 #define BATCH_WINDOW_NS 100000
 
 enum { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
@@ -576,15 +582,16 @@ static unsigned deliver_completions(ThreadPool *pool)
 /*
  * Home thread, when completions come faster than one per window (so a
  * window saves wake-ups rather than adding a timer's): open a batching
- * window if every CPU's worker has a queued job after its current one.  Such a backlog means
- * the queued jobs wait a job time or more anyway, and the workers do not
- * need the home thread to refill the queue; waking the home thread for
- * each completion then costs more than the jobs (measured with 10 us CPU
- * jobs and one worker per CPU: a wake-up per 2.5 jobs, 3.6 us of home CPU
- * per job).  In the window the completions accumulate and are delivered
- * together when it closes, BATCH_WINDOW_NS (plus the kernel's timer slack)
- * later: a completion is delayed by at most that, and only while jobs
- * queue behind it.
+ * window if every CPU's worker has a queued job after its current one.
+ * Such a backlog means the queued jobs wait a job time or more anyway,
+ * and the workers do not need the home thread to refill the queue; waking
+ * the home thread for each completion then costs a good part of the jobs
+ * (measured with 10 us CPU jobs and one worker per CPU: a wake-up per 2.5
+ * jobs, 3.6 us of home CPU per job).  In the window the completions
+ * accumulate and are delivered together when it closes, BATCH_WINDOW_NS
+ * (plus the kernel's timer slack) later, or as soon as fewer jobs than
+ * CPUs are queued (push_done): a completion is delayed by at most the
+ * window, and only while jobs queue behind it.
  */
 static void open_batch_window(ThreadPool *pool)
 {

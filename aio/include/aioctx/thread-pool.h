@@ -5,6 +5,11 @@
  * worker threads ("aiopool<N>-<M>"); their completion callbacks always run in
  * the home context, from one bottom half that delivers every completion that
  * arrived since it last ran (so a burst of completions costs one BH run).
+ * Delivery is prompt, except while jobs queue behind the running ones
+ * (at least one per CPU) and completions arrive faster than one per
+ * 100 us: then they are gathered and delivered together at most 100 us
+ * (plus the kernel's timer slack) later, or as soon as fewer jobs than
+ * CPUs are queued, saving the home thread a wake-up per completion.
  *
  * Sizing: the pool keeps at least `min` and at most `max` workers, and
  * spawns a worker only when queued work waits for one and would run on it:
