@@ -19,22 +19,17 @@
  *    completions are batched: a window of BATCH_WINDOW_NS in which workers
  *    do not schedule the BH, closed by a home timer or by the queue
  *    running low (see open_batch_window).
- *  - The growth check (a home-context timer, see grow_check) backs off
+ *  - The growth check (a home-context timer, thread-pool-sizing.c) backs off
  *    while it finds no worker blocked: jobs stay queued all the time under
  *    CPU-bound load, and a check every 200 us then cost the home thread
  *    more CPU than the submits and completions together.
  */
-#include "aioctx/thread-pool.h"
-#include "core/aio-internal.h"
+#include "services/thread-pool-int.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 /* How long an idle worker spins before sleeping.  Short: the machine may
@@ -44,118 +39,15 @@
 /* At most this many workers spin at once; the others sleep. */
 #define MAX_SPINNERS 1
 #define FREE_LIST_MAX 256
-/* Period of the growth check while queued work waits with as many runnable
- * workers as CPUs.  Shorter than the blocking jobs worth a thread (a 1 ms
- * sleep or fsync stays in one job over a whole period), long enough that
- * the check costs the home thread little (5k wake-ups/s at most, and only
- * while work waits). */
-#define GROW_CHECK_NS 200000
-/* A check that finds no worker blocked doubles the period up to this:
- * CPU-bound jobs keep work queued with every worker runnable, and a check
- * every 200 us then costs the home thread a timer wake-up (and /proc reads
- * for workers preempted inside a job) for nothing: 3.4 us of home CPU per
- * 10 us job, a fifth of the job, measured.  At this period the checks cost
- * ~150 wake-ups/s; blocking work that follows CPU-bound work is seen
- * within one long period, and the period is short again from there. */
-#define GROW_CHECK_MAX_NS 6400000
 /* Completion batching window, see open_batch_window: longer than the
  * ~12 us a home wake-up costs several times over, short beside the time
  * the backlogged jobs that justify it wait in the queue. */
 #define BATCH_WINDOW_NS 100000
 
-enum { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
-
-struct ThreadPoolRequest {
-    ThreadPoolFunc *func;
-    void *arg;
-    ThreadPoolDoneFunc *done_cb;
-    void *opaque;
-    int ret;
-    int state;                              /* under pool->lock */
-    TAILQ_ENTRY(ThreadPoolRequest) link;    /* pool->queue, under lock */
-    ThreadPoolRequest *done_next;           /* done stack / free list */
-};
-
-typedef struct Worker {
-    pthread_t tid;
-    ThreadPool *pool;
-    unsigned no;
-    pid_t kernel_tid;           /* set before the worker takes its first job */
-    /* Running a job's func: set under lock, cleared by the worker without
-     * it as soon as the func returns (before it waits for the lock). */
-    atomic_bool in_job;
-    bool blocked;               /* under lock: see classify_worker_locked */
-    uint64_t jobs_started;      /* under lock */
-    int64_t job_start_ns;       /* under lock: when the last job began */
-    uint64_t jobs_seen;         /* home, under lock: at the last check */
-    LIST_ENTRY(Worker) link;                /* pool->workers or zombies */
-} Worker;
-
-struct ThreadPool {
-    AioContext *ctx;
-    AioBH *completion_bh;
-    unsigned id;
-
-    pthread_mutex_t lock;
-    pthread_cond_t work_cond;       /* workers wait for jobs here */
-    pthread_cond_t exit_cond;       /* finalization waits for workers */
-    /* Everything below up to the atomics: under lock. */
-    TAILQ_HEAD(, ThreadPoolRequest) queue;
-    LIST_HEAD(, Worker) workers;
-    LIST_HEAD(, Worker) zombies;    /* exited, to be joined by home */
-    int64_t min, max;
-    int64_t idle_timeout_ns;
-    int cur_threads;                /* alive (including starting) */
-    int starting;                   /* spawned, not yet in their loop */
-    int sleeping;                   /* in cond wait */
-    int spinning;
-    int blocked;                    /* workers with ->blocked set */
-    int cpus;                       /* runnable workers wanted at most */
-    bool has_affinity;              /* thread_pool_set_affinity's set */
-    cpu_set_t affinity;
-    unsigned queued;
-    unsigned next_worker_no;
-    bool stopping;
-
-    /* Read without the lock by spinners. */
-    _Atomic unsigned queue_len;
-    _Atomic unsigned zombie_count;
-
-    /* Finished requests, pushed by workers, taken whole by the BH. */
-    ThreadPoolRequest *_Atomic done_stack;
-    /* Set by home while a batching window is open: pushes do not schedule
-     * the completion BH, the window's timer delivers.  Sequentially
-     * consistent with the pushes (see push_done). */
-    atomic_bool batching;
-
-    /* Home thread only. */
-    AioTimer *grow_timer;           /* the growth check, see grow_check */
-    AioTimer *batch_timer;          /* ends a batching window */
-    int64_t last_delivery_ns;       /* when the BH last delivered */
-    int64_t grow_check_ns;          /* its period now */
-    int64_t grow_checked_ns;        /* when it last ran */
-    ThreadPoolRequest *free_list;
-    unsigned free_count;
-
-    /* Stats: written under lock (or by home for completed/cancelled),
-     * read anywhere with relaxed loads. */
-    _Atomic uint64_t st_threads, st_idle, st_queued;
-    _Atomic uint64_t st_completed, st_cancelled;
-};
-
 static _Atomic unsigned pool_ids;
 
-#define RELAXED memory_order_relaxed
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Under lock: publish the bookkeeping to the stats counters. */
-static void publish_locked(ThreadPool *pool)
+void publish_locked(ThreadPool *pool)
 {
     atomic_store_explicit(&pool->st_threads, pool->cur_threads, RELAXED);
     atomic_store_explicit(&pool->st_idle, pool->sleeping + pool->spinning,
@@ -199,7 +91,7 @@ static void push_done(ThreadPool *pool, ThreadPoolRequest *req)
 static void *worker_main(void *opaque);
 
 /* Under lock. */
-static void spawn_worker_locked(ThreadPool *pool)
+void spawn_worker_locked(ThreadPool *pool)
 {
     Worker *w = g_new0(Worker, 1);
     w->pool = pool;
@@ -262,165 +154,6 @@ static void reap_zombies(ThreadPool *pool)
         LIST_REMOVE(w, link);
         pthread_join(w->tid, NULL);
         g_free(w);
-    }
-}
-
-/* Under lock: queued jobs outnumber the idle and starting workers that
- * will take them, and the pool may still grow. */
-static bool work_waits_locked(ThreadPool *pool)
-{
-    unsigned takers = pool->sleeping + pool->spinning + pool->starting;
-    return pool->queued > takers && pool->cur_threads < pool->max &&
-           !pool->stopping;
-}
-
-/* Under lock: a further worker would get a CPU of its own, i.e. fewer
- * workers are runnable (alive and not seen blocked inside a job) than the
- * process has CPUs.  More runnable workers than CPUs only share them. */
-static bool cpu_free_locked(ThreadPool *pool)
-{
-    return pool->cur_threads - pool->blocked < pool->cpus;
-}
-
-/* CPUs this process may run on (its affinity mask). */
-static int usable_cpus(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) {
-        return CPU_COUNT(&set);
-    }
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
-/* True if the kernel reports thread @tid of this process sleeping ('S') or
- * in uninterruptible wait ('D'): a worker so found inside one job for a
- * whole check period is blocked (sleep, fsync, a lock), not computing.  A
- * preempted worker is 'R' and counts as runnable. */
-static bool thread_sleeps(pid_t tid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return false;
-    }
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return false;
-    }
-    buf[n] = '\0';
-    /* "tid (comm) S ...": comm may hold ')', the state follows the last. */
-    char *paren = strrchr(buf, ')');
-    return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
-}
-
-/* Under lock: set or clear @w's blocked mark (pool->blocked counts them). */
-static void set_blocked_locked(ThreadPool *pool, Worker *w, bool blocked)
-{
-    if (w->blocked != blocked) {
-        w->blocked = blocked;
-        pool->blocked += blocked ? 1 : -1;
-    }
-}
-
-/*
- * Under lock, home thread: does @w run blocking jobs?  The mark is sticky
- * across jobs, since a worker that blocked in its last job most likely
- * blocks in the next (a workload's jobs are alike), and re-learning it
- * every job would count each new job as runnable for a whole period:
- *  - inside one job for GROW_CHECK_NS or more: blocked if it sleeps there
- *    (kernel state S or D), runnable if it computes or waits for a CPU (R);
- *  - else, jobs shorter than GROW_CHECK_NS on average started since the
- *    previous check @since_ns ago (two at least): short jobs, runnable;
- *  - else no news, the mark stays.
- * The rule reads the job's age, not the period, so it holds whatever the
- * period (see next_grow_period_locked).  Only a worker inside one job for
- * GROW_CHECK_NS costs a /proc read.
- */
-static void classify_worker_locked(ThreadPool *pool, Worker *w, int64_t now,
-                                   int64_t since_ns)
-{
-    uint64_t started = w->jobs_started - w->jobs_seen;
-    w->jobs_seen = w->jobs_started;
-    if (atomic_load(&w->in_job) && now - w->job_start_ns >= GROW_CHECK_NS) {
-        bool sleeps = thread_sleeps(w->kernel_tid);
-        /* in_job is read again after the state: a worker that left its
-         * job and now sleeps on the pool lock is not blocked in a job (it
-         * cannot start another one while we hold the lock). */
-        if (atomic_load(&w->in_job)) {
-            set_blocked_locked(pool, w, sleeps);
-        }
-    } else if (started >= 2 && (int64_t)started * GROW_CHECK_NS >= since_ns) {
-        set_blocked_locked(pool, w, false);
-    }
-}
-
-/* Under lock, home thread: classify every worker. */
-static void mark_blocked_workers_locked(ThreadPool *pool)
-{
-    int64_t now = mono_ns();
-    int64_t since_ns = now - pool->grow_checked_ns;
-    Worker *w;
-    LIST_FOREACH(w, &pool->workers, link) {
-        classify_worker_locked(pool, w, now, since_ns);
-    }
-    pool->grow_checked_ns = now;
-}
-
-/* Under lock: spawn the workers waiting work can use, up to one runnable
- * worker per CPU and max in all. */
-static void grow_locked(ThreadPool *pool)
-{
-    while (work_waits_locked(pool) && cpu_free_locked(pool)) {
-        int before = pool->cur_threads;
-        spawn_worker_locked(pool);
-        if (pool->cur_threads == before) {
-            break;
-        }
-    }
-}
-
-/* Home thread: run the growth check one period from now (once). */
-static void arm_grow_check(ThreadPool *pool)
-{
-    if (!aio_timer_pending(pool->grow_timer)) {
-        aio_timer_mod_ns(pool->grow_timer,
-                         aio_clock_get_ns(AIO_CLOCK_MONOTONIC) +
-                         pool->grow_check_ns);
-    }
-}
-
-/* Under lock, home thread: the next check's period.  Short while workers
- * are marked blocked (blocking work: each period may free a CPU for a new
- * worker), doubling while the checks find every worker runnable. */
-static void next_grow_period_locked(ThreadPool *pool)
-{
-    if (pool->blocked > 0) {
-        pool->grow_check_ns = GROW_CHECK_NS;
-    } else if (pool->grow_check_ns < GROW_CHECK_MAX_NS) {
-        pool->grow_check_ns *= 2;
-    }
-}
-
-/* Timer callback, home thread: while jobs are queued, count the workers
- * blocked in their jobs and replace them with runnable ones.  This is how
- * blocking work reaches max workers while CPU-bound work stays at one
- * worker per CPU. */
-static void grow_check(void *opaque)
-{
-    ThreadPool *pool = opaque;
-    pthread_mutex_lock(&pool->lock);
-    mark_blocked_workers_locked(pool);
-    next_grow_period_locked(pool);
-    grow_locked(pool);
-    bool again = pool->queued > 0 && pool->cur_threads < pool->max &&
-                 !pool->stopping;
-    publish_locked(pool);
-    pthread_mutex_unlock(&pool->lock);
-    if (again) {
-        arm_grow_check(pool);
     }
 }
 
