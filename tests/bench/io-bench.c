@@ -9,7 +9,8 @@
  *    I/Os, and our IOPS as a ratio of fio's.
  *  - Thread pool: null jobs, 10 us CPU jobs and 1 ms blocking jobs (a
  *    sleep) with 64 outstanding, at the default size, with 4 and with 64
- *    workers, and libuv's uv_queue_work with its 4 workers.
+ *    workers, and libuv's uv_queue_work with its 4 workers, alternated in
+ *    --slices slices per job kind (io-bench-pool.c).
  *
  *  - --poll-sweep: QD 1 on both engines with poll-max-ns 0, 4096 and
  *    32768 (poll-mode fixed) and 32768 with poll-mode auto, interleaved

@@ -2,7 +2,8 @@
  * test-pool-sizing: when the worker pool (aio/thread-pool.h) grows.
  * CPU-bound work gets at most one runnable worker per CPU however many jobs
  * are queued; work that blocks inside its jobs still gets up to max
- * workers.  No timing assertion: each check waits for a condition, with a
+ * workers.  And while jobs queue behind the running ones (when the pool
+ * batches completions), every completion is still delivered.  No timing assertion: each check waits for a condition, with a
  * deadline that only guards against a hang.
  */
 #include "aioctx/aio.h"
@@ -131,10 +132,118 @@ static void test_blocking_jobs_reach_max(void)
     aio_context_unref(r.ctx);
 }
 
+/* 1 ms asleep: a blocking job that completes on its own, shorter than
+ * the growth check's longest period. */
+static int sleep_job(void *arg)
+{
+    g_usleep(1000);
+    return 0;
+}
+
+typedef struct Stream {
+    Run run;
+    ThreadPoolFunc *func;
+    bool stop;
+    int outstanding;
+} Stream;
+
+/* Keeps the stream's jobs outstanding until it is stopped. */
+static void stream_done(void *opaque, int ret)
+{
+    Stream *s = opaque;
+    note_done(&s->run);
+    s->outstanding--;
+    if (!s->stop) {
+        s->outstanding++;
+        thread_pool_submit(s->run.pool, s->func, NULL, stream_done, s);
+    }
+}
+
+static void stream_start(Stream *s, ThreadPoolFunc *func, int jobs)
+{
+    s->func = func;
+    s->stop = false;
+    for (int i = 0; i < jobs; i++) {
+        s->outstanding++;
+        thread_pool_submit(s->run.pool, func, NULL, stream_done, s);
+    }
+}
+
+static void stream_drain(Stream *s)
+{
+    s->stop = true;
+    POLL_UNTIL(s->run.ctx, s->outstanding == 0);
+}
+
+#define CPU_PHASE_JOBS 3000
+
+/* CPU-bound work keeps jobs queued with every worker runnable, which lets
+ * the growth check slow down; sleeping jobs that follow, each shorter than
+ * the check's slowest period, must still be seen blocked. */
+static void test_short_blocking_jobs_after_cpu_work_reach_max(void)
+{
+    Stream s = { .run.ctx = aio_context_new(NULL) };
+    s.run.pool = aio_get_thread_pool(s.run.ctx);
+    int max = thread_pool_cpu_target(s.run.pool) + 6;
+    ok(aio_context_set_thread_pool_params(s.run.ctx, 0, max, NULL),
+       "after cpu work: thread-pool-max set to CPUs + 6 = %d", max);
+    stream_start(&s, cpu_job, 4 * max);
+    POLL_UNTIL(s.run.ctx, s.run.done >= CPU_PHASE_JOBS);
+    stream_drain(&s);
+    ok(s.run.done >= CPU_PHASE_JOBS, "after cpu work: %d cpu jobs ran",
+       s.run.done);
+    stream_start(&s, sleep_job, 2 * max);
+    POLL_UNTIL(s.run.ctx, pool_threads(s.run.ctx) == (uint64_t)max);
+    is_int(pool_threads(s.run.ctx), max, "after cpu work: 1 ms sleeping jobs "
+           "got max = %d workers, past one per CPU", max);
+    stream_drain(&s);
+    aio_context_unref(s.run.ctx);
+}
+
+/* A backlog of short jobs (completions batched), then every worker blocks
+ * with jobs still queued behind them: the completions that came before
+ * must arrive without any further completion or submission to push them
+ * out. */
+static void test_completions_delivered_while_jobs_wait_behind_blocked_workers(void)
+{
+    Stream s = { .run.ctx = aio_context_new(NULL) };
+    s.run.pool = aio_get_thread_pool(s.run.ctx);
+    int cpus = thread_pool_cpu_target(s.run.pool);
+    ok(aio_context_set_thread_pool_params(s.run.ctx, 0, cpus, NULL),
+       "batched: thread-pool-max set to the CPU count, %d", cpus);
+    ok(pipe(gate) == 0, "batched: gate pipe");
+    Run blocked = { .ctx = s.run.ctx };
+    stream_start(&s, cpu_job, 64);
+    POLL_UNTIL(s.run.ctx, s.run.done >= 1000);
+    s.stop = true;
+    for (int i = 0; i < cpus; i++) {
+        thread_pool_submit(s.run.pool, blocking_job, NULL, blocking_done,
+                           &blocked);
+    }
+    for (int i = 0; i < 2 * cpus; i++) {
+        s.outstanding++;
+        thread_pool_submit(s.run.pool, cpu_job, NULL, stream_done, &s);
+    }
+    POLL_UNTIL(s.run.ctx, s.outstanding == 2 * cpus);
+    is_int(s.outstanding, 2 * cpus, "batched: every job before the %d "
+           "blocking ones was delivered, %d still queued behind them", cpus,
+           2 * cpus);
+    char bytes[64] = { 0 };
+    ok(write(gate[1], bytes, cpus) == cpus, "batched: gate opened");
+    POLL_UNTIL(s.run.ctx, s.outstanding == 0 && blocked.done == cpus);
+    ok(s.outstanding == 0 && blocked.done == cpus,
+       "batched: the blocking and the queued jobs completed once released");
+    close(gate[0]);
+    close(gate[1]);
+    aio_context_unref(s.run.ctx);
+}
+
 int main(void)
 {
     test_cpu_burst_stays_within_cpus();
     test_one_job_at_a_time_no_spawn_per_submit();
     test_blocking_jobs_reach_max();
+    test_short_blocking_jobs_after_cpu_work_reach_max();
+    test_completions_delivered_while_jobs_wait_behind_blocked_workers();
     return done_testing();
 }
