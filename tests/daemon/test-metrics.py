@@ -200,7 +200,10 @@ def main():
         test_other_path_is_404(tap, d)
         test_post_is_405(tap, d)
     except (OSError, ValueError):
-        tap.diag("iothreadd's stderr:\n" + d.peer.stderr())
+        # stderr too: meson's error log shows a failed test's stderr only.
+        said = "iothreadd's stderr:\n" + d.peer.stderr()
+        tap.diag(said)
+        print(said, file=sys.stderr)
         raise
     d.conn.close()
     d.peer.check_clean_exit(tap)
