@@ -150,13 +150,34 @@ static int open_file(const WorkloadConfig *cfg, GError **error)
     return fd;
 }
 
+/* One read of the first block of @cfg's file through @fd (its O_DIRECT
+ * and bs): -1 with errno when the device fails it.  Test hook: a probe of
+ * the path that IOTHREADD_TEST_DISK_PROBE_EIO names fails with EIO, as a
+ * failing device's would (a test cannot make one without root). */
+static ssize_t probe_first_block(int fd, const WorkloadConfig *cfg)
+{
+    const char *eio_path = g_getenv("IOTHREADD_TEST_DISK_PROBE_EIO");
+    void *buf;
+    ssize_t got;
+    int err;
+
+    if (eio_path && strcmp(eio_path, cfg->filename) == 0) {
+        errno = EIO;
+        return -1;
+    }
+    buf = workload_disk_buffer(cfg->bs);
+    got = pread(fd, buf, cfg->bs, 0);
+    err = errno;
+    free(buf);
+    errno = err;
+    return got;
+}
+
 /* The region fits the file and a first read works (a device that fails
  * with EIO is refused before anything starts). */
 static bool check_region(int fd, WorkloadConfig *cfg, GError **error)
 {
     uint64_t have;
-    void *buf;
-    ssize_t got;
 
     if (!file_size(fd, cfg->filename, &have, error)) {
         return false;
@@ -174,15 +195,12 @@ static bool check_region(int fd, WorkloadConfig *cfg, GError **error)
                     G_GUINT64_FORMAT " bytes holds no block of bs %"
                     G_GUINT64_FORMAT, cfg->filename, cfg->size, cfg->bs);
     }
-    buf = workload_disk_buffer(cfg->bs);
-    got = pread(fd, buf, cfg->bs, 0);
-    int err = errno;
-    free(buf);
-    if (got < 0) {
-        return fail(error, "reading '%s' failed: %s%s", cfg->filename,
-                    g_strerror(err), err == EINVAL && cfg->direct
-                    ? " (bs must be a multiple of the device's logical block "
-                      "size for direct I/O)" : "");
+    if (probe_first_block(fd, cfg) < 0) {
+        int err = errno;
+        return fail(error, "reading the first block of '%s' failed: %s%s",
+                    cfg->filename, g_strerror(err), err == EINVAL &&
+                    cfg->direct ? " (bs must be a multiple of the device's "
+                    "logical block size for direct I/O)" : "");
     }
     return true;
 }

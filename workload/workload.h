@@ -162,7 +162,10 @@ typedef void WorkloadEndFunc(Workload *w, void *opaque);
  * error naming the file: a missing file without create, a directory or
  * other non-file, a file smaller than size or than bs, bs not a multiple
  * of 512 with direct, O_DIRECT refused by the file system, a failing
- * first read (EIO).
+ * first read (EIO: one read of the first block, with the workload's bs and
+ * O_DIRECT, before anything starts).  Test hook: with the environment
+ * variable IOTHREADD_TEST_DISK_PROBE_EIO set to a filename, that read of
+ * that file fails with EIO.
  */
 Workload *workload_start(const char *id, IOThread *t, AioContext *owner_ctx,
                          const WorkloadConfig *cfg, WorkloadEndFunc *on_end,

@@ -56,6 +56,12 @@ struct AioHandler {
     bool on_poll_list;
     bool deleted;               /* removed: never called again */
     bool poll_ready;            /* found ready by io_poll, not by the fd */
+    /* io_read empties the fd before it returns (an EventNotifier handler
+     * that calls event_notifier_test_and_clear), so a reported fd is not
+     * ready again until its next write: an fdmon that emulates level
+     * triggering (io_uring) need not ask the fd again after reporting it.
+     * Set by aio_set_event_notifier_drains(). */
+    bool io_read_drains;
     int ready_events;           /* G_IO_* set by the fdmon with node_ready */
 
     /* Set by a fdmon's ->update() when it still needs a node that is
@@ -82,6 +88,12 @@ void aio_add_ready_handler(AioHandlerList *ready_list, AioHandler *node,
 /* For fdmons that defer freeing (io_uring): free a handler that is on
  * ctx->deleted_aio_handlers once the fdmon is done with it. */
 void aio_free_deleted_handler(AioContext *ctx, AioHandler *node);
+
+/* Declare that @notifier's io_read always drains it (io_read_drains
+ * above); call after each aio_set_event_notifier() that registers it.
+ * Saves the io_uring fdmon one poll(2) per wake-up.  No-op if not
+ * registered.  Home thread. */
+void aio_set_event_notifier_drains(AioContext *ctx, EventNotifier *notifier);
 
 /* ---------------------------------------------------------------------- */
 /* fdmons                                                  */

@@ -204,6 +204,15 @@ void aio_set_event_notifier_poll(AioContext *ctx, EventNotifier *notifier,
     }
 }
 
+void aio_set_event_notifier_drains(AioContext *ctx, EventNotifier *notifier)
+{
+    AioHandler *node = find_notifier_handler(ctx, notifier);
+
+    if (node) {
+        node->io_read_drains = true;
+    }
+}
+
 /* ---------------------------------------------------------------------- */
 /* Dispatch                                                                */
 

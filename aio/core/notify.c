@@ -69,4 +69,5 @@ void aio_context_notifier_install(AioContext *ctx)
     aio_set_event_notifier(ctx, &ctx->notifier, aio_context_notifier_cb,
                            aio_context_notifier_poll,
                            aio_context_notifier_poll_ready);
+    aio_set_event_notifier_drains(ctx, &ctx->notifier);
 }

@@ -47,12 +47,15 @@ void uring_attention_forget(UringState *st, AioHandler *node)
 /* Whether @node's unreported events may be reported without asking the
  * fd again.  Not for a node already reported (level re-check), nor for one
  * in the busy-poll set unless @trust_poll_set: its io_poll callback has
- * probably consumed what the cqe announced. */
+ * probably consumed what the cqe announced.  A draining handler's fd
+ * (io_read_drains) stays readable until its io_read runs, whatever its
+ * io_poll consumed; at worst a stale cqe costs one io_read that finds
+ * nothing, as the poll(2) that would have asked costs one syscall. */
 static bool attention_trusted(AioHandler *node, bool trust_poll_set)
 {
     return (node->uring_flags & UF_REVENTS_MASK) &&
            !(node->uring_flags & UF_RECHECK) &&
-           (trust_poll_set || !node->on_poll_list);
+           (trust_poll_set || !node->on_poll_list || node->io_read_drains);
 }
 
 /* Ask the fds of the attention nodes that cannot be trusted whether they
@@ -151,12 +154,13 @@ int uring_attention_collect(UringState *st, AioHandlerList *ready_list,
         }
         aio_add_ready_handler(ready_list, node, pfd_events_from_poll(revents));
         ready++;
-        /* The context's own notifier is always drained by its handler
-         * (event_notifier_test_and_clear): no re-check, which keeps the
-         * cross-thread wake-up (aio_notify) path at one syscall. */
+        /* A handler that drains its fd (io_read_drains: the context's own
+         * notifier, the linux-aio eventfd) is not re-checked: its armed
+         * multishot poll reports the next write.  That keeps a wake-up
+         * (aio_notify, a disk completion) at one syscall, not two. */
         if ((node->uring_flags & UF_PARKED) ||
             ((node->uring_flags & (UF_INFLIGHT | UF_MULTI)) ==
-             (UF_INFLIGHT | UF_MULTI) && node->opaque != st->own_notifier)) {
+             (UF_INFLIGHT | UF_MULTI) && !node->io_read_drains)) {
             node->uring_flags &= ~UF_REVENTS_MASK;
             node->uring_flags |= UF_RECHECK;
         } else {

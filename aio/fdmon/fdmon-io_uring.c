@@ -21,7 +21,8 @@
  * reported again.  Events of handlers in the busy-poll set are likewise
  * re-checked rather than trusted: their io_poll callback has usually
  * consumed the work already (poll/epoll would not report a drained fd).
- * The context's own notifier is not re-checked: its handler always drains.
+ * A handler that always drains its fd (io_read_drains: the context's own
+ * notifier, the linux-aio eventfd) is not re-checked.
  *
  * Parking: while a handler is in the busy-poll set, its io_poll callback
  * finds its work, and an armed poll only costs: every write to the fd runs
@@ -649,7 +650,6 @@ static bool fdmon_io_uring_init(AioContext *ctx, GError **error)
     st->attention = g_ptr_array_new();
     st->pollfds = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
     st->multishot = true;
-    st->own_notifier = &ctx->notifier;
     st->test_refuse_multishot = refuse && *refuse && strcmp(refuse, "0") != 0;
     st->cqe_ready_tail = &st->cqe_ready_head;
     st->gsource_tag = g_source_add_unix_fd(&ctx->source, st->ring.ring_fd,

@@ -68,7 +68,6 @@ typedef struct UringState {
     unsigned cqe_inflight;          /* add_sqe() requests without final cqe */
     bool test_refuse_multishot;     /* test hook, see fdmon-io_uring.c */
     bool busy_polling;              /* reaping from ->need_wait() */
-    const void *own_notifier;       /* &ctx->notifier, its handler's opaque */
 
     /* Completed CqeHandlers waiting for ->dispatch(), FIFO via ->next. */
     CqeHandler *cqe_ready_head;

@@ -338,6 +338,8 @@ LinuxAioState *aio_setup_linux_aio(AioContext *ctx, GError **error)
                                        "linux-aio-completion");
     aio_set_event_notifier(ctx, &s->e, completion_notifier_cb,
                            completion_poll_cb, completion_poll_ready);
+    /* completion_notifier_cb clears the eventfd: no level re-check. */
+    aio_set_event_notifier_drains(ctx, &s->e);
     __atomic_store_n(&ctx->linux_aio, s, __ATOMIC_RELEASE);
     return s;
 }

@@ -34,7 +34,9 @@ typedef struct FioResult {
     double runtime_s;
     double cpu_s;           /* fio's user + system CPU */
     double lat_mean_ns;     /* I/O-weighted over reads and writes */
-    double lat_p50_ns, lat_p99_ns;  /* of reads (of writes for write-only) */
+    /* Total latency (submission + completion, like ours) of reads (of
+     * writes for write-only). */
+    double lat_p50_ns, lat_p99_ns;
 } FioResult;
 
 /* The fio binary, or NULL when it is not in PATH (caller frees). */

@@ -353,7 +353,8 @@ static GPtrArray *fio_argv(char *fio, const char *ioengine, int qd,
     }
     static const char *const fixed[] = {
         "--direct=1", "--rw=randread", "--bs=4k", "--time_based=1",
-        "--numjobs=1", "--thread=0", "--output-format=json",
+        "--numjobs=1", "--thread=0", "--lat_percentiles=1",
+        "--output-format=json",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++) {
         g_ptr_array_add(argv, g_strdup(fixed[i]));
@@ -369,10 +370,11 @@ static bool fio_parse_into(Acc *acc, JsonParser *parser)
     JsonObject *job = json_array_get_object_element(
         json_object_get_array_member(root, "jobs"), 0);
     JsonObject *rd = json_object_get_object_member(job, "read");
+    /* Total latency (lat_ns), as ours is timed from before the submit:
+     * fio's default percentiles (clat_ns) leave out the io_submit. */
     JsonObject *lat = json_object_get_object_member(rd, "lat_ns");
-    JsonObject *clat = json_object_get_object_member(rd, "clat_ns");
-    JsonObject *pct = clat && json_object_has_member(clat, "percentile")
-                      ? json_object_get_object_member(clat, "percentile")
+    JsonObject *pct = lat && json_object_has_member(lat, "percentile")
+                      ? json_object_get_object_member(lat, "percentile")
                       : NULL;
     double total = json_double(rd, "total_ios");
     double runtime_s = json_double(rd, "runtime") / 1e3;

@@ -2,8 +2,11 @@
  * workload-add's refusals on the real daemon: writes only to a file the
  * workload creates unless allow-overwrite; a missing file, a directory, a
  * device that is not a block device, a too-small file, O_DIRECT refused by
- * the file system, bad ids and iothreads: each a GenericError naming the
- * problem, with nothing started or written and the daemon still serving.
+ * the file system, a first read that fails with EIO, bad ids and
+ * iothreads: each a GenericError naming the problem, with nothing started
+ * or written and the daemon still serving.
+ * The EIO comes from the daemon's test hook: IOTHREADD_TEST_DISK_PROBE_EIO
+ * (set before the daemon starts) names the file whose first read fails.
  * argv[1]: the daemon binary.
  */
 #include <errno.h>
@@ -191,6 +194,27 @@ static void test_odirect_refused(void)
     g_free(path);
 }
 
+/* Set in main() before the daemon starts: the daemon's first read of this
+ * file fails with EIO. */
+static char *eio_path;
+
+static void test_eio_on_first_read_refused(void)
+{
+    char *err = g_strdup_printf("'%s' failed: %s", eio_path,
+                                g_strerror(EIO));
+
+    ok(refused(eio_path, ", \"direct\": false", err),
+       "a file whose first read fails with EIO is refused, naming the file "
+       "and the errno text");
+    JsonObject *w = find_workload(c, "w");
+    ok(w == NULL && open_fds_to(d->pid, eio_path) == 0,
+       "nothing started and the file is closed");
+    if (w) {
+        json_object_unref(w);
+    }
+    g_free(err);
+}
+
 static void test_bad_ids_refused(void)
 {
     ok(qx_fails(c, "workload-add", "{\"id\": \"w\", \"iothread\": \"nope\", "
@@ -255,6 +279,15 @@ int main(int argc, char **argv)
     if (argc > 1) {
         test_daemon_set_binary(argv[1]);
     }
+    eio_path = g_build_filename(g_get_tmp_dir(), "iothreadd-eio-XXXXXX",
+                                NULL);
+    int eio_fd = g_mkstemp(eio_path);
+    if (eio_fd < 0 || ftruncate(eio_fd, 65536) < 0) {
+        printf("Bail out! cannot make %s\n", eio_path);
+        return 1;
+    }
+    close(eio_fd);
+    g_setenv("IOTHREADD_TEST_DISK_PROBE_EIO", eio_path, TRUE);
     d = test_daemon_start(NULL);
     c = d ? test_connect(d) : NULL;
     if (!ok(c != NULL, "daemon up")) {
@@ -271,6 +304,7 @@ int main(int argc, char **argv)
     test_refused_create_leaves_nothing();
     test_unaligned_bs_refused();
     test_odirect_refused();
+    test_eio_on_first_read_refused();
     test_bad_ids_refused();
     test_daemon_still_serves();
     test_allow_overwrite_writes();
@@ -278,5 +312,7 @@ int main(int argc, char **argv)
     qmp_client_free(c);
     is_int(test_daemon_kill(d, SIGTERM), 0, "the daemon exits 0");
     test_daemon_free(d);
+    unlink(eio_path);
+    g_free(eio_path);
     return done_testing();
 }

@@ -8,8 +8,13 @@
  *  - ring-peek polling: with a polling window, the completion of a QD 1
  *    read is found by busy-polling the completion ring (a poll hit), not by
  *    blocking on the engine's eventfd.
- * io_submit is wrapped at link time (-Wl,--wrap=io_submit, see meson.build):
- * the test says how many calls to refuse before passing them to libaio.
+ *  - a completion's wake-up costs no fd re-check: on the io_uring fdmon,
+ *    the engine's eventfd is reported by its multishot poll and drained by
+ *    its handler, so no poll(2) asks it again (a re-check per wake-up was
+ *    one extra syscall per I/O beside io_submit, the wait and the read).
+ * io_submit and poll are wrapped at link time (-Wl,--wrap, see meson.build):
+ * the test says how many io_submit calls to refuse before passing them to
+ * libaio, and counts the loop's poll(2) calls.
  * Buffered I/O on a temporary file (IO_TEST_DIR, else /var/tmp).
  */
 #include "aioctx/aio.h"
@@ -19,6 +24,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libaio.h>
+#include <poll.h>
+#include <string.h>
 #include <unistd.h>
 
 #define BS 4096
@@ -38,6 +45,19 @@ int __wrap_io_submit(io_context_t ctx, long nr, struct iocb *iocbs[])
         return -EAGAIN;
     }
     return __real_io_submit(ctx, nr, iocbs);
+}
+
+/* ---- poll wrapper: counts the loop's poll(2) calls ---------------------- */
+
+int __real_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+int __wrap_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+
+static unsigned poll_calls;
+
+int __wrap_poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    poll_calls++;
+    return __real_poll(fds, nfds, timeout);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -227,12 +247,53 @@ static void test_completions_found_by_ring_peek_polling(void)
     aio_context_unref(ctx);
 }
 
+/* ---- the cost of a wake-up ---------------------------------------------- */
+
+enum { WAKE_READS = 40 };
+
+/* QD 1 reads without polling (poll-max-ns 0): each completion wakes a
+ * blocking wait through the eventfd.  The io_uring fdmon trusts the cqe
+ * of a handler that drains its fd, so no poll(2) runs; with a re-check
+ * per wake-up there would be one per read. */
+static void test_completion_wake_up_needs_no_poll_recheck(void)
+{
+    LinuxAioState *s;
+    AioContext *ctx = new_laio_ctx(&s);
+    Read r;
+    int good = 0;
+
+    if (strcmp(aio_context_fdmon_name(ctx), "io_uring") != 0) {
+        skip(2, "wake-up re-check: only the io_uring fdmon re-checks fds (this "
+             "context uses %s)", aio_context_fdmon_name(ctx));
+        aio_context_unref(ctx);
+        return;
+    }
+    g_assert(aio_context_set_poll_params(ctx, 0, 0, 0, NULL));
+    for (int i = 0; i < WARMUP_READS; i++) {
+        submit_read(s, &r, (uint64_t)(i % NBLOCKS));
+        POLL_UNTIL(ctx, pending == 0, 10000);
+    }
+    unsigned polls_before = poll_calls;
+    for (int i = 0; i < WAKE_READS; i++) {
+        submit_read(s, &r, (uint64_t)(i % NBLOCKS));
+        POLL_UNTIL(ctx, pending == 0, 10000);
+        good += reads_good(&r, 1);
+    }
+    unsigned polls = poll_calls - polls_before;
+    is_int(good, WAKE_READS, "wake-up re-check: every read completed");
+    ok(polls < WAKE_READS / 4, "wake-up re-check: the eventfd's wake-ups "
+       "ran no poll(2) re-check (%u poll(2) calls for %d reads)", polls,
+       WAKE_READS);
+    aio_context_unref(ctx);
+}
+
 int main(void)
 {
     open_test_file();
     test_eagain_with_nothing_in_flight_is_retried();
     test_eagain_with_requests_in_flight_is_retried();
     test_completions_found_by_ring_peek_polling();
+    test_completion_wake_up_needs_no_poll_recheck();
     close(fd);
     return done_testing();
 }
