@@ -19,14 +19,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* Stop accepting at once: the path goes first (a client looking for a
+ * server must not find this one), then shutdown() makes connects refused
+ * even while the io_uring fdmon still holds the file after close(). */
 void qmp_listener_free(QmpListener *l)
 {
-    aio_set_fd_handler(l->server->ctx, l->fd, NULL, NULL, NULL, NULL, NULL);
-    close(l->fd);
     if (l->unix_path) {
         unlink(l->unix_path);
         g_free(l->unix_path);
     }
+    shutdown(l->fd, SHUT_RDWR);
+    aio_set_fd_handler(l->server->ctx, l->fd, NULL, NULL, NULL, NULL, NULL);
+    close(l->fd);
     qmp_address_clear(&l->addr);
     g_free(l->name);
     g_free(l);
@@ -146,8 +150,35 @@ static bool listen_fd(QmpServer *server, int fd, QmpAddress *addr,
     aio_set_fd_handler(server->ctx, fd, listener_accept, NULL, NULL, NULL, l);
     return true;
 }
-/* A socket file at @path: refuse if something accepts on it (another
- * daemon), remove it if it is stale. */
+/* How long a socket file may keep accepting before it counts as in use.
+ * A daemon killed a moment ago leaves its listener accepting for a few
+ * milliseconds after its exit (the kernel releases files an io_uring ring
+ * still holds asynchronously: 4-10 ms measured here), so a supervisor that
+ * restarts at once must not be refused; a live server keeps accepting.
+ * Probes back off from 1 ms, doubling: a live daemon sees about nine
+ * connections (each closed unused) before it is declared in use. */
+#define IN_USE_GRACE_US (250 * 1000)
+
+/* Probe @sa once: 0 if nothing accepts on it (ECONNREFUSED), else the
+ * errno that says why it counts as in use (0 from connect means EISCONN
+ * here: a server accepted).  -1 if no probe socket could be made. */
+static int socket_in_use(const struct sockaddr_un *sa)
+{
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) {
+        return -1;
+    }
+    int r = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
+    int err = errno;
+    close(probe);
+    if (r == 0) {
+        return EISCONN;
+    }
+    return err == ECONNREFUSED ? 0 : err;
+}
+
+/* A socket file at @path: refuse if something keeps accepting on it
+ * (another daemon), remove it if it is stale. */
 static bool clear_stale_socket(const char *path, const struct sockaddr_un *sa,
                                GError **error)
 {
@@ -160,20 +191,24 @@ static bool clear_stale_socket(const char *path, const struct sockaddr_un *sa,
                     "%s exists and is not a socket", path);
         return false;
     }
-    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (probe < 0) {
+    int64_t give_up = g_get_monotonic_time() + IN_USE_GRACE_US;
+    gulong pause_us = 1000;
+    int in_use;
+    while ((in_use = socket_in_use(sa)) > 0 &&
+           g_get_monotonic_time() < give_up) {
+        g_usleep(pause_us);
+        pause_us *= 2;
+    }
+    if (in_use < 0) {
         g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
                     "socket: %s", g_strerror(errno));
         return false;
     }
-    int r = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
-    int err = errno;
-    close(probe);
-    if (r == 0 || err != ECONNREFUSED) {
+    if (in_use > 0) {
         g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
                     "%s is in use (%s)", path,
-                    r == 0 ? "a server accepts connections on it"
-                           : g_strerror(err));
+                    in_use == EISCONN ? "a server accepts connections on it"
+                                      : g_strerror(in_use));
         return false;
     }
     if (unlink(path) < 0 && errno != ENOENT) {

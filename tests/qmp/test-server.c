@@ -5,6 +5,10 @@
  * disconnects mid-message, a client that never reads, event broadcast,
  * socket file rules.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -439,6 +443,74 @@ static void test_socket_rules(TestServer *ts)
     aio_context_unref(ctx);
 }
 
+/* A daemon killed a moment ago leaves its listener accepting for a few
+ * milliseconds; a server started at once on its path must take it over,
+ * not call it in use. */
+static void *close_after_10ms(void *opaque)
+{
+    g_usleep(10 * 1000);
+    close((int)(intptr_t)opaque);
+    return NULL;
+}
+
+static void test_listener_closing_at_start_is_replaced(TestServer *ts)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *path = g_build_filename(ts->dir, "dying.sock", NULL);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool listening = fd >= 0 &&
+                     bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+                     listen(fd, 8) == 0;
+    ok(listening, "a listener on %s", path);
+    pthread_t closer;
+    pthread_create(&closer, NULL, close_after_10ms, (void *)(intptr_t)fd);
+
+    AioContext *ctx = aio_context_new(NULL);
+    QmpServer *next = qmp_server_new(ctx, ts->schema, 0, 0, 1, "");
+    g_autofree char *addr = g_strconcat("unix:", path, NULL);
+    ok(qmp_server_listen(next, addr, &err), "a listener that stops "
+       "accepting 10 ms later is replaced, not called in use (%s)",
+       err ? err->message : "");
+    pthread_join(closer, NULL);
+    qmp_server_free(next);
+    while (aio_poll(ctx, false)) {
+    }
+    aio_context_unref(ctx);
+}
+
+/* A freed server refuses connections at once, also on TCP (no path to
+ * remove) and also while the loop's fdmon still holds the listening file
+ * (io_uring keeps a polled file alive a few ms after close()). */
+static void test_freed_listener_refuses_at_once(TestServer *ts)
+{
+    g_autoptr(GError) err = NULL;
+    AioContext *ctx = aio_context_new(NULL);
+    QmpServer *server = qmp_server_new(ctx, ts->schema, 0, 0, 1, "");
+    bool listening = qmp_server_listen(server, "tcp:127.0.0.1:0", &err);
+    int port = qmp_server_tcp_port(server);
+    /* Let the fdmon arm its poll of the listening socket. */
+    for (int i = 0; i < 3; i++) {
+        aio_poll(ctx, false);
+    }
+    qmp_server_free(server);
+
+    struct sockaddr_in sin = { .sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port) };
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int r = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+    int e = errno;
+    close(fd);
+    ok(listening && port > 0 && r < 0 && e == ECONNREFUSED,
+       "a connect right after qmp_server_free() is refused (%s, backend %s)",
+       r == 0 ? "accepted" : g_strerror(e), aio_context_fdmon_name(ctx));
+    while (aio_poll(ctx, false)) {
+    }
+    aio_context_unref(ctx);
+}
+
 static void test_embedded_handlers(void)
 {
     TestServer *ts = test_server_start(true);
@@ -609,6 +681,8 @@ int main(void)
     test_bad_clients(ts);
     test_events(ts);
     test_socket_rules(ts);
+    test_listener_closing_at_start_is_replaced(ts);
+    test_freed_listener_refuses_at_once(ts);
     test_output_is_ascii(ts);
     test_member_order_as_qemu(ts);
     test_duplicate_keys_refused(ts);
