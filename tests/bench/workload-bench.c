@@ -8,6 +8,8 @@
  * ratios and the load average (JSON lines).
  *
  * Usage: workload-bench [--quick] [--file PATH] [--seconds N] [--slices N]
+ *                       [--poll-max-ns N] [--poll-mode fixed|auto]
+ * The iothread has its default properties unless the last two are given.
  * The data file (1 GiB, 64 MiB with --quick) is made once and reused
  * (io-bench uses the same paths).  --quick is a test: exit status 1 when
  * a row is missing or a run did no I/O.
@@ -29,6 +31,7 @@
 
 static bool quick;
 static double seconds = 10;
+static AioParams iothread_params;       /* --poll-max-ns, --poll-mode */
 static int slices;
 static const char *file_path;
 static uint64_t file_size;
@@ -190,9 +193,23 @@ static bool parse_args(int argc, char **argv)
             seconds = g_ascii_strtod(argv[++i], NULL);
         } else if (!strcmp(argv[i], "--slices") && i + 1 < argc) {
             slices = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--poll-max-ns") && i + 1 < argc) {
+            aio_params_set(&iothread_params, AIO_PARAM_POLL_MAX_NS,
+                           g_ascii_strtoll(argv[++i], NULL, 10));
+        } else if (!strcmp(argv[i], "--poll-mode") && i + 1 < argc) {
+            const char *mode = argv[++i];
+            if (strcmp(mode, "fixed") && strcmp(mode, "auto")) {
+                fprintf(stderr, "workload-bench: --poll-mode is fixed or "
+                        "auto, not '%s'\n", mode);
+                return false;
+            }
+            aio_params_set(&iothread_params, AIO_PARAM_POLL_MODE,
+                           strcmp(mode, "auto") ? AIO_POLL_MODE_FIXED
+                                                : AIO_POLL_MODE_AUTO);
         } else {
             fprintf(stderr, "usage: workload-bench [--quick] [--file PATH] "
-                    "[--seconds N] [--slices N]\n");
+                    "[--seconds N] [--slices N] [--poll-max-ns N] "
+                    "[--poll-mode fixed|auto]\n");
             return false;
         }
     }
@@ -219,7 +236,8 @@ int main(int argc, char **argv)
         return 1;
     }
     AioContext *owner = aio_context_new(&err);
-    IOThread *t = owner ? iothread_new("bench", NULL, &err) : NULL;
+    /* The iothread's properties: its defaults unless given. */
+    IOThread *t = owner ? iothread_new("bench", &iothread_params, &err) : NULL;
     if (!t) {
         fprintf(stderr, "workload-bench: %s\n", err->message);
         return 1;
