@@ -45,11 +45,16 @@ static void conn_update_handlers(QmpConn *conn)
                        NULL, NULL, conn);
 }
 
+/* The peer reads EOF at once: shutdown() first, since after close() the
+ * io_uring fdmon may hold the socket's file a few ms longer, and a client
+ * that sees the connection still open would send its next command into it
+ * (and get a reset) instead of reconnecting first. */
 void qmp_conn_close(QmpConn *conn)
 {
     if (conn->closed) {
         return;
     }
+    shutdown(conn->fd, SHUT_RDWR);
     aio_set_fd_handler(conn->server->ctx, conn->fd, NULL, NULL, NULL, NULL,
                        NULL);
     close(conn->fd);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -511,6 +512,51 @@ static void test_freed_listener_refuses_at_once(TestServer *ts)
     aio_context_unref(ctx);
 }
 
+/* A client of a freed server reads EOF at once, not once the fdmon lets
+ * go of the connection's file (io_uring keeps a polled file alive a few ms
+ * after close(): a client would send its next command into it and get a
+ * reset instead of reconnecting first). */
+static void test_freed_connection_reads_eof_at_once(TestServer *ts)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *path = g_build_filename(ts->dir, "eof.sock", NULL);
+    g_autofree char *addr = g_strconcat("unix:", path, NULL);
+    AioContext *ctx = aio_context_new(NULL);
+    QmpServer *server = qmp_server_new(ctx, ts->schema, 0, 0, 1, "");
+    bool listening = qmp_server_listen(server, addr, &err);
+
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool connected = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    /* Run the server until its greeting arrives, then a little more so
+     * the fdmon watches the connection. */
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (connected && poll(&pfd, 1, 0) == 0 &&
+           g_get_monotonic_time() < end) {
+        aio_poll(ctx, false);
+    }
+    char buf[512];
+    bool greeted = recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0;
+    for (int i = 0; i < 3; i++) {
+        aio_poll(ctx, false);
+    }
+    qmp_server_free(server);
+
+    pfd.revents = 0;
+    bool readable = poll(&pfd, 1, 0) == 1;
+    ssize_t n = readable ? recv(fd, buf, sizeof(buf), MSG_DONTWAIT) : -1;
+    ok(listening && greeted && readable && n == 0,
+       "a client reads EOF right after qmp_server_free() (%s, backend %s)",
+       readable ? (n == 0 ? "EOF" : "data") : "nothing yet",
+       aio_context_fdmon_name(ctx));
+    close(fd);
+    while (aio_poll(ctx, false)) {
+    }
+    aio_context_unref(ctx);
+}
+
 static void test_embedded_handlers(void)
 {
     TestServer *ts = test_server_start(true);
@@ -683,6 +729,7 @@ int main(void)
     test_socket_rules(ts);
     test_listener_closing_at_start_is_replaced(ts);
     test_freed_listener_refuses_at_once(ts);
+    test_freed_connection_reads_eof_at_once(ts);
     test_output_is_ascii(ts);
     test_member_order_as_qemu(ts);
     test_duplicate_keys_refused(ts);
