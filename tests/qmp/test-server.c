@@ -444,6 +444,14 @@ static void test_socket_rules(TestServer *ts)
     aio_context_unref(ctx);
 }
 
+/* The socket-lifetime tests below run servers in the main thread, after
+ * the loop-thread server stopped (two threads logging through GLib's
+ * default writer race on localtime()'s static buffer). */
+typedef struct {
+    QmpSchema *schema;
+    char *dir;
+} SocketEnv;
+
 /* A daemon killed a moment ago leaves its listener accepting for a few
  * milliseconds; a server started at once on its path must take it over,
  * not call it in use. */
@@ -454,7 +462,7 @@ static void *close_after_10ms(void *opaque)
     return NULL;
 }
 
-static void test_listener_closing_at_start_is_replaced(TestServer *ts)
+static void test_listener_closing_at_start_is_replaced(SocketEnv *ts)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *path = g_build_filename(ts->dir, "dying.sock", NULL);
@@ -484,7 +492,7 @@ static void test_listener_closing_at_start_is_replaced(TestServer *ts)
 /* A freed server refuses connections at once, also on TCP (no path to
  * remove) and also while the loop's fdmon still holds the listening file
  * (io_uring keeps a polled file alive a few ms after close()). */
-static void test_freed_listener_refuses_at_once(TestServer *ts)
+static void test_freed_listener_refuses_at_once(SocketEnv *ts)
 {
     g_autoptr(GError) err = NULL;
     AioContext *ctx = aio_context_new(NULL);
@@ -516,7 +524,7 @@ static void test_freed_listener_refuses_at_once(TestServer *ts)
  * go of the connection's file (io_uring keeps a polled file alive a few ms
  * after close(): a client would send its next command into it and get a
  * reset instead of reconnecting first). */
-static void test_freed_connection_reads_eof_at_once(TestServer *ts)
+static void test_freed_connection_reads_eof_at_once(SocketEnv *ts)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *path = g_build_filename(ts->dir, "eof.sock", NULL);
@@ -727,14 +735,23 @@ int main(void)
     test_bad_clients(ts);
     test_events(ts);
     test_socket_rules(ts);
-    test_listener_closing_at_start_is_replaced(ts);
-    test_freed_listener_refuses_at_once(ts);
-    test_freed_connection_reads_eof_at_once(ts);
     test_output_is_ascii(ts);
     test_member_order_as_qemu(ts);
     test_duplicate_keys_refused(ts);
     test_unclosed_nesting_answered_at_once(ts);
     test_server_stop(ts);
+
+    SocketEnv env = { qmp_schema_load_embedded(NULL),
+                      g_dir_make_tmp("qmp-socket-XXXXXX", NULL) };
+    test_listener_closing_at_start_is_replaced(&env);
+    test_freed_listener_refuses_at_once(&env);
+    test_freed_connection_reads_eof_at_once(&env);
+    g_autofree char *dying = g_build_filename(env.dir, "dying.sock", NULL);
+    unlink(dying);
+    rmdir(env.dir);
+    g_free(env.dir);
+    qmp_schema_free(env.schema);
+
     test_embedded_handlers();
     test_reply_checked_against_schema();
     return done_testing();
