@@ -198,14 +198,14 @@ static bool parse_args(int argc, char **argv)
                            g_ascii_strtoll(argv[++i], NULL, 10));
         } else if (!strcmp(argv[i], "--poll-mode") && i + 1 < argc) {
             const char *mode = argv[++i];
-            if (strcmp(mode, "fixed") && strcmp(mode, "auto")) {
-                fprintf(stderr, "workload-bench: --poll-mode is fixed or "
-                        "auto, not '%s'\n", mode);
+            int64_t value;
+            if (!aio_param_value_parse(aio_param_info(AIO_PARAM_POLL_MODE),
+                                       mode, &value)) {
+                fprintf(stderr, "workload-bench: '%s' is not a poll-mode\n",
+                        mode);
                 return false;
             }
-            aio_params_set(&iothread_params, AIO_PARAM_POLL_MODE,
-                           strcmp(mode, "auto") ? AIO_POLL_MODE_FIXED
-                                                : AIO_POLL_MODE_AUTO);
+            aio_params_set(&iothread_params, AIO_PARAM_POLL_MODE, value);
         } else {
             fprintf(stderr, "usage: workload-bench [--quick] [--file PATH] "
                     "[--seconds N] [--slices N] [--poll-max-ns N] "
