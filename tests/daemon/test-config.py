@@ -215,12 +215,7 @@ def test_crash_before_rename_keeps_old_file(tmp):
     with open(config, "rb") as f:
         old = f.read()
     env = dict(os.environ, IOTHREADD_TEST_CRASH_BEFORE_RENAME="1")
-    stderr_path = os.path.join(tmp, "c.stderr")
-    with open(stderr_path, "wb") as stderr:
-        proc = subprocess.Popen([IOTHREADD, "--qmp", "unix:" + tmp + "/c.sock",
-                                 "--config", config, "--auto-save"], env=env,
-                                stderr=stderr)
-    peer_conn = wait_connect(tmp + "/c.sock", proc, stderr_path)
+    proc, peer_conn = start_connected(tmp, "c", config, env)
     peer_conn.send(json.dumps({"execute": "object-add", "arguments": {
         "qom-type": "iothread", "id": "new"}}).encode())
     status = proc.wait(timeout=DEADLINE_S)
@@ -232,6 +227,18 @@ def test_crash_before_rename_keeps_old_file(tmp):
     new = json.load(open(os.path.join(tmp, temps[0]))) if temps else {}
     tap.ok([o["id"] for o in new.get("objects", [])] == ["old", "new"],
            "the new text was complete in the temporary file", temps)
+
+
+def start_connected(tmp, name, config, env=None):
+    """Start the daemon with --config CONFIG --auto-save on TMP/NAME.sock
+    (its stderr in TMP/NAME.stderr) and return it with a negotiated
+    connection."""
+    stderr_path = os.path.join(tmp, name + ".stderr")
+    with open(stderr_path, "wb") as stderr:
+        proc = subprocess.Popen([IOTHREADD, "--qmp", f"unix:{tmp}/{name}.sock",
+                                 "--config", config, "--auto-save"],
+                                env=env, stderr=stderr)
+    return proc, wait_connect(f"{tmp}/{name}.sock", proc, stderr_path)
 
 
 def wait_connect(path, proc, stderr_path):
@@ -258,12 +265,7 @@ def test_kill_during_saves_never_tears(tmp):
     write(config, '{"objects": []}')
     torn = []
     for round_no in range(6):
-        stderr_path = os.path.join(tmp, "h.stderr")
-        with open(stderr_path, "wb") as stderr:
-            proc = subprocess.Popen([IOTHREADD, "--qmp", f"unix:{tmp}/h.sock",
-                                     "--config", config, "--auto-save"],
-                                    stderr=stderr)
-        conn = wait_connect(f"{tmp}/h.sock", proc, stderr_path)
+        proc, conn = start_connected(tmp, "h", config)
         for k in range(40):
             conn.send(json.dumps({"execute": "iothread-set" if k % 2 else
                                   "object-add", "arguments": {
