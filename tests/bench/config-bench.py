@@ -26,10 +26,19 @@ def start(daemon, tmp, auto_save):
     proc = subprocess.Popen([daemon, "--qmp", "unix:" + sock, "--config",
                              config] + (["--auto-save"] if auto_save else []),
                             stderr=subprocess.DEVNULL)
+    # The socket file exists from bind(), a moment before listen(): retry
+    # a refused connect until the deadline, and never leave the daemon
+    # behind (it holds the test's output pipe).
     end = time.monotonic() + DEADLINE_S
-    while not os.path.exists(sock) and time.monotonic() < end:
-        time.sleep(0.01)
-    return proc, negotiated(sock)
+    while True:
+        try:
+            return proc, negotiated(sock)
+        except OSError:
+            if time.monotonic() >= end or proc.poll() is not None:
+                proc.kill()
+                proc.wait()
+                raise
+            time.sleep(0.01)
 
 
 def timed(conn, command, args_of, n):
