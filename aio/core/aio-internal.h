@@ -240,22 +240,48 @@ typedef struct AioLoopTime {
 /* ---------------------------------------------------------------------- */
 /* Poll governor (poll-mode auto; aio-posix.c)                             */
 
+/* How the current blocking iteration is filed (see poll-governor.c). */
+typedef enum AioGovernorSample {
+    AIO_GOVERNOR_SAMPLE_NONE,       /* not a sample (fixed mode, no poll set) */
+    AIO_GOVERNOR_SAMPLE_POLLED,     /* the governor let it poll */
+    AIO_GOVERNOR_SAMPLE_SKIPPED,    /* the governor skipped its window */
+} AioGovernorSample;
+
 /* Whether a context's busy-polling pays, judged over epochs of polling
- * windows.  Home thread only, except that aio_notify() (any thread)
- * writes the context's notify_write_ns, which the governor reads.  All
- * zero is the initial state (polling, nothing measured). */
+ * windows against the waits of iterations that skipped polling.  Home
+ * thread only.  All zero is the initial state (polling, nothing
+ * measured). */
 typedef struct AioPollGovernor {
-    bool skipping;              /* windows are skipped until a probe */
-    unsigned windows;           /* windows polled in this epoch */
+    AioGovernorSample sample;   /* the current iteration's */
+    /* this epoch */
+    unsigned windows;           /* windows polled */
     unsigned hits;              /* of them, windows that found work */
-    int64_t cost_ns;            /* polling time this epoch, bar first-pass finds */
-    unsigned skip_left;         /* skipping: blocking iterations to the probe */
+    int64_t cost_ns;            /* polling time, bar first-pass finds */
+    unsigned polled_samples;    /* iterations the governor let poll */
+    int64_t polled_wait_ns;     /* their waits, summed (clamped) */
+    /* skipping and the reference */
+    unsigned skip_left;         /* blocking iterations still to skip */
     unsigned backoff;           /* length of the next skip (0: the shortest) */
-    int64_t wake_ns;            /* average wake-up latency (0: not measured) */
+    unsigned paid_epochs;       /* epochs that paid since the last skip */
+    unsigned refresh_epochs;    /* paid epochs between re-measurements */
+    int64_t blocked_wait_ns;    /* average wait of skipped iterations */
+    uint64_t blocked_samples;   /* how many were measured (0: none) */
 } AioPollGovernor;
 
-/* Back to the initial state, keeping the measured wake-up latency (on a
- * poll-mode change).  Home thread. */
+/* The governor's steps in one aio_poll() (poll-governor.c), home thread.
+ * skips: whether this blocking iteration skips its polling window (also
+ *   files the iteration as a polled or skipped sample; fixed mode: never
+ *   skips, no sample).
+ * account_window: a window of this iteration ran; whether it found work
+ *   and the polling time it cost (0 for a first-pass find).
+ * note_wait: the iteration's wait ended, @wait_ns after the loop could
+ *   first wait; may end the epoch and judge it.
+ * reset: back to the initial state, keeping the measured blocked wait
+ *   (on a poll-mode change). */
+bool aio_poll_governor_skips(AioContext *ctx);
+void aio_poll_governor_account_window(AioContext *ctx, bool found,
+                                      int64_t cost_ns);
+void aio_poll_governor_note_wait(AioContext *ctx, int64_t wait_ns);
 void aio_poll_governor_reset(AioContext *ctx);
 
 /* ---------------------------------------------------------------------- */
@@ -306,9 +332,6 @@ struct AioContext {
     AioParams params;
     bool poll_started;          /* inside a busy-poll window */
     AioPollGovernor poll_governor;  /* home only */
-    /* When aio_notify() last wrote the notifier (monotonic ns): written by
-     * any thread (relaxed), read by the governor to time wake-ups. */
-    _Atomic int64_t notify_write_ns;
 
     const FDMonOps *fdmon_ops;  /* home only; may change (poll -> epoll) */
     void *fdmon_data;           /* the fdmon's own state */

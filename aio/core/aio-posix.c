@@ -406,114 +406,6 @@ static int64_t poll_window_ns(AioContext *ctx)
     return max_ns;
 }
 
-/*
- * The poll governor (poll-mode auto).  Polling pays when the CPU it burns
- * per find is no more than what the find spares: one blocking wake-up.
- *  - Cost: the time of every window, except a window whose first pass
- *    found work (a blocking loop looks once at the fds anyway; that pass
- *    replaced the look, not a wait).
- *  - Benefit: each window that found work spared one wake-up, whose
- *    latency the loop measures on its own blocking waits: from the
- *    aio_notify() that wrote the notifier to the wait's return, averaged
- *    (1/8 weight per sample); GOVERNOR_WAKE_DEFAULT_NS until measured (a
- *    loop woken only by its fds, e.g. a disk, has no sender's clock).
- *  - Every GOVERNOR_EPOCH windows it judges: cost <= finds * wake-up
- *    keeps polling; else (and always with no find) it skips windows for
- *    a number of blocking iterations, starting at GOVERNOR_SKIP_MIN and
- *    doubling up to GOVERNOR_SKIP_MAX while probes keep failing, then
- *    polls one epoch again (the probe).  A probe that pays resets it.
- * Handlers' windows keep learning (grow/shrink) while skipped: a probe
- * polls with what the loop learnt meanwhile.  Deterministic where the
- * tests need it: an epoch without a find never pays, an epoch of
- * first-pass finds always does.
- */
-#define GOVERNOR_EPOCH 16
-#define GOVERNOR_SKIP_MIN 16
-#define GOVERNOR_SKIP_MAX 4096
-#define GOVERNOR_WAKE_DEFAULT_NS 4000
-/* A sample beyond this is a preemption, not a wake-up: clamp it. */
-#define GOVERNOR_WAKE_MAX_NS 1000000
-
-void aio_poll_governor_reset(AioContext *ctx)
-{
-    int64_t wake_ns = ctx->poll_governor.wake_ns;
-
-    ctx->poll_governor = (AioPollGovernor){ .wake_ns = wake_ns };
-}
-
-static bool poll_mode_auto(AioContext *ctx)
-{
-    return ctx->params.poll_mode == AIO_POLL_MODE_AUTO;
-}
-
-/* Whether this blocking iteration skips its window (counting the skip). */
-static bool poll_governor_skips(AioContext *ctx)
-{
-    AioPollGovernor *g = &ctx->poll_governor;
-
-    if (!poll_mode_auto(ctx) || !g->skipping) {
-        return false;
-    }
-    if (g->skip_left > 0) {
-        g->skip_left--;
-        return true;
-    }
-    g->skipping = false;        /* probe: poll one epoch */
-    return false;
-}
-
-/* End of an epoch: keep polling, or skip for the next backoff. */
-static void poll_governor_judge(AioPollGovernor *g)
-{
-    int64_t wake_ns = g->wake_ns ? g->wake_ns : GOVERNOR_WAKE_DEFAULT_NS;
-    bool pays = g->hits > 0 && g->cost_ns <= (int64_t)g->hits * wake_ns;
-
-    if (pays) {
-        g->backoff = 0;
-    } else {
-        g->skipping = true;
-        g->skip_left = g->backoff ? g->backoff : GOVERNOR_SKIP_MIN;
-        g->backoff = g->skip_left < GOVERNOR_SKIP_MAX / 2
-                     ? g->skip_left * 2 : GOVERNOR_SKIP_MAX;
-    }
-    g->windows = g->hits = 0;
-    g->cost_ns = 0;
-}
-
-/* One polled window: whether it found work and what it cost. */
-static void poll_governor_account(AioContext *ctx, bool found, int64_t cost_ns)
-{
-    AioPollGovernor *g = &ctx->poll_governor;
-
-    if (!poll_mode_auto(ctx)) {
-        return;
-    }
-    g->windows++;
-    g->hits += found;
-    g->cost_ns += cost_ns;
-    if (g->windows >= GOVERNOR_EPOCH) {
-        poll_governor_judge(g);
-    }
-}
-
-/* A blocking wait from @t0 ended at @t1: if aio_notify() woke it, one
- * sample of the wake-up latency. */
-static void poll_governor_note_wait(AioContext *ctx, int64_t t0, int64_t t1)
-{
-    AioPollGovernor *g = &ctx->poll_governor;
-    int64_t sent, sample;
-
-    if (!poll_mode_auto(ctx)) {
-        return;
-    }
-    sent = atomic_load_explicit(&ctx->notify_write_ns, memory_order_relaxed);
-    if (sent < t0 || sent > t1) {
-        return;                 /* not woken by a notify during this wait */
-    }
-    sample = MIN(t1 - sent, GOVERNOR_WAKE_MAX_NS);
-    g->wake_ns = g->wake_ns ? g->wake_ns + (sample - g->wake_ns) / 8 : sample;
-}
-
 /* Poll the set until work is found, @window ns from @start pass, or the
  * fdmon has events.  Returns whether work was found; counts the window in
  * the stats and for the governor. */
@@ -540,8 +432,8 @@ static bool poll_window_run(AioContext *ctx, AioHandlerList *ready_list,
     }
     AIO_STAT_ADD(ctx, poll_hits, progress ? 1 : 0);
     AIO_STAT_ADD(ctx, poll_misses, progress ? 0 : 1);
-    poll_governor_account(ctx, progress,
-                          progress && first_pass ? 0 : now - start);
+    aio_poll_governor_account_window(ctx, progress,
+                                     progress && first_pass ? 0 : now - start);
     return progress;
 }
 
@@ -562,7 +454,7 @@ static bool try_poll_mode(AioContext *ctx, AioHandlerList *ready_list,
     if (LIST_EMPTY(&ctx->poll_aio_handlers)) {
         return false;
     }
-    if (poll_governor_skips(ctx)) {
+    if (aio_poll_governor_skips(ctx)) {
         AIO_STAT_SET(ctx, poll_ns_current, 0);
         return false;
     }
@@ -590,17 +482,13 @@ static bool try_poll_mode(AioContext *ctx, AioHandlerList *ready_list,
 /* aio_poll                                                                */
 
 /* The fdmon's wait; a blocking one (@timeout != 0) is the loop's blocked
- * phase, counted, timed from @start for the handlers' windows, and shown
- * to the poll governor. */
+ * phase, counted and timed from @start for the handlers' windows. */
 static void fdmon_wait_counted(AioContext *ctx, AioHandlerList *ready_list,
                                int64_t timeout, int64_t start)
 {
-    int64_t t0 = 0;
-
     if (timeout != 0) {
-        /* 0: already blocked since @start (a loop with nothing to poll). */
-        t0 = aio_loop_enter_phase(ctx, AIO_PHASE_BLOCKED);
-        t0 = t0 ? t0 : start;
+        /* A no-op for a loop with nothing to poll: blocked since @start. */
+        aio_loop_enter_phase(ctx, AIO_PHASE_BLOCKED);
     }
     ctx->fdmon_ops->wait(ctx, ready_list, timeout);
     if (timeout != 0) {
@@ -608,7 +496,6 @@ static void fdmon_wait_counted(AioContext *ctx, AioHandlerList *ready_list,
 
         AIO_STAT_ADD(ctx, blocking_waits, 1);
         ctx->last_block_ns = t1 - start;
-        poll_governor_note_wait(ctx, t0, t1);
     }
 }
 
@@ -658,6 +545,10 @@ bool aio_poll(AioContext *ctx, bool blocking)
                  AIO_PHASE_BUSY) {
         /* Polling missed, then a notify came before the wait: rare. */
         aio_loop_enter_phase(ctx, AIO_PHASE_BUSY);
+    }
+    if (start) {
+        /* The wait ended when the loop turned busy (stats.c stamps it). */
+        aio_poll_governor_note_wait(ctx, ctx->time.busy_since_ns - start);
     }
 
     if (use_notify_me) {

@@ -13,22 +13,15 @@ void aio_notify(AioContext *ctx)
      * aio_ctx_prepare() that is written before they read 'notified' and
      * the BH flags. */
     bool was_notified = atomic_exchange(&ctx->notified, true);
-    int64_t stamp = 0;
 
     /* The notify that wakes a waiting loop starts its wake latency; one
      * clock read per wait at most (in-thread notifies find it busy). */
     if (!was_notified &&
         atomic_load_explicit(&ctx->time.phase, memory_order_relaxed) !=
         AIO_PHASE_BUSY) {
-        stamp = aio_loop_notify_stamp(ctx);
+        aio_loop_notify_stamp(ctx);
     }
     if (atomic_load(&ctx->notify_me)) {
-        /* A waiting loop times its wake-up from here (poll-mode auto);
-         * the wake-latency stamp's clock read serves both. */
-        atomic_store_explicit(&ctx->notify_write_ns,
-                              stamp ? stamp
-                                    : aio_clock_get_ns(AIO_CLOCK_MONOTONIC),
-                              memory_order_relaxed);
         event_notifier_set(&ctx->notifier);
     }
 }

@@ -68,14 +68,16 @@ static const AioParamInfo param_table[AIO_PARAM_COUNT] = {
     [AIO_PARAM_POLL_MODE] = {
         .id = AIO_PARAM_POLL_MODE, .name = "poll-mode",
         .offset = PARAM(poll_mode),
-        /* fixed by default: an iothread behaves as QEMU's unless asked. */
-        .default_value = AIO_POLL_MODE_FIXED,
+        /* An iothread polls only while polling pays (README "poll-mode"
+         * gives the measurements); a bare context keeps QEMU's semantics
+         * (and does not poll until asked: poll-max-ns 0). */
+        .default_value = AIO_POLL_MODE_AUTO,
         .context_initial = AIO_POLL_MODE_FIXED,
         .min = AIO_POLL_MODE_FIXED, .max = AIO_POLL_MODE_AUTO,
         .values = poll_mode_values,
         .doc = "Who decides to busy-poll: fixed polls whenever the learnt "
                "window is above 0 (QEMU); auto skips the window while "
-               "polling costs more CPU per find than a wake-up takes.",
+               "polling costs more CPU than the waiting it spares.",
     },
     [AIO_PARAM_STALL_THRESHOLD_NS] = {
         .id = AIO_PARAM_STALL_THRESHOLD_NS, .name = "stall-threshold-ns",

@@ -9,7 +9,9 @@
  *
  * Usage: workload-bench [--quick] [--file PATH] [--seconds N] [--slices N]
  *                       [--poll-max-ns N] [--poll-mode fixed|auto]
- * The iothread has its default properties unless the last two are given.
+ *                       [--engine linux-aio|io_uring] [--iodepth 1|32]
+ * The iothread has its default properties unless --poll-* are given;
+ * --engine and --iodepth run only the matching rows.
  * The data file (1 GiB, 64 MiB with --quick) is made once and reused
  * (io-bench uses the same paths).  --quick is a test: exit status 1 when
  * a row is missing or a run did no I/O.
@@ -34,6 +36,8 @@ static double seconds = 10;
 static AioParams iothread_params;       /* --poll-max-ns, --poll-mode */
 static int slices;
 static const char *file_path;
+static const char *only_engine;         /* --engine: one engine's rows */
+static unsigned only_iodepth;           /* --iodepth: one depth's rows */
 static uint64_t file_size;
 static unsigned failures;
 
@@ -52,6 +56,9 @@ typedef struct Totals {
     uint64_t ios;
     double elapsed_s, cpu_s;
     double lat_mean_x_ios, p99_x_ios;
+    /* ours only: the iothread's polling over the slices */
+    uint64_t poll_windows, poll_hits;
+    double polling_s;
 } Totals;
 
 static void on_end(Workload *w, void *opaque)
@@ -70,6 +77,7 @@ static double run_ours(IOThread *t, AioContext *owner, const Engine *e,
     GError *err = NULL;
     WorkloadSample *a = g_new(WorkloadSample, 1), *b = g_new(WorkloadSample, 1);
     WorkloadInterval *iv = g_new(WorkloadInterval, 1);
+    AioStats s0, s1;
     double iops = 0;
 
     workload_config_init(&cfg);
@@ -83,10 +91,15 @@ static double run_ours(IOThread *t, AioContext *owner, const Engine *e,
         g_error_free(err);
         failures++;
     } else {
+        aio_context_get_stats(iothread_get_aio_context(t), &s0);
         workload_sample(w, a);
         g_usleep((gulong)(secs * 1e6));
         workload_sample(w, b);
+        aio_context_get_stats(iothread_get_aio_context(t), &s1);
         workload_stop(w);
+        tot->poll_windows += s1.poll_attempts - s0.poll_attempts;
+        tot->poll_hits += s1.poll_hits - s0.poll_hits;
+        tot->polling_s += (s1.polling_ns - s0.polling_ns) / 1e9;
         workload_interval(b, a, iv);
         tot->ios += iv->ops;
         tot->elapsed_s += iv->wall_ns / 1e9;
@@ -135,11 +148,20 @@ static void emit_impl(const char *impl, const Engine *e, unsigned qd,
     printf("{\"bench\": \"workload_randread\", \"impl\": \"%s\", "
            "\"engine\": \"%s\", \"iodepth\": %u, \"bs\": %d, "
            "\"iops\": %.0f, \"mean_us\": %.1f, \"p99_us\": %.1f, "
-           "\"cpu_s_per_100k_io\": %.2f, \"load\": %.2f}\n", impl,
+           "\"cpu_s_per_100k_io\": %.2f", impl,
            workload_engine_name(e->ours), qd, BS,
            t->elapsed_s > 0 ? t->ios / t->elapsed_s : 0,
            t->lat_mean_x_ios / ios / 1e3, t->p99_x_ios / ios / 1e3,
-           t->cpu_s / ios * 1e5, bench_load_average());
+           t->cpu_s / ios * 1e5);
+    if (!strcmp(impl, "workload")) {
+        /* Where the iothread's CPU went: polling per I/O, and how often a
+         * polling window found work. */
+        printf(", \"polling_us_per_io\": %.2f, \"poll_windows_per_io\": "
+               "%.2f, \"poll_hit_rate\": %.3f", t->polling_s / ios * 1e6,
+               t->poll_windows / ios,
+               t->poll_windows ? (double)t->poll_hits / t->poll_windows : 0);
+    }
+    printf(", \"load\": %.2f}\n", bench_load_average());
 }
 
 static void emit_ratio(const Engine *e, unsigned qd, const Totals *ours,
@@ -193,6 +215,10 @@ static bool parse_args(int argc, char **argv)
             seconds = g_ascii_strtod(argv[++i], NULL);
         } else if (!strcmp(argv[i], "--slices") && i + 1 < argc) {
             slices = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--engine") && i + 1 < argc) {
+            only_engine = argv[++i];
+        } else if (!strcmp(argv[i], "--iodepth") && i + 1 < argc) {
+            only_iodepth = (unsigned)atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--poll-max-ns") && i + 1 < argc) {
             aio_params_set(&iothread_params, AIO_PARAM_POLL_MAX_NS,
                            g_ascii_strtoll(argv[++i], NULL, 10));
@@ -209,7 +235,8 @@ static bool parse_args(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: workload-bench [--quick] [--file PATH] "
                     "[--seconds N] [--slices N] [--poll-max-ns N] "
-                    "[--poll-mode fixed|auto]\n");
+                    "[--poll-mode fixed|auto] [--engine linux-aio|io_uring] "
+                    "[--iodepth 1|32]\n");
             return false;
         }
     }
@@ -248,8 +275,16 @@ int main(int argc, char **argv)
                "\"skipped\": \"fio not found in PATH\"}\n");
     }
     for (size_t i = 0; i < G_N_ELEMENTS(engines); i++) {
-        bench_row(t, owner, fio, &engines[i], 1);
-        bench_row(t, owner, fio, &engines[i], 32);
+        static const unsigned depths[] = { 1, 32 };
+        const char *name = workload_engine_name(engines[i].ours);
+        if (only_engine && strcmp(only_engine, name)) {
+            continue;
+        }
+        for (size_t j = 0; j < G_N_ELEMENTS(depths); j++) {
+            if (!only_iodepth || only_iodepth == depths[j]) {
+                bench_row(t, owner, fio, &engines[i], depths[j]);
+            }
+        }
     }
     g_free(fio);
     iothread_free(t);

@@ -303,13 +303,15 @@ typedef enum AioParamId {
  *   and shrunk between 0 and poll-max-ns by poll-grow/poll-shrink) is
  *   above 0.
  *  AUTO: the same windows, gated by a per-context governor that skips
- *   them while polling costs more than it saves: polling time per window
- *   that found work (a find on the first pass costs nothing: the loop
- *   looks once anyway) against the wake-up latency of the loop's own
- *   blocking waits (aio_notify to the wait's return, averaged).  While it
- *   skips, it probes again after a number of blocking iterations that
+ *   them while polling costs more CPU than the waiting it spares: the
+ *   loop measures its waits (from the moment it may wait to the moment it
+ *   has work) with polling and, now and then, without, and keeps polling
+ *   while the polling time (a find on the first pass costs nothing: the
+ *   loop looks once anyway) is no more than the wait it took off.  While
+ *   it skips, it probes again after a number of blocking iterations that
  *   doubles (up to a bound) each time a probe finds polling still does not
- *   pay.  See "Adaptive polling" in aio/core/aio-posix.c.
+ *   pay.  See aio/core/poll-governor.c.  The default of an iothread; a
+ *   bare context starts FIXED (and with poll-max-ns 0).
  */
 typedef enum AioPollMode {
     AIO_POLL_MODE_FIXED,

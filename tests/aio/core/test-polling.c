@@ -55,6 +55,7 @@ typedef struct Device {
     int doorbell;           /* timerfd */
     bool pending;           /* posted, not yet handled */
     bool visible;           /* io_poll sees the pending event */
+    int64_t visible_at_ns;  /* ... from then on (0: at once) */
     int poll_ready_calls;   /* events found by polling */
     int read_calls;         /* events found through the doorbell */
 } Device;
@@ -79,16 +80,22 @@ static bool doorbell_drain(void)
     return rung;
 }
 
-static void device_post(bool visible, int64_t doorbell_ns)
+/* An event the doorbell announces @doorbell_ns after posting; io_poll
+ * sees it if @visible, @visible_ns after posting (0: at once). */
+static void device_post(bool visible, int64_t visible_ns, int64_t doorbell_ns)
 {
     dev.pending = true;
     dev.visible = visible;
+    dev.visible_at_ns = visible_ns
+        ? aio_clock_get_ns(AIO_CLOCK_MONOTONIC) + visible_ns : 0;
     doorbell_set(doorbell_ns);
 }
 
 static bool device_io_poll(void *opaque)
 {
-    return dev.pending && dev.visible;
+    return dev.pending && dev.visible &&
+           (!dev.visible_at_ns ||
+            aio_clock_get_ns(AIO_CLOCK_MONOTONIC) >= dev.visible_at_ns);
 }
 
 /* Polling handled the event: no doorbell for it (like a device that
@@ -155,13 +162,14 @@ static void teardown(AioContext *ctx, TestWatchdog *wd)
     aio_context_unref(ctx);
 }
 
-/* Posts @rounds events one after another and runs the loop until each was
- * handled.  False if the watchdog fired first. */
-static bool run_rounds(AioContext *ctx, TestWatchdog *wd, int rounds,
-                       bool visible, int64_t doorbell_ns)
+/* Posts @rounds events one after another (see device_post) and runs the
+ * loop until each was handled.  False if the watchdog fired first. */
+static bool run_rounds_timed(AioContext *ctx, TestWatchdog *wd, int rounds,
+                             bool visible, int64_t visible_ns,
+                             int64_t doorbell_ns)
 {
     for (int i = 0; i < rounds; i++) {
-        device_post(visible, doorbell_ns);
+        device_post(visible, visible_ns, doorbell_ns);
         while (dev.pending && !wd->fired) {
             aio_poll(ctx, true);
         }
@@ -172,6 +180,12 @@ static bool run_rounds(AioContext *ctx, TestWatchdog *wd, int rounds,
         }
     }
     return true;
+}
+
+static bool run_rounds(AioContext *ctx, TestWatchdog *wd, int rounds,
+                       bool visible, int64_t doorbell_ns)
+{
+    return run_rounds_timed(ctx, wd, rounds, visible, 0, doorbell_ns);
 }
 
 /* The polling window in effect now, read without dispatching the device:
@@ -276,6 +290,73 @@ static void test_auto_keeps_polling_visible_events(void)
            "is found by polling");
     is_int((int64_t)(after.poll_hits - before.poll_hits), ROUNDS - 2,
            "auto, visible: poll_hits grew by one per event");
+    teardown(ctx, &wd);
+}
+
+/*
+ * poll-mode auto judges polling by the waits it takes off, measured
+ * against iterations that skipped polling, not by an assumed wake-up
+ * cost.  Timed devices, with margins of milliseconds:
+ *  - slow doorbell: io_poll sees the event after 1 ms, the doorbell rings
+ *    after 20 ms.  A window finds work late (1 ms of polling per find,
+ *    far above any wake-up cost) but spares 19 ms of waiting: polling
+ *    pays once the governor has measured the blocked waits;
+ *  - fast doorbell: io_poll sees the event after 2 ms, the doorbell rings
+ *    after 0.3 ms (polling slows the device).  Windows find every event,
+ *    but waiting would have been shorter: polling stops.
+ * WARMUP_TIMED events let the window grow (x2 per event from 4 µs) and
+ * the governor judge a first epoch, measure skipped waits and judge a
+ * probe.
+ */
+#define WARMUP_TIMED 64
+#define TIMED_ROUNDS 64
+#define TIMED_MAX_NS (40LL * 1000 * 1000)
+
+static void test_auto_polls_when_waits_shrink_more_than_it_costs(void)
+{
+    TestWatchdog wd;
+    AioContext *ctx = setup(&wd, TIMED_MAX_NS, 2, 0);
+    AioStats before, after;
+
+    set_poll_mode(ctx, AIO_POLL_MODE_AUTO);
+    if (!run_rounds_timed(ctx, &wd, WARMUP_TIMED, true, 1000000, 20000000)) {
+        diag("slow doorbell: warm-up events not delivered");
+    }
+    int found = dev.poll_ready_calls;
+    aio_context_get_stats(ctx, &before);
+    ok(run_rounds_timed(ctx, &wd, TIMED_ROUNDS, true, 1000000, 20000000),
+       "auto, slow doorbell: %d events delivered", TIMED_ROUNDS);
+    aio_context_get_stats(ctx, &after);
+    is_int(dev.poll_ready_calls - found, TIMED_ROUNDS,
+           "auto, slow doorbell: every event found by polling (1 ms of "
+           "polling spares 19 ms of waiting)");
+    is_int((int64_t)(after.blocking_waits - before.blocking_waits), 0,
+           "auto, slow doorbell: no blocking wait");
+    teardown(ctx, &wd);
+}
+
+static void test_auto_stops_polling_that_lengthens_waits(void)
+{
+    TestWatchdog wd;
+    AioContext *ctx = setup(&wd, TIMED_MAX_NS, 2, 0);
+    AioStats before, after;
+
+    set_poll_mode(ctx, AIO_POLL_MODE_AUTO);
+    if (!run_rounds_timed(ctx, &wd, AUTO_WARMUP, true, 2000000, 300000)) {
+        diag("fast doorbell: warm-up events not delivered");
+    }
+    int reads = dev.read_calls;
+    aio_context_get_stats(ctx, &before);
+    ok(run_rounds_timed(ctx, &wd, ROUNDS, true, 2000000, 300000),
+       "auto, fast doorbell: %d events delivered", ROUNDS);
+    aio_context_get_stats(ctx, &after);
+    uint64_t attempts = after.poll_attempts - before.poll_attempts;
+    ok(attempts <= ROUNDS / 4,
+       "auto, fast doorbell: polling stopped (%" PRIu64 " windows for %d "
+       "events, only probes)", attempts, ROUNDS);
+    ok(dev.read_calls - reads >= ROUNDS - ROUNDS / 4,
+       "auto, fast doorbell: events came through the doorbell (%d of %d)",
+       dev.read_calls - reads, ROUNDS);
     teardown(ctx, &wd);
 }
 
@@ -468,6 +549,8 @@ int main(void)
     test_poll_max_ns_zero_empties_poll_set();
     test_auto_stops_polling_invisible_events();
     test_auto_keeps_polling_visible_events();
+    test_auto_polls_when_waits_shrink_more_than_it_costs();
+    test_auto_stops_polling_that_lengthens_waits();
     test_fixed_after_auto_polls_again();
     return done_testing();
 }
