@@ -144,7 +144,9 @@ static void judge_epoch(AioPollGovernor *g)
 void aio_poll_governor_note_wait(AioContext *ctx, int64_t wait_ns)
 {
     AioPollGovernor *g = &ctx->poll_governor;
-    int64_t clamp = GOVERNOR_CLAMP_WINDOWS * ctx->params.poll_max_ns;
+    int64_t max_ns = ctx->params.poll_max_ns;
+    int64_t clamp = max_ns > INT64_MAX / GOVERNOR_CLAMP_WINDOWS
+                    ? INT64_MAX : GOVERNOR_CLAMP_WINDOWS * max_ns;
     AioGovernorSample sample = g->sample;
 
     g->sample = AIO_GOVERNOR_SAMPLE_NONE;
