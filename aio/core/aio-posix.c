@@ -530,8 +530,8 @@ bool aio_poll(AioContext *ctx, bool blocking)
      * here until the wait ends somebody might, so raise notify_me. */
     use_notify_me = timeout != 0;
     if (use_notify_me) {
-        atomic_fetch_add(&ctx->notify_me, 2);   /* seq_cst: before 'notified' */
-        if (atomic_load(&ctx->notified)) {
+        atomic_fetch_add(&ctx->mailbox->notify_me, 2);   /* seq_cst: before 'notified' */
+        if (atomic_load(&ctx->mailbox->notified)) {
             timeout = 0;
         }
     }
@@ -553,7 +553,7 @@ bool aio_poll(AioContext *ctx, bool blocking)
 
     if (use_notify_me) {
         /* Finish the wait before allowing aio_notify() to skip writes. */
-        atomic_fetch_sub_explicit(&ctx->notify_me, 2, memory_order_release);
+        atomic_fetch_sub_explicit(&ctx->mailbox->notify_me, 2, memory_order_release);
     }
     aio_notify_accept(ctx);
 

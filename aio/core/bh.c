@@ -36,20 +36,21 @@ static void aio_bh_enqueue(AioBH *bh, unsigned new_flags)
 {
     /* Load ctx first: once the BH is pending, the loop may run and free it. */
     AioContext *ctx = bh->ctx;
+    AioMailbox *mb = ctx->mailbox;
     unsigned old_flags;
 
     /* seq_cst: the callback's data and new_flags are written before the BH
      * becomes visible; pairs with the fetch_and in aio_bh_poll(). */
     old_flags = atomic_fetch_or(&bh->flags, BH_PENDING | new_flags);
     if (!(old_flags & BH_PENDING)) {
-        AioBH *head = atomic_load_explicit(&ctx->bh_list, memory_order_relaxed);
+        AioBH *head = atomic_load_explicit(&mb->bh_list, memory_order_relaxed);
 
         do {
             bh->next = head;
         /* seq_cst, like the exchange in aio_bh_poll(): together with the
          * seq_cst 'notified' accesses, a loop that cleared 'notified'
          * after we set it is guaranteed to see this push. */
-        } while (!atomic_compare_exchange_weak(&ctx->bh_list, &head, bh));
+        } while (!atomic_compare_exchange_weak(&mb->bh_list, &head, bh));
     }
     if (!(new_flags & BH_IDLE)) {
         aio_notify(ctx);
@@ -144,7 +145,7 @@ int aio_bh_poll(AioContext *ctx)
     BHListSlice *s;
     int ret = 0;
 
-    slice.bh_list = atomic_exchange(&ctx->bh_list, NULL);
+    slice.bh_list = atomic_exchange(&ctx->mailbox->bh_list, NULL);
     STAILQ_INSERT_TAIL(&ctx->bh_slice_list, &slice, next);
 
     while ((s = STAILQ_FIRST(&ctx->bh_slice_list))) {
@@ -200,7 +201,7 @@ int64_t aio_compute_timeout(AioContext *ctx)
     BHListSlice *s;
     int64_t timeout = -1;
 
-    timeout = bh_list_timeout(atomic_load_explicit(&ctx->bh_list,
+    timeout = bh_list_timeout(atomic_load_explicit(&ctx->mailbox->bh_list,
                                                    memory_order_acquire),
                               timeout);
     if (timeout == 0) {
@@ -232,7 +233,7 @@ bool aio_bh_scheduled(AioContext *ctx)
 {
     BHListSlice *s;
 
-    if (bh_list_has_scheduled(atomic_load_explicit(&ctx->bh_list,
+    if (bh_list_has_scheduled(atomic_load_explicit(&ctx->mailbox->bh_list,
                                                    memory_order_acquire))) {
         return true;
     }
@@ -252,7 +253,7 @@ void aio_bh_context_finalize(AioContext *ctx)
 
     /* There must be no aio_bh_poll() in progress: drain what is queued. */
     g_assert(STAILQ_EMPTY(&ctx->bh_slice_list));
-    bh = atomic_exchange(&ctx->bh_list, NULL);
+    bh = atomic_exchange(&ctx->mailbox->bh_list, NULL);
     while (bh) {
         AioBH *next = bh->next;
         unsigned flags = atomic_load(&bh->flags);

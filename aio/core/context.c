@@ -35,6 +35,7 @@ void aio_context_finalize(GSource *source)
     event_notifier_cleanup(&ctx->notifier);
     pthread_mutex_destroy(&ctx->bh_registry_lock);
     aio_call_state_destroy(&ctx->calls);
+    g_aligned_free(ctx->mailbox);
     if (current_context == ctx) {
         current_context = NULL;
     }
@@ -105,6 +106,8 @@ AioContext *aio_context_new_full(AioFdmonKind fdmon, GError **error)
     int ret;
 
     ctx = (AioContext *)g_source_new(&aio_source_funcs, sizeof(AioContext));
+    ctx->mailbox = g_aligned_alloc0(1, sizeof(AioMailbox),
+                                    _Alignof(AioMailbox));
     g_source_set_name(&ctx->source, "aio-context");
     g_source_set_can_recurse(&ctx->source, true);
     LIST_INIT(&ctx->aio_handlers);

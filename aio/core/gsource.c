@@ -11,7 +11,7 @@ static gboolean aio_ctx_prepare(GSource *source, gint *timeout)
     AioContext *ctx = (AioContext *)source;
     int64_t ns;
 
-    atomic_fetch_or(&ctx->notify_me, 1);
+    atomic_fetch_or(&ctx->mailbox->notify_me, 1);
     /* The fetch_or (seq_cst) is ordered before reading BH flags below. */
     ctx->fdmon_ops->gsource_prepare(ctx);
     ns = aio_compute_timeout(ctx);
@@ -30,7 +30,7 @@ static gboolean aio_ctx_check(GSource *source)
     AioContext *ctx = (AioContext *)source;
 
     /* Finish computing the timeout before clearing the flag. */
-    atomic_fetch_and_explicit(&ctx->notify_me, ~1u, memory_order_release);
+    atomic_fetch_and_explicit(&ctx->mailbox->notify_me, ~1u, memory_order_release);
     aio_notify_accept(ctx);
     return aio_bh_scheduled(ctx) || ctx->fdmon_ops->gsource_check(ctx) ||
            aio_timerlists_deadline_ns(ctx) == 0;

@@ -12,16 +12,21 @@ void aio_notify(AioContext *ctx)
      * notify_me is read; pairs with the increment in aio_poll() /
      * aio_ctx_prepare() that is written before they read 'notified' and
      * the BH flags. */
-    bool was_notified = atomic_exchange(&ctx->notified, true);
+    AioMailbox *mb = ctx->mailbox;
+    bool was_notified = atomic_exchange(&mb->notified, true);
+    /* Both read at once, while the exchange left the mailbox's line in
+     * this CPU's cache: a busy-polling loop takes it back within
+     * nanoseconds, and the clock read below would give it the time to. */
+    bool wake_waiter = atomic_load(&mb->notify_me) != 0;
+    bool loop_waiting = atomic_load_explicit(&mb->waiting,
+                                             memory_order_relaxed);
 
     /* The notify that wakes a waiting loop starts its wake latency; one
      * clock read per wait at most (in-thread notifies find it busy). */
-    if (!was_notified &&
-        atomic_load_explicit(&ctx->time.phase, memory_order_relaxed) !=
-        AIO_PHASE_BUSY) {
+    if (!was_notified && loop_waiting) {
         aio_loop_notify_stamp(ctx);
     }
-    if (atomic_load(&ctx->notify_me)) {
+    if (wake_waiter) {
         event_notifier_set(&ctx->notifier);
     }
 }
@@ -30,7 +35,7 @@ void aio_notify_accept(AioContext *ctx)
 {
     /* seq_cst: cleared before the loop reads the BH flags, so a later
      * aio_notify() is seen by the next poll. */
-    atomic_store(&ctx->notified, false);
+    atomic_store(&ctx->mailbox->notified, false);
 }
 
 static void aio_context_notifier_cb(EventNotifier *e)
@@ -48,7 +53,7 @@ static bool aio_context_notifier_poll(void *opaque)
     EventNotifier *e = opaque;
     AioContext *ctx = container_of(e, AioContext, notifier);
 
-    return atomic_load_explicit(&ctx->notified, memory_order_relaxed);
+    return atomic_load_explicit(&ctx->mailbox->notified, memory_order_relaxed);
 }
 
 static void aio_context_notifier_poll_ready(EventNotifier *e)

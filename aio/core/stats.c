@@ -52,13 +52,13 @@ static void time_write_end(AioLoopTime *t)
 static void record_wake_latency(AioContext *ctx, int64_t wait_start,
                                 int64_t now)
 {
-    int64_t stamp = atomic_load_explicit(&ctx->time.notify_ns,
+    int64_t stamp = atomic_load_explicit(&ctx->mailbox->notify_ns,
                                          memory_order_relaxed);
 
     if (!stamp) {
         return;
     }
-    atomic_store_explicit(&ctx->time.notify_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&ctx->mailbox->notify_ns, 0, memory_order_relaxed);
     if (stamp >= wait_start) {
         aio_histogram_record(&ctx->histograms.wake_latency_ns,
                              now > stamp ? (uint64_t)(now - stamp) : 0);
@@ -83,10 +83,14 @@ int64_t aio_loop_enter_phase(AioContext *ctx, AioLoopPhase phase)
         AIO_STAT_ADD(ctx, blocked_ns, now - since);
     }
     atomic_store_explicit(&t->phase, phase, memory_order_relaxed);
+    atomic_store_explicit(&ctx->mailbox->waiting, phase != AIO_PHASE_BUSY,
+                          memory_order_relaxed);
     atomic_store_explicit(&t->phase_start_ns, now, memory_order_relaxed);
     time_write_end(t);
     if (phase == AIO_PHASE_BUSY) {
-        record_wake_latency(ctx, t->wait_start_ns, now);
+        /* The wake latency is recorded at the next wait_begin: reading
+         * the notifier's stamp here would stall the dispatch that the
+         * notifier waits for on the line it is still writing. */
         t->busy_since_ns = now;
     }
     return now;
@@ -123,16 +127,17 @@ void aio_loop_wait_begin(AioContext *ctx, int64_t now)
 {
     AioLoopTime *t = &ctx->time;
 
-    t->wait_start_ns = now;
     if (t->busy_since_ns) {
+        record_wake_latency(ctx, t->wait_start_ns, t->busy_since_ns);
         aio_histogram_record(&ctx->histograms.iteration_ns,
                              now > t->busy_since_ns
                              ? (uint64_t)(now - t->busy_since_ns) : 0);
         t->busy_since_ns = 0;
     }
+    t->wait_start_ns = now;
     /* A stamp left by a notifier that lost the race with the last wait's
      * end would be taken for this wait's. */
-    atomic_store_explicit(&t->notify_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&ctx->mailbox->notify_ns, 0, memory_order_relaxed);
     if (ctx->poll_windows_dirty) {
         publish_poll_windows(ctx);
     }
@@ -150,12 +155,12 @@ int64_t aio_loop_notify_stamp(AioContext *ctx)
 {
     int64_t expected = 0, now;
 
-    if (atomic_load_explicit(&ctx->time.notify_ns, memory_order_relaxed)) {
+    if (atomic_load_explicit(&ctx->mailbox->notify_ns, memory_order_relaxed)) {
         return 0;   /* an earlier notify of this wait is the wake-up */
     }
     now = aio_clock_get_ns(AIO_CLOCK_MONOTONIC);
     atomic_compare_exchange_strong_explicit(
-        &ctx->time.notify_ns, &expected, now,
+        &ctx->mailbox->notify_ns, &expected, now,
         memory_order_relaxed, memory_order_relaxed);
     return now;
 }
