@@ -35,7 +35,10 @@
  *                    write, answering through the atomic (the blocking
  *                    wake-up an event loop without polling cannot beat);
  *    raw-spin        a thread spinning on one atomic, answering through
- *                    another (the physical floor).
+ *                    another (the physical floor).  Every polled aio cell
+ *                    also carries the floor measured just before it
+ *                    (spin_floor_us) and its median's ratio to it
+ *                    (median_to_floor): the floor moves within a run.
  *
  * Every row carries the 1-minute load average it was measured under.
  * Options: --quick (a few seconds, used by the test suite to prove the
@@ -348,7 +351,7 @@ static AioContext *bench_context_new(AioFdmonKind kind, int64_t poll_max_ns,
 
 /* One matrix cell: @fd selects fd_dispatch_rtt over xthread_wake_rtt. */
 static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns,
-                          AioPollMode mode, bool fd)
+                          AioPollMode mode, bool fd, double floor_us)
 {
     Loop l = { .efd = -1 };
     l.b.ctx = bench_context_new(kind, poll_max_ns, 0, mode);
@@ -401,11 +404,19 @@ static void bench_aio_rtt(AioFdmonKind kind, int64_t poll_max_ns,
     aio_context_get_stats(l.b.ctx, &after);
     bench_loop_stop(&l.b);
 
-    char extra[160];
-    snprintf(extra, sizeof(extra),
-             "\"poll_hits\": %" PRIu64 ", \"blocking_waits\": %" PRIu64,
-             after.poll_hits - before.poll_hits,
-             after.blocking_waits - before.blocking_waits);
+    char extra[200];
+    int len = snprintf(extra, sizeof(extra),
+                       "\"poll_hits\": %" PRIu64 ", \"blocking_waits\": %" PRIu64,
+                       after.poll_hits - before.poll_hits,
+                       after.blocking_waits - before.blocking_waits);
+    if (floor_us > 0) {
+        /* The floor measured just before this cell: the machine's state
+         * (which CPUs the two threads share) moves it 3x within a run. */
+        qsort(samples, n, sizeof(*samples), cmp_u64);
+        snprintf(extra + len, sizeof(extra) - len,
+                 ", \"spin_floor_us\": %.3f, \"median_to_floor\": %.2f",
+                 floor_us, samples[n / 2] / 1000.0 / floor_us);
+    }
     Row row = { fd ? "fd_dispatch_rtt" : "xthread_wake_rtt", "aio", backend,
                 poll_max_ns, mode == AIO_POLL_MODE_AUTO ? "auto" : NULL };
     emit_rtt(&row, samples, n, extra);
@@ -464,7 +475,9 @@ static void *spin_peer(void *opaque)
     return NULL;
 }
 
-static void bench_reference(const char *bench, bool spin)
+/* Round trips to a raw peer (spinning, or blocked in an eventfd read):
+ * @n samples (fewer if over budget); returns them, sets *n. */
+static uint64_t *reference_samples(bool spin, int *n_out)
 {
     Peer p = { .efd = -1 };
     if (!spin) {
@@ -474,7 +487,7 @@ static void bench_reference(const char *bench, bool spin)
         }
     }
     pthread_create(&p.thread, NULL, spin ? spin_peer : eventfd_peer, &p);
-    int warm = warmup_samples(), n = rtt_samples();
+    int warm = warmup_samples(), n = *n_out;
     uint64_t *samples = g_new(uint64_t, n);
     int64_t start = now_ns();
     for (int i = 0; i < warm + n; i++) {
@@ -508,9 +521,28 @@ static void bench_reference(const char *bench, bool spin)
     if (!spin) {
         close(p.efd);
     }
+    *n_out = n;
+    return samples;
+}
+
+static void bench_reference(const char *bench, bool spin)
+{
+    int n = rtt_samples();
+    uint64_t *samples = reference_samples(spin, &n);
     Row row = { bench, spin ? "raw-spin" : "raw-eventfd", NULL, -1, NULL };
     emit_rtt(&row, samples, n, NULL);
     g_free(samples);
+}
+
+/* The spin floor now: the median of a quarter of a cell's samples. */
+static double spin_floor_us(void)
+{
+    int n = rtt_samples() / 4;
+    uint64_t *samples = reference_samples(true, &n);
+    qsort(samples, n, sizeof(*samples), cmp_u64);
+    double median = samples[n / 2] / 1000.0;
+    g_free(samples);
+    return median;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -637,7 +669,10 @@ int main(int argc, char **argv)
         bench_reference(bench, false);
         for (size_t k = 0; k < 3; k++) {
             for (size_t p = 0; p < G_N_ELEMENTS(polls); p++) {
-                bench_aio_rtt(kinds[k], polls[p].max_ns, polls[p].mode, fd);
+                /* Polled cells carry the floor measured just before. */
+                double floor = polls[p].max_ns ? spin_floor_us() : 0;
+                bench_aio_rtt(kinds[k], polls[p].max_ns, polls[p].mode, fd,
+                              floor);
             }
         }
     }
