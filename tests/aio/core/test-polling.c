@@ -310,54 +310,64 @@ static void test_auto_keeps_polling_visible_events(void)
  */
 #define WARMUP_TIMED 64
 #define TIMED_ROUNDS 64
-#define TIMED_MAX_NS (40LL * 1000 * 1000)
+/* As LEARN_MAX_NS: only a stall of 2 s could shrink a learnt window. */
+#define TIMED_MAX_NS LEARN_MAX_NS
 
-static void test_auto_polls_when_waits_shrink_more_than_it_costs(void)
+/* A timed device (see device_post) under poll-mode auto: @warmup events,
+ * then @rounds measured ones: whether they were delivered, the stats
+ * around them, and how many polling and the doorbell delivered. */
+typedef struct TimedRun {
+    bool delivered;
+    AioStats before, after;
+    int found, reads;
+} TimedRun;
+
+static TimedRun run_timed_auto(int warmup, int rounds, int64_t visible_ns,
+                               int64_t doorbell_ns)
 {
     TestWatchdog wd;
     AioContext *ctx = setup(&wd, TIMED_MAX_NS, 2, 0);
-    AioStats before, after;
+    TimedRun r = { 0 };
 
     set_poll_mode(ctx, AIO_POLL_MODE_AUTO);
-    if (!run_rounds_timed(ctx, &wd, WARMUP_TIMED, true, 1000000, 20000000)) {
-        diag("slow doorbell: warm-up events not delivered");
+    if (!run_rounds_timed(ctx, &wd, warmup, true, visible_ns, doorbell_ns)) {
+        diag("timed device: warm-up events not delivered");
     }
-    int found = dev.poll_ready_calls;
-    aio_context_get_stats(ctx, &before);
-    ok(run_rounds_timed(ctx, &wd, TIMED_ROUNDS, true, 1000000, 20000000),
-       "auto, slow doorbell: %d events delivered", TIMED_ROUNDS);
-    aio_context_get_stats(ctx, &after);
-    is_int(dev.poll_ready_calls - found, TIMED_ROUNDS,
+    int found = dev.poll_ready_calls, reads = dev.read_calls;
+    aio_context_get_stats(ctx, &r.before);
+    r.delivered = run_rounds_timed(ctx, &wd, rounds, true, visible_ns,
+                                   doorbell_ns);
+    aio_context_get_stats(ctx, &r.after);
+    r.found = dev.poll_ready_calls - found;
+    r.reads = dev.read_calls - reads;
+    teardown(ctx, &wd);
+    return r;
+}
+
+static void test_auto_polls_when_waits_shrink_more_than_it_costs(void)
+{
+    TimedRun r = run_timed_auto(WARMUP_TIMED, TIMED_ROUNDS, 1000000, 20000000);
+
+    ok(r.delivered, "auto, slow doorbell: %d events delivered", TIMED_ROUNDS);
+    is_int(r.found, TIMED_ROUNDS,
            "auto, slow doorbell: every event found by polling (1 ms of "
            "polling spares 19 ms of waiting)");
-    is_int((int64_t)(after.blocking_waits - before.blocking_waits), 0,
+    is_int((int64_t)(r.after.blocking_waits - r.before.blocking_waits), 0,
            "auto, slow doorbell: no blocking wait");
-    teardown(ctx, &wd);
 }
 
 static void test_auto_stops_polling_that_lengthens_waits(void)
 {
-    TestWatchdog wd;
-    AioContext *ctx = setup(&wd, TIMED_MAX_NS, 2, 0);
-    AioStats before, after;
+    TimedRun r = run_timed_auto(AUTO_WARMUP, ROUNDS, 2000000, 300000);
+    uint64_t attempts = r.after.poll_attempts - r.before.poll_attempts;
 
-    set_poll_mode(ctx, AIO_POLL_MODE_AUTO);
-    if (!run_rounds_timed(ctx, &wd, AUTO_WARMUP, true, 2000000, 300000)) {
-        diag("fast doorbell: warm-up events not delivered");
-    }
-    int reads = dev.read_calls;
-    aio_context_get_stats(ctx, &before);
-    ok(run_rounds_timed(ctx, &wd, ROUNDS, true, 2000000, 300000),
-       "auto, fast doorbell: %d events delivered", ROUNDS);
-    aio_context_get_stats(ctx, &after);
-    uint64_t attempts = after.poll_attempts - before.poll_attempts;
+    ok(r.delivered, "auto, fast doorbell: %d events delivered", ROUNDS);
     ok(attempts <= ROUNDS / 4,
        "auto, fast doorbell: polling stopped (%" PRIu64 " windows for %d "
        "events, only probes)", attempts, ROUNDS);
-    ok(dev.read_calls - reads >= ROUNDS - ROUNDS / 4,
+    ok(r.reads >= ROUNDS - ROUNDS / 4,
        "auto, fast doorbell: events came through the doorbell (%d of %d)",
-       dev.read_calls - reads, ROUNDS);
-    teardown(ctx, &wd);
+       r.reads, ROUNDS);
 }
 
 /* After auto stopped polling, fixed polls every event's window again. */
