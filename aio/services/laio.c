@@ -114,30 +114,63 @@ static bool ring_peek(LinuxAioState *s)
            __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
 }
 
+/* How many events the ring holds now (1 if it cannot be read: events
+ * are then taken one io_getevents at a time). */
+static unsigned ring_burst(LinuxAioState *s)
+{
+    if (!s->ring_readable) {
+        return 1;
+    }
+    struct aio_ring *ring = (struct aio_ring *)s->io_ctx;
+    unsigned head = __atomic_load_n(&ring->head, __ATOMIC_RELAXED);
+    unsigned tail = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+    return (tail + ring->nr - head) % ring->nr;
+}
+
+/* Complete one burst: the events the ring holds now, their callbacks
+ * plugged, then one io_submit for what they resubmitted.  Returns how
+ * many were taken. */
+static unsigned complete_burst(LinuxAioState *s, unsigned max)
+{
+    unsigned burst = MIN(ring_burst(s), max), taken = 0;
+    struct io_event ev;
+
+    aio_disk_queue_plug(&s->q);
+    while (taken < burst && ring_take(s, &ev)) {
+        LaioRequest *req = container_of(ev.obj, LaioRequest, iocb);
+        taken++;
+        aio_disk_request_finished(&s->q, &req->common, io_event_result(&ev));
+    }
+    if (taken) {
+        s->blocked = false;
+    }
+    if (aio_disk_queue_unplug(&s->q) && !s->blocked) {
+        ioq_submit(s);
+    }
+    return taken;
+}
+
 /* Complete everything the kernel finished and the submit failures, then
- * submit what waits.  Callbacks are not plugged: a request a callback
- * submits goes to the kernel at once, which keeps the device queue full
- * (batching resubmissions cost ~25% IOPS at QD 32 in io-bench). */
+ * submit what waits.  Completions are taken in bursts (what the ring
+ * holds when the burst starts): the requests a burst's callbacks submit
+ * go to the kernel together when the burst ends, one io_submit (and one
+ * device doorbell) for all of them, and the next burst is what arrived
+ * meanwhile.  Not all completions of the pass at once: that kept the
+ * device queue empty while a long pass ran (25% fewer IOPS at QD 32). */
 static void process_completions(LinuxAioState *s)
 {
-    struct io_event ev;
-    unsigned taken = 0;
+    unsigned taken = 0, n;
 
     complete_failed(s);
     /* At most one ring's worth per call: a callback that resubmits a
      * request the kernel completes inside io_submit (buffered I/O) would
      * otherwise keep this loop going forever and starve the context's
      * BHs.  The rest is taken from the BH, after the loop's other work. */
-    while (taken < MAX_EVENTS && ring_take(s, &ev)) {
-        LaioRequest *req = container_of(ev.obj, LaioRequest, iocb);
-        taken++;
-        aio_disk_request_finished(&s->q, &req->common, io_event_result(&ev));
+    while (taken < MAX_EVENTS && (n = complete_burst(s, MAX_EVENTS - taken))) {
+        taken += n;
     }
     if (taken == MAX_EVENTS) {
         aio_bh_schedule(s->completion_bh);
-    }
-    if (taken) {
-        s->blocked = false;
     }
     if (!s->q.plugged && !s->blocked && !STAILQ_EMPTY(&s->q.pending)) {
         ioq_submit(s);

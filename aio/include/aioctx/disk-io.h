@@ -19,9 +19,11 @@
  *    anything (then @cb is never called): -EINVAL for a bad argument,
  *    -ESHUTDOWN while the context is being finalized.
  *  - plug()/unplug() bracket a burst of submissions so they go in one batch
- *    (nestable).  Completion callbacks are not plugged: a request submitted
- *    from a callback goes to the kernel at once (keeps the device busy);
- *    callers that want batching there plug themselves.
+ *    (nestable).  Completions are delivered in bursts (those at hand when
+ *    the engine looks), their callbacks plugged: a request submitted from
+ *    a callback reaches the kernel with the others of its burst, in one
+ *    batch, before the loop waits again (never at its next wait: the
+ *    device would idle meanwhile).
  *  - At context finalization, queued requests complete with -ECANCELED and
  *    in-flight ones are waited for and complete with their result (callbacks
  *    then run in the finalizing thread; they must not use the context).
