@@ -57,10 +57,10 @@ struct AioHandler {
     bool deleted;               /* removed: never called again */
     bool poll_ready;            /* found ready by io_poll, not by the fd */
     /* io_read empties the fd before it returns (an EventNotifier handler
-     * that calls event_notifier_test_and_clear), so a reported fd is not
-     * ready again until its next write: an fdmon that emulates level
-     * triggering (io_uring) need not ask the fd again after reporting it.
-     * Set by aio_set_event_notifier_drains(). */
+     * that calls event_notifier_test_and_clear), or leaves it non-empty
+     * only where aio_fdmon_reports_each_write() holds: either way an fdmon
+     * that emulates level triggering (io_uring) need not ask the fd again
+     * after reporting it.  Set by aio_set_event_notifier_drains(). */
     bool io_read_drains;
     int ready_events;           /* G_IO_* set by the fdmon with node_ready */
 
@@ -142,6 +142,16 @@ typedef struct FDMonOps {
 extern const FDMonOps fdmon_poll_ops;
 extern const FDMonOps fdmon_epoll_ops;
 extern const FDMonOps fdmon_io_uring_ops;
+
+/* Whether @ctx's fdmon reports every write to a watched fd as a new event,
+ * even while the fd stays readable: io_uring with multishot polls (each
+ * write wakes the poll, which posts a cqe).  An EventNotifier handler that
+ * takes its work from elsewhere (the linux-aio ring) may then leave the
+ * eventfd unread while wake-ups find work; it must empty it, then look
+ * again, when one finds none (a parked or re-armed poll asks the level).
+ * False for poll, epoll and one-shot io_uring polls: level-triggered, they
+ * would report a non-empty eventfd at every wait.  Home thread. */
+bool aio_fdmon_reports_each_write(AioContext *ctx);
 
 /* Whether @ctx uses io_uring with multishot polls (false on another
  * fdmon, or after the kernel refused multishot).  For white-box tests. */

@@ -717,6 +717,11 @@ bool fdmon_io_uring_uses_multishot(AioContext *ctx)
            uring_state(ctx)->multishot;
 }
 
+bool aio_fdmon_reports_each_write(AioContext *ctx)
+{
+    return fdmon_io_uring_uses_multishot(ctx);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Public passthrough (aio.h)                                              */
 

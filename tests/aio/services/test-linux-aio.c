@@ -11,18 +11,25 @@
  *  - a completion's wake-up costs no fd re-check: on the io_uring fdmon,
  *    the engine's eventfd is reported by its multishot poll and drained by
  *    its handler, so no poll(2) asks it again (a re-check per wake-up was
- *    one extra syscall per I/O beside io_submit, the wait and the read).
- * io_submit and poll are wrapped at link time (-Wl,--wrap, see meson.build):
- * the test says how many io_submit calls to refuse before passing them to
- * libaio, and counts the loop's poll(2) calls.
+ *    one extra syscall per I/O beside io_submit and the wait).
+ *  - nor a read(2) of the eventfd: io_uring's multishot poll reports every
+ *    write, so the handler leaves the counter while it finds completions.
+ *  - on every fdmon, a context whose reads all completed dispatches nothing
+ *    while it waits (an eventfd counter left non-zero must not make a
+ *    level-triggered fdmon report it again).
+ * io_submit, poll and read are wrapped at link time (-Wl,--wrap, see
+ * meson.build): the test says how many io_submit calls to refuse before
+ * passing them to libaio, and counts the loop's poll(2) and read(2) calls.
  * Buffered I/O on a temporary file (IO_TEST_DIR, else /var/tmp).
  */
 #include "aioctx/aio.h"
 #include "aioctx/disk-io.h"
 #include "../aio/aio-test.h"
+#include "core/aio-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libaio.h>
 #include <poll.h>
 #include <string.h>
@@ -58,6 +65,19 @@ int __wrap_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
     poll_calls++;
     return __real_poll(fds, nfds, timeout);
+}
+
+/* ---- read wrapper: counts read(2) calls (the eventfd's) ------------------ */
+
+ssize_t __real_read(int fd, void *buf, size_t count);
+ssize_t __wrap_read(int fd, void *buf, size_t count);
+
+static unsigned read_calls;
+
+ssize_t __wrap_read(int fd, void *buf, size_t count)
+{
+    read_calls++;
+    return __real_read(fd, buf, count);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -112,16 +132,21 @@ static void open_test_file(void)
     }
 }
 
-static AioContext *new_laio_ctx(LinuxAioState **s)
+static AioContext *new_laio_ctx_on(AioFdmonKind fdmon, LinuxAioState **s)
 {
     GError *err = NULL;
-    AioContext *ctx = aio_context_new(&err);
+    AioContext *ctx = aio_context_new_full(fdmon, &err);
 
     if (!ctx || !(*s = aio_setup_linux_aio(ctx, &err))) {
         printf("Bail out! linux-aio context: %s\n", err ? err->message : "?");
         exit(1);
     }
     return ctx;
+}
+
+static AioContext *new_laio_ctx(LinuxAioState **s)
+{
+    return new_laio_ctx_on(AIO_FDMON_AUTO, s);
 }
 
 static void submit_read(LinuxAioState *s, Read *r, uint64_t block)
@@ -251,40 +276,115 @@ static void test_completions_found_by_ring_peek_polling(void)
 
 enum { WAKE_READS = 40 };
 
-/* QD 1 reads without polling (poll-max-ns 0): each completion wakes a
- * blocking wait through the eventfd.  The io_uring fdmon trusts the cqe
- * of a handler that drains its fd, so no poll(2) runs; with a re-check
- * per wake-up there would be one per read. */
-static void test_completion_wake_up_needs_no_poll_recheck(void)
+/* @n QD 1 reads one after the other, each waited for by blocking
+ * aio_poll(); returns how many completed once with the right bytes. */
+static int run_qd1_reads(AioContext *ctx, LinuxAioState *s, int n)
 {
-    LinuxAioState *s;
-    AioContext *ctx = new_laio_ctx(&s);
     Read r;
     int good = 0;
 
-    if (strcmp(aio_context_fdmon_name(ctx), "io_uring") != 0) {
-        skip(2, "wake-up re-check: only the io_uring fdmon re-checks fds (this "
-             "context uses %s)", aio_context_fdmon_name(ctx));
-        aio_context_unref(ctx);
-        return;
-    }
-    g_assert(aio_context_set_poll_params(ctx, 0, 0, 0, NULL));
-    for (int i = 0; i < WARMUP_READS; i++) {
-        submit_read(s, &r, (uint64_t)(i % NBLOCKS));
-        POLL_UNTIL(ctx, pending == 0, 10000);
-    }
-    unsigned polls_before = poll_calls;
-    for (int i = 0; i < WAKE_READS; i++) {
+    for (int i = 0; i < n; i++) {
         submit_read(s, &r, (uint64_t)(i % NBLOCKS));
         POLL_UNTIL(ctx, pending == 0, 10000);
         good += reads_good(&r, 1);
     }
+    return good;
+}
+
+/* A linux-aio context on the io_uring fdmon with multishot polls and
+ * polling off (each completion wakes a blocking wait through the
+ * eventfd), warmed up; NULL, with @n tests skipped, where there is none. */
+static AioContext *new_multishot_wake_ctx(LinuxAioState **s, int n,
+                                          const char *what)
+{
+    AioContext *ctx = new_laio_ctx(s);
+
+    g_assert(aio_context_set_poll_params(ctx, 0, 0, 0, NULL));
+    /* After the warm-up: a kernel refusing multishot says so in its
+     * first cqe. */
+    run_qd1_reads(ctx, *s, WARMUP_READS);
+    if (!aio_fdmon_reports_each_write(ctx)) {
+        skip(n, "%s: only the io_uring fdmon's multishot polls (this context "
+             "uses %s)", what, aio_context_fdmon_name(ctx));
+        aio_context_unref(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* The io_uring fdmon trusts the cqe of a handler that drains its fd, so
+ * no poll(2) runs; with a re-check per wake-up there would be one per
+ * read. */
+static void test_completion_wake_up_needs_no_poll_recheck(void)
+{
+    LinuxAioState *s;
+    AioContext *ctx = new_multishot_wake_ctx(&s, 2, "wake-up re-check");
+
+    if (!ctx) {
+        return;
+    }
+    unsigned polls_before = poll_calls;
+    int good = run_qd1_reads(ctx, s, WAKE_READS);
     unsigned polls = poll_calls - polls_before;
     is_int(good, WAKE_READS, "wake-up re-check: every read completed");
     ok(polls < WAKE_READS / 4, "wake-up re-check: the eventfd's wake-ups "
        "ran no poll(2) re-check (%u poll(2) calls for %d reads)", polls,
        WAKE_READS);
     aio_context_unref(ctx);
+}
+
+/* The multishot poll reports every write to the eventfd, so the handler
+ * need not read it while wake-ups find completions: with a read(2) per
+ * wake-up there would be one per I/O. */
+static void test_completion_wake_up_reads_no_eventfd(void)
+{
+    LinuxAioState *s;
+    AioContext *ctx = new_multishot_wake_ctx(&s, 2, "eventfd read");
+
+    if (!ctx) {
+        return;
+    }
+    unsigned reads_before = read_calls;
+    int good = run_qd1_reads(ctx, s, WAKE_READS);
+    unsigned reads = read_calls - reads_before;
+    is_int(good, WAKE_READS, "eventfd read: every read completed");
+    ok(reads < WAKE_READS / 4, "eventfd read: the wake-ups read the eventfd "
+       "%u times for %d I/Os", reads, WAKE_READS);
+    aio_context_unref(ctx);
+}
+
+static uint64_t stat_fd_dispatches(AioContext *ctx)
+{
+    AioStats st;
+    aio_context_get_stats(ctx, &st);
+    return st.fd_dispatches;
+}
+
+/* Whatever the handler left in the eventfd counter, once every read has
+ * completed a blocking wait has nothing to dispatch: a level-triggered
+ * fdmon reporting a non-empty eventfd would run the handler again.
+ * Polling off, so every completion came through the eventfd. */
+static void test_idle_context_dispatches_nothing_after_reads(void)
+{
+    static const AioFdmonKind fdmons[] = {
+        AIO_FDMON_POLL, AIO_FDMON_EPOLL, AIO_FDMON_IO_URING,
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(fdmons); i++) {
+        LinuxAioState *s;
+        AioContext *ctx = new_laio_ctx_on(fdmons[i], &s);
+
+        g_assert(aio_context_set_poll_params(ctx, 0, 0, 0, NULL));
+        int good = run_qd1_reads(ctx, s, WAKE_READS);
+        uint64_t before = stat_fd_dispatches(ctx);
+        POLL_UNTIL(ctx, false, 20);      /* blocking waits for 20 ms */
+        uint64_t after = stat_fd_dispatches(ctx);
+        ok(good == WAKE_READS && after == before,
+           "idle after reads (%s fdmon): %d of %d reads done, then 20 ms of "
+           "blocking waits dispatched %" PRIu64 " handlers",
+           aio_context_fdmon_name(ctx), good, WAKE_READS, after - before);
+        aio_context_unref(ctx);
+    }
 }
 
 int main(void)
@@ -294,6 +394,8 @@ int main(void)
     test_eagain_with_requests_in_flight_is_retried();
     test_completions_found_by_ring_peek_polling();
     test_completion_wake_up_needs_no_poll_recheck();
+    test_completion_wake_up_reads_no_eventfd();
+    test_idle_context_dispatches_nothing_after_reads();
     close(fd);
     return done_testing();
 }
