@@ -136,7 +136,9 @@ static bool file_size(int fd, const char *name, uint64_t *size,
 
 static int open_file(const WorkloadConfig *cfg, GError **error)
 {
-    int flags = (workload_rw_writes(cfg->rw) ? O_RDWR : O_RDONLY) |
+    /* A created file is written by its layout (disk.c), whatever rw. */
+    bool writes = workload_rw_writes(cfg->rw) || cfg->create;
+    int flags = (writes ? O_RDWR : O_RDONLY) |
                 O_CLOEXEC | (cfg->direct ? O_DIRECT : 0);
     int fd = open(cfg->filename, flags);
 

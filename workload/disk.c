@@ -1,7 +1,10 @@
 /*
  * The disk workload's driver: iodepth coroutines in the iothread, each
  * running one request at a time through coroutine disk I/O (linux-aio,
- * io_uring) or a pread/pwrite job in the iothread's thread pool.
+ * io_uring) or a pread/pwrite job in the iothread's thread pool.  A file
+ * the workload created is first laid out by one coroutine (the region
+ * written front to back in DISK_LAYOUT_CHUNK writes, same engine), which
+ * then starts the others: see workload.h for why.
  *
  * Thread rules: everything in Disk but the `drained` handshake belongs to
  * the iothread once started (start and stop reach it through
@@ -21,6 +24,10 @@
 /* A rate-limited coroutine sleeps in steps of at most this, so a stop
  * never waits longer for it. */
 #define DISK_RATE_SLEEP_STEP_NS (10 * 1000 * 1000)
+
+/* Layout write size (rounded down to a multiple of bs, at least bs): big
+ * enough that a 256 MiB file is laid out in well under a second. */
+#define DISK_LAYOUT_CHUNK (1u << 20)
 
 typedef struct Disk Disk;
 
@@ -135,21 +142,20 @@ static bool wait_rate_slot(Disk *d)
     return true;
 }
 
-static int do_request(Disk *d, DiskWorker *dw, bool write, uint64_t off)
+static int do_request(Disk *d, struct iovec *iov, bool write, uint64_t off)
 {
     if (!d->engine) {
-        DiskPoolJob job = { d->fd, write, dw->buf, dw->iov.iov_len, off };
+        DiskPoolJob job = { d->fd, write, iov->iov_base, iov->iov_len, off };
         return thread_pool_co_submit(d->pool, disk_pool_job, &job);
     }
     return write
-        ? aio_disk_co_pwritev(d->engine, d->engine_state, d->fd, &dw->iov, 1,
-                              off)
-        : aio_disk_co_preadv(d->engine, d->engine_state, d->fd, &dw->iov, 1,
-                             off);
+        ? aio_disk_co_pwritev(d->engine, d->engine_state, d->fd, iov, 1, off)
+        : aio_disk_co_preadv(d->engine, d->engine_state, d->fd, iov, 1, off);
 }
 
 /* The first failure ends the workload with its text; the others stop. */
-static void request_failed(Disk *d, bool write, uint64_t off, int ret)
+static void request_failed(Disk *d, bool write, uint64_t len, uint64_t off,
+                           int ret)
 {
     workload_record_error(d->w);
     if (d->failed) {
@@ -159,7 +165,7 @@ static void request_failed(Disk *d, bool write, uint64_t off, int ret)
     d->stopping = true;
     d->error = g_strdup_printf("%s of %" G_GUINT64_FORMAT " bytes at offset "
                                 "%" G_GUINT64_FORMAT " of '%s' failed: %s",
-                                write ? "write" : "read", d->w->cfg.bs, off,
+                                write ? "write" : "read", len, off,
                                 d->w->cfg.filename, g_strerror(-ret));
 }
 
@@ -190,13 +196,47 @@ static void disk_worker(void *opaque)
         bool write = next_is_write(d);
         uint64_t off = next_offset(d);
         int64_t t0 = workload_now_ns();
-        int ret = do_request(d, dw, write, off);
+        int ret = do_request(d, &dw->iov, write, off);
 
         if (ret < 0) {
-            request_failed(d, write, off, ret);
+            request_failed(d, write, dw->iov.iov_len, off, ret);
             break;
         }
         workload_record(d->w, dw->iov.iov_len, workload_now_ns() - t0);
+    }
+    worker_exit(d);
+}
+
+static void start_workers(Disk *d)
+{
+    d->active += d->w->cfg.iodepth;
+    for (unsigned i = 0; i < d->w->cfg.iodepth; i++) {
+        aio_coroutine_enter(aio_coroutine_create(disk_worker,
+                                                 &d->workers[i]));
+    }
+}
+
+/* Write the region [0, blocks x bs) once, front to back, then begin the
+ * measured run.  Counts as one active coroutine until it returns. */
+static void disk_layout(void *opaque)
+{
+    Disk *d = opaque;
+    const WorkloadConfig *cfg = &d->w->cfg;
+    uint64_t end = cfg->size / cfg->bs * cfg->bs;
+    uint64_t chunk = MAX(cfg->bs, DISK_LAYOUT_CHUNK / cfg->bs * cfg->bs);
+    struct iovec iov = { workload_disk_buffer(chunk), chunk };
+
+    for (uint64_t off = 0; off < end && !d->stopping; off += iov.iov_len) {
+        iov.iov_len = MIN(chunk, end - off);
+        int ret = do_request(d, &iov, true, off);
+        if (ret < 0) {
+            request_failed(d, true, iov.iov_len, off, ret);
+        }
+    }
+    free(iov.iov_base);
+    if (!d->stopping) {
+        workload_begin(d->w);
+        start_workers(d);
     }
     worker_exit(d);
 }
@@ -231,10 +271,11 @@ static void start_in_iothread(void *opaque)
     } else {
         d->pool = aio_get_thread_pool(ctx);
     }
-    d->active = d->w->cfg.iodepth;
-    for (unsigned i = 0; i < d->w->cfg.iodepth; i++) {
-        aio_coroutine_enter(aio_coroutine_create(disk_worker,
-                                                 &d->workers[i]));
+    if (d->w->cfg.create) {
+        d->active = 1;
+        aio_coroutine_enter(aio_coroutine_create(disk_layout, d));
+    } else {
+        start_workers(d);
     }
 }
 
@@ -281,6 +322,10 @@ static bool disk_start(Workload *w, GError **error)
         return false;
     }
     st.d = disk_new(w, fd);
+    if (w->cfg.create) {
+        atomic_store_explicit(&w->state, WORKLOAD_STATE_PREPARING,
+                              memory_order_relaxed);  /* before the driver */
+    }
     iothread_run_sync(w->iothread, start_in_iothread, &st);
     if (st.error) {
         g_propagate_prefixed_error(error, st.error, "'%s': ",

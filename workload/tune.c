@@ -86,6 +86,11 @@ static bool check_targets(const TuneConfig *cfg, const TuneHooks *hooks,
                     cfg->workload, iothread_get_id(workload_iothread(w)),
                     cfg->iothread);
     }
+    if (workload_state(w, NULL) == WORKLOAD_STATE_PREPARING) {
+        return fail(error, "workload '%s' is still laying out its file "
+                    "(state preparing); tune it once it is running",
+                    cfg->workload);
+    }
     if (workload_state(w, NULL) != WORKLOAD_STATE_RUNNING) {
         return fail(error, "workload '%s' is not running (%s)",
                     cfg->workload,

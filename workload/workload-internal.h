@@ -32,8 +32,10 @@ struct Workload {
     WorkloadConfig cfg;         /* filename points to a copy we own */
     const WorkloadOps *ops;
     void *data;                 /* the type's state */
-    int64_t start_ns;
-    int64_t deadline_ns;        /* start + runtime; INT64_MAX without */
+    /* Set by workload_start(), then by the driver's workload_begin(). */
+    _Atomic int64_t start_ns;   /* release-stored, acquire-loaded */
+    int64_t deadline_ns;        /* start + runtime; INT64_MAX without;
+                                 * read by the driver only */
 
     /* Driver-written, owner-read (see workload.h). */
     _Atomic uint64_t ops_done, bytes_done, errors;
@@ -55,6 +57,9 @@ void workload_record_error(Workload *w);
 /* Driver, once: the workload ended on its own; @error (copied) for FAILED,
  * NULL for FINISHED.  Schedules the owner's callback. */
 void workload_end(Workload *w, const char *error);
+/* Driver, once, for a workload started PREPARING: the measured run
+ * begins now (start time, runtime) and the state turns RUNNING. */
+void workload_begin(Workload *w);
 /* Whether the runtime is over at monotonic time @now. */
 bool workload_runtime_over(const Workload *w, int64_t now);
 

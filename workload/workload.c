@@ -32,6 +32,7 @@ static const char *const state_names[WORKLOAD_STATE__MAX] = {
     [WORKLOAD_STATE_RUNNING] = "running",
     [WORKLOAD_STATE_FINISHED] = "finished",
     [WORKLOAD_STATE_FAILED] = "failed",
+    [WORKLOAD_STATE_PREPARING] = "preparing",
 };
 
 static const WorkloadOps *const type_ops[WORKLOAD_TYPE__MAX] = {
@@ -132,6 +133,20 @@ void workload_end(Workload *w, const char *error)
     aio_bh_schedule(w->end_bh);
 }
 
+static void set_start(Workload *w, int64_t now)
+{
+    w->deadline_ns = w->cfg.runtime_ns > 0 ? now + w->cfg.runtime_ns
+                                           : INT64_MAX;
+    atomic_store_explicit(&w->start_ns, now, memory_order_release);
+}
+
+void workload_begin(Workload *w)
+{
+    set_start(w, workload_now_ns());
+    atomic_store_explicit(&w->state, WORKLOAD_STATE_RUNNING,
+                          memory_order_release);
+}
+
 bool workload_runtime_over(const Workload *w, int64_t now)
 {
     return now >= w->deadline_ns;
@@ -173,9 +188,7 @@ Workload *workload_start(const char *id, IOThread *t, AioContext *owner_ctx,
     w->on_end_opaque = opaque;
     w->end_bh = aio_bh_new(owner_ctx, end_bh_cb, w);
     aio_histogram_init(&w->latency_ns);
-    w->start_ns = workload_now_ns();
-    w->deadline_ns = cfg->runtime_ns > 0 ? w->start_ns + cfg->runtime_ns
-                                         : INT64_MAX;
+    set_start(w, workload_now_ns());
     if (!w->ops->start(w, error)) {
         workload_free(w);
         return NULL;
@@ -216,7 +229,8 @@ WorkloadState workload_state(const Workload *w, const char **error)
 
 int64_t workload_start_ns(const Workload *w)
 {
-    return w->start_ns;
+    return atomic_load_explicit(&((Workload *)w)->start_ns,
+                                memory_order_acquire);
 }
 
 int64_t workload_end_ns(const Workload *w)

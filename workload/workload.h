@@ -78,6 +78,7 @@ typedef enum {
     WORKLOAD_STATE_RUNNING,
     WORKLOAD_STATE_FINISHED,    /* its runtime ended */
     WORKLOAD_STATE_FAILED,      /* a request failed; see the error */
+    WORKLOAD_STATE_PREPARING,   /* laying out a created file (disk) */
     WORKLOAD_STATE__MAX,
 } WorkloadState;
 
@@ -157,8 +158,12 @@ typedef void WorkloadEndFunc(Workload *w, void *opaque);
  * Write rules (disk): a workload that writes (randwrite, randrw, write)
  * writes only to a file it creates (create with size; refused if the path
  * exists) or, with allow_overwrite, to an existing regular file or block
- * device.  create also works for reading workloads (the new file is
- * allocated with fallocate: its blocks read back zeros).  Refused with an
+ * device.  create also works for reading workloads.  A created file is
+ * laid out before the measured run, as fio does: allocated, then written
+ * once front to back (state PREPARING; no op counted, the start time and
+ * the runtime begin when it ends), because reading blocks that were only
+ * allocated never reaches the device (the file system answers zeros) and
+ * writing them first converts extents.  Refused with an
  * error naming the file: a missing file without create, a directory or
  * other non-file, a file smaller than size or than bs, bs not a multiple
  * of 512 with direct, O_DIRECT refused by the file system, a failing
@@ -187,7 +192,9 @@ IOThread *workload_iothread(const Workload *w);
 const WorkloadConfig *workload_config(const Workload *w);
 /* The state, and for FAILED the error (borrowed, valid until stop). */
 WorkloadState workload_state(const Workload *w, const char **error);
-/* Monotonic time of the start, and of the end (0 while running). */
+/* Monotonic time of the start (for a created file, of the end of its
+ * layout: what elapsed and the runtime count from), and of the end (0
+ * while running). */
 int64_t workload_start_ns(const Workload *w);
 int64_t workload_end_ns(const Workload *w);
 

@@ -4,7 +4,8 @@
  * with a runtime ends FINISHED and calls on_end in the owner's context; a
  * disk workload whose requests fail ends FAILED with the errno text and
  * the file's name; stop returns with the file closed; rate-iops caps the
- * ops a disk workload starts.
+ * ops a disk workload starts; a created file is laid out (written) before
+ * the measured run, and a stop during the layout returns.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -185,6 +186,98 @@ static void test_rate_iops_caps(const char *dir)
     g_free(path);
 }
 
+/* Whether the @bs bytes at @off of @path hold anything but zeros. */
+static bool block_has_data(const char *path, uint64_t off, size_t bs)
+{
+    uint8_t *buf = g_malloc(bs);
+    int fd = open(path, O_RDONLY);
+    bool data = false;
+
+    if (fd >= 0 && pread(fd, buf, bs, (off_t)off) == (ssize_t)bs) {
+        for (size_t i = 0; i < bs && !data; i++) {
+            data = buf[i] != 0;
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    g_free(buf);
+    return data;
+}
+
+/* A created file is written once before the reads are measured: only
+ * allocated, its blocks would read back zeros without reaching the
+ * device.  The owner sees it PREPARING at first, RUNNING after. */
+static void test_created_file_is_laid_out_before_running(const char *dir)
+{
+    char *path = g_build_filename(dir, "laid-out", NULL);
+    const uint64_t size = 3 << 20, bs = 4096;
+    WorkloadConfig cfg;
+    GError *err = NULL;
+    WorkloadSample *s = g_new(WorkloadSample, 1);
+
+    workload_config_init(&cfg);
+    cfg.filename = path;
+    cfg.create = true;
+    cfg.size = size;
+    cfg.direct = false;
+    Workload *w = workload_start("l", io, owner, &cfg, count_end, NULL, &err);
+    WorkloadState first = w ? workload_state(w, NULL) : WORKLOAD_STATE__MAX;
+    gint64 deadline = g_get_monotonic_time() + WAIT_US;
+    do {
+        g_usleep(1000);
+        if (w) {
+            workload_sample(w, s);
+        }
+    } while (w && s->ops < 10 && g_get_monotonic_time() < deadline);
+    WorkloadState later = w ? workload_state(w, NULL) : WORKLOAD_STATE__MAX;
+    ok(w && (first == WORKLOAD_STATE_PREPARING ||
+             first == WORKLOAD_STATE_RUNNING) &&
+       later == WORKLOAD_STATE_RUNNING && s->ops >= 10,
+       "a created file's workload is %s at first, then %s with %"
+       G_GUINT64_FORMAT " ops", workload_state_name(first),
+       workload_state_name(later), w ? s->ops : 0);
+    if (w) {
+        workload_stop(w);
+    }
+    ok(block_has_data(path, 0, bs) && block_has_data(path, size / 2, bs) &&
+       block_has_data(path, size - bs, bs),
+       "the created file was written front to back (first, middle and last "
+       "blocks hold data, not zeros)");
+    g_clear_error(&err);
+    unlink(path);
+    g_free(s);
+    g_free(path);
+}
+
+/* A stop while the layout runs returns (the layout coroutine lets go)
+ * and closes the file; the workload did not fail. */
+static void test_stop_during_layout_returns(const char *dir)
+{
+    char *path = g_build_filename(dir, "stopped-layout", NULL);
+    WorkloadConfig cfg;
+    GError *err = NULL;
+
+    workload_config_init(&cfg);
+    cfg.filename = path;
+    cfg.create = true;
+    cfg.size = 64 << 20;
+    cfg.direct = false;
+    Workload *w = workload_start("sl", io, owner, &cfg, count_end, NULL, &err);
+    int fd = fd_of(path);
+    WorkloadState state = w ? workload_state(w, NULL) : WORKLOAD_STATE__MAX;
+    if (w) {
+        workload_stop(w);
+    }
+    ok(w && fd >= 0 && state != WORKLOAD_STATE_FAILED &&
+       fcntl(fd, F_GETFD) < 0,
+       "a stop at once after start (state %s) returned and closed the file",
+       workload_state_name(state));
+    g_clear_error(&err);
+    unlink(path);
+    g_free(path);
+}
+
 int main(void)
 {
     GError *err = NULL;
@@ -200,6 +293,8 @@ int main(void)
     test_runtime_ends_finished();
     test_failed_request_ends_failed(dir);
     test_rate_iops_caps(dir);
+    test_created_file_is_laid_out_before_running(dir);
+    test_stop_during_layout_returns(dir);
     iothread_free(io);
     while (aio_poll(owner, false)) {
     }
