@@ -149,6 +149,30 @@ static void test_failed_request_ends_failed(const char *dir)
     g_free(path);
 }
 
+/* A disk workload config on @path (created, @size bytes, buffered). */
+static void created_file_config(WorkloadConfig *cfg, const char *path,
+                                uint64_t size)
+{
+    workload_config_init(cfg);
+    cfg->filename = path;
+    cfg->create = true;
+    cfg->size = size;
+    cfg->direct = false;
+}
+
+/* Sample @w every @step_us into @s until it did @ops ops (or WAIT_US). */
+static void sample_until_ops(Workload *w, WorkloadSample *s, uint64_t ops,
+                             gulong step_us)
+{
+    gint64 deadline = g_get_monotonic_time() + WAIT_US;
+    do {
+        g_usleep(step_us);
+        if (w) {
+            workload_sample(w, s);
+        }
+    } while (w && s->ops < ops && g_get_monotonic_time() < deadline);
+}
+
 /* rate-iops spaces request starts 1/rate apart, so at most rate x elapsed
  * + iodepth requests have completed at any time. */
 static void test_rate_iops_caps(const char *dir)
@@ -158,21 +182,11 @@ static void test_rate_iops_caps(const char *dir)
     GError *err = NULL;
     WorkloadSample *s = g_new(WorkloadSample, 1);
 
-    workload_config_init(&cfg);
-    cfg.filename = path;
-    cfg.create = true;
-    cfg.size = 1 << 20;
-    cfg.direct = false;
+    created_file_config(&cfg, path, 1 << 20);
     cfg.iodepth = 4;
     cfg.rate_iops = 200;
     Workload *w = workload_start("r", io, owner, &cfg, count_end, NULL, &err);
-    gint64 deadline = g_get_monotonic_time() + WAIT_US;
-    do {
-        g_usleep(10 * 1000);
-        if (w) {
-            workload_sample(w, s);
-        }
-    } while (w && s->ops < 40 && g_get_monotonic_time() < deadline);
+    sample_until_ops(w, s, 40, 10 * 1000);
     double elapsed_s = w ? (s->time_ns - workload_start_ns(w)) / 1e9 : 0;
     ok(w && s->ops >= 40 && s->ops <= 200 * elapsed_s + cfg.iodepth,
        "rate-iops 200: %" G_GUINT64_FORMAT " ops in %.3f s", w ? s->ops : 0,
@@ -216,20 +230,10 @@ static void test_created_file_is_laid_out_before_running(const char *dir)
     GError *err = NULL;
     WorkloadSample *s = g_new(WorkloadSample, 1);
 
-    workload_config_init(&cfg);
-    cfg.filename = path;
-    cfg.create = true;
-    cfg.size = size;
-    cfg.direct = false;
+    created_file_config(&cfg, path, size);
     Workload *w = workload_start("l", io, owner, &cfg, count_end, NULL, &err);
     WorkloadState first = w ? workload_state(w, NULL) : WORKLOAD_STATE__MAX;
-    gint64 deadline = g_get_monotonic_time() + WAIT_US;
-    do {
-        g_usleep(1000);
-        if (w) {
-            workload_sample(w, s);
-        }
-    } while (w && s->ops < 10 && g_get_monotonic_time() < deadline);
+    sample_until_ops(w, s, 10, 1000);
     WorkloadState later = w ? workload_state(w, NULL) : WORKLOAD_STATE__MAX;
     ok(w && (first == WORKLOAD_STATE_PREPARING ||
              first == WORKLOAD_STATE_RUNNING) &&
@@ -258,11 +262,7 @@ static void test_stop_during_layout_returns(const char *dir)
     WorkloadConfig cfg;
     GError *err = NULL;
 
-    workload_config_init(&cfg);
-    cfg.filename = path;
-    cfg.create = true;
-    cfg.size = 64 << 20;
-    cfg.direct = false;
+    created_file_config(&cfg, path, 64 << 20);
     Workload *w = workload_start("sl", io, owner, &cfg, count_end, NULL, &err);
     int fd = fd_of(path);
     WorkloadState state = w ? workload_state(w, NULL) : WORKLOAD_STATE__MAX;

@@ -312,25 +312,38 @@ static AioContext *new_multishot_wake_ctx(LinuxAioState **s, int n,
     return ctx;
 }
 
+/* WAKE_READS QD 1 reads on new_multishot_wake_ctx(), checked; @calls =
+ * how much *@counter grew meanwhile.  False (tests skipped) where there
+ * is no such context. */
+static bool count_during_wake_reads(const char *what, const unsigned *counter,
+                                    unsigned *calls)
+{
+    LinuxAioState *s;
+    AioContext *ctx = new_multishot_wake_ctx(&s, 2, what);
+
+    if (!ctx) {
+        return false;
+    }
+    unsigned before = *counter;
+    int good = run_qd1_reads(ctx, s, WAKE_READS);
+    *calls = *counter - before;
+    is_int(good, WAKE_READS, "%s: every read completed", what);
+    aio_context_unref(ctx);
+    return true;
+}
+
 /* The io_uring fdmon trusts the cqe of a handler that drains its fd, so
  * no poll(2) runs; with a re-check per wake-up there would be one per
  * read. */
 static void test_completion_wake_up_needs_no_poll_recheck(void)
 {
-    LinuxAioState *s;
-    AioContext *ctx = new_multishot_wake_ctx(&s, 2, "wake-up re-check");
+    unsigned polls;
 
-    if (!ctx) {
-        return;
+    if (count_during_wake_reads("wake-up re-check", &poll_calls, &polls)) {
+        ok(polls < WAKE_READS / 4, "wake-up re-check: the eventfd's wake-ups "
+           "ran no poll(2) re-check (%u poll(2) calls for %d reads)", polls,
+           WAKE_READS);
     }
-    unsigned polls_before = poll_calls;
-    int good = run_qd1_reads(ctx, s, WAKE_READS);
-    unsigned polls = poll_calls - polls_before;
-    is_int(good, WAKE_READS, "wake-up re-check: every read completed");
-    ok(polls < WAKE_READS / 4, "wake-up re-check: the eventfd's wake-ups "
-       "ran no poll(2) re-check (%u poll(2) calls for %d reads)", polls,
-       WAKE_READS);
-    aio_context_unref(ctx);
 }
 
 /* The multishot poll reports every write to the eventfd, so the handler
@@ -338,19 +351,12 @@ static void test_completion_wake_up_needs_no_poll_recheck(void)
  * wake-up there would be one per I/O. */
 static void test_completion_wake_up_reads_no_eventfd(void)
 {
-    LinuxAioState *s;
-    AioContext *ctx = new_multishot_wake_ctx(&s, 2, "eventfd read");
+    unsigned reads;
 
-    if (!ctx) {
-        return;
+    if (count_during_wake_reads("eventfd read", &read_calls, &reads)) {
+        ok(reads < WAKE_READS / 4, "eventfd read: the wake-ups read the "
+           "eventfd %u times for %d I/Os", reads, WAKE_READS);
     }
-    unsigned reads_before = read_calls;
-    int good = run_qd1_reads(ctx, s, WAKE_READS);
-    unsigned reads = read_calls - reads_before;
-    is_int(good, WAKE_READS, "eventfd read: every read completed");
-    ok(reads < WAKE_READS / 4, "eventfd read: the wake-ups read the eventfd "
-       "%u times for %d I/Os", reads, WAKE_READS);
-    aio_context_unref(ctx);
 }
 
 static uint64_t stat_fd_dispatches(AioContext *ctx)
