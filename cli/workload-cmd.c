@@ -23,6 +23,16 @@ static CmdStatus usage(Session *s)
     return CMD_FAILED;
 }
 
+/* Whether @args say create=true: the server then lays the new file out
+ * before the measured run, and the user should know why IOPS stay 0. */
+static bool args_create(JsonObject *args)
+{
+    JsonNode *n = json_object_get_member(args, "create");
+    return n && JSON_NODE_HOLDS_VALUE(n) &&
+           json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
+           json_node_get_boolean(n);
+}
+
 /* add ID IOTHREAD TYPE [KEY=VALUE...] */
 static CmdStatus workload_add(Session *s, char **argv)
 {
@@ -48,8 +58,10 @@ static CmdStatus workload_add(Session *s, char **argv)
         }
         json_object_set_string_member(args, given[i], argv[i]);
     }
-    char *done = g_strdup_printf("workload %s started on %s\n", argv[0],
-                                 argv[1]);
+    char *done = g_strdup_printf("workload %s started on %s%s\n", argv[0],
+                                 argv[1], args_create(args)
+                                 ? " (state preparing while it writes the "
+                                   "new file once, then running)" : "");
     CmdStatus st = commands_run_and_report(s, "workload-add", args, done);
     g_free(done);
     json_object_unref(args);

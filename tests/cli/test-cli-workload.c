@@ -32,8 +32,10 @@ static void test_add_starts(void)
     char *cmd = g_strdup_printf("workload add w1 io0 disk filename=%s/w1 "
                                 "create=true size=1048576 direct=false "
                                 "iodepth=2", d.dir);
-    ok(ctl(cmd, &out) == 0 && strstr(out, "workload w1 started on io0"),
-       "workload add starts a disk workload with the options typed");
+    ok(ctl(cmd, &out) == 0 && strstr(out, "workload w1 started on io0") &&
+       strstr(out, "preparing"),
+       "workload add starts a disk workload with the options typed, and says "
+       "a created file is laid out first");
     g_free(out);
     g_free(cmd);
 }
