@@ -32,6 +32,12 @@
  * once: polling goes on).  With poll-grow 1 a learnt window stays at
  * 4 µs, so fixed mode opens exactly one window per event.
  *
+ * Two dispatch rules around polling, each set up so the outcome does not
+ * depend on timing: work that appears as polling ends (posted by
+ * io_poll_end itself) is found by the last poll before the loop sleeps,
+ * and of two handlers found in one pass, the one the other removes is not
+ * called.
+ *
  * How often polling finds events that arrive a little later (a real
  * device) is a matter of speed: aio-bench measures it (poll_find_ratio).
  */
@@ -548,6 +554,170 @@ static void test_shrink_zero_resets_window(void)
     is_int((int64_t)shrinks, 1, "shrink 0: poll_shrinks counts it");
 }
 
+/* ---- an event that arrives as polling ends -------------------------------
+ *
+ * A device that stops notifying while polled (io_poll_begin) may post work
+ * after the last poll but before io_poll_end turns notifications back on:
+ * no notification will announce that work.  The loop must poll once more
+ * after io_poll_end, before it sleeps.  Here io_poll_end itself posts the
+ * work, so it is always in that gap. */
+/* Signals @e until its handler has a polling window, which is returned
+ * (0: none after 10 tries): the first signal puts it in the poll set, a
+ * later one (a wait longer than its empty window) gives it one; a
+ * registration's own notification may come between. */
+static int64_t teach_notifier_window(AioContext *ctx, EventNotifier *e)
+{
+    int64_t window = 0;
+    for (int i = 0; i < 10 && window == 0; i++) {
+        event_notifier_set(e);
+        aio_poll(ctx, true);
+        window = probe_window(ctx);
+    }
+    return window;
+}
+
+typedef struct GapDevice {
+    EventNotifier e;
+    bool post_at_poll_end;  /* the next io_poll_end posts work */
+    bool posted;            /* work visible to io_poll, no notification */
+    int found;              /* ... found by polling */
+} GapDevice;
+
+static GapDevice gap;
+
+static void gap_read(EventNotifier *e)
+{
+    event_notifier_test_and_clear(e);
+}
+
+static bool gap_poll(void *opaque)
+{
+    return gap.posted;
+}
+
+static void gap_poll_ready(EventNotifier *e)
+{
+    if (gap.posted) {
+        gap.posted = false;
+        gap.found++;
+    }
+}
+
+static void gap_poll_end(EventNotifier *e)
+{
+    if (gap.post_at_poll_end) {
+        gap.post_at_poll_end = false;
+        gap.posted = true;
+    }
+}
+
+static void test_work_posted_as_polling_ends_is_found_before_sleeping(void)
+{
+    TestWatchdog wd;
+    AioContext *ctx = test_context_new();
+    GError *err = NULL;
+
+    if (!aio_context_set_poll_params(ctx, LEARN_MAX_NS, 2, 0, &err) ||
+        event_notifier_init(&gap.e, false) < 0) {
+        printf("Bail out! gap device: %s\n", err ? err->message : "?");
+        exit(1);
+    }
+    aio_set_event_notifier(ctx, &gap.e, gap_read, gap_poll, gap_poll_ready);
+    aio_set_event_notifier_poll(ctx, &gap.e, NULL, gap_poll_end);
+    int64_t window = teach_notifier_window(ctx, &gap.e);
+    /* One blocking aio_poll: polls its window, finds nothing, ends
+     * polling (the work appears), and must find it instead of sleeping
+     * until the watchdog (which would end this aio_poll with found 0). */
+    test_watchdog_arm(ctx, &wd, 2000);
+    aio_poll(ctx, false);       /* consume the arming's notification */
+    gap.post_at_poll_end = true;
+    aio_poll(ctx, true);
+    ok(window > 0 && gap.found == 1 && !wd.fired,
+       "work posted between the last poll and io_poll_end is found before "
+       "the loop sleeps (window %" PRId64 " ns, found %d, watchdog %s)",
+       window, gap.found, wd.fired ? "fired" : "quiet");
+    test_watchdog_disarm(&wd);
+    aio_set_event_notifier(ctx, &gap.e, NULL, NULL, NULL);
+    event_notifier_cleanup(&gap.e);
+    aio_context_unref(ctx);
+}
+
+/* ---- a handler removed by another one found in the same poll pass ------ */
+
+typedef struct PairDevice {
+    EventNotifier e;        /* first: a PairDevice * is its notifier's */
+    bool posted;            /* io_poll reports work */
+    int ready_calls;
+    AioContext *ctx;
+    struct PairDevice *other;
+} PairDevice;
+
+static PairDevice pair[2];
+
+static void pair_read(EventNotifier *e)
+{
+    event_notifier_test_and_clear(e);
+}
+
+static bool pair_poll(void *opaque)
+{
+    return ((PairDevice *)opaque)->posted;     /* opaque: the notifier */
+}
+
+/* Handles its work, then removes the other device's handler. */
+static void pair_poll_ready(EventNotifier *e)
+{
+    PairDevice *d = (PairDevice *)e;
+    d->posted = false;
+    d->ready_calls++;
+    if (d->ctx && d->other->ctx) {      /* (d->ctx NULL: called removed) */
+        aio_set_event_notifier(d->ctx, &d->other->e, NULL, NULL, NULL);
+        d->other->ctx = NULL;
+    }
+}
+
+/* Both devices have work in the same polling pass, so both are on the
+ * ready list; the first dispatched removes the other, which then must not
+ * be called (aio.h: a removed handler is never called again). */
+static void test_handler_removed_by_a_polled_one_is_not_called(void)
+{
+    TestWatchdog wd;
+    AioContext *ctx = test_context_new();
+    GError *err = NULL;
+    int64_t window[2];
+
+    if (!aio_context_set_poll_params(ctx, LEARN_MAX_NS, 2, 0, &err)) {
+        printf("Bail out! %s\n", err ? err->message : "?");
+        exit(1);
+    }
+    for (int i = 0; i < 2; i++) {
+        pair[i] = (PairDevice){ .ctx = ctx, .other = &pair[1 - i] };
+        g_assert(event_notifier_init(&pair[i].e, false) == 0);
+        aio_set_event_notifier(ctx, &pair[i].e, pair_read, pair_poll,
+                               pair_poll_ready);
+    }
+    for (int i = 0; i < 2; i++) {
+        window[i] = teach_notifier_window(ctx, &pair[i].e);
+    }
+    test_watchdog_arm(ctx, &wd, 2000);
+    aio_poll(ctx, false);       /* consume the arming's notification */
+    pair[0].posted = pair[1].posted = true;
+    aio_poll(ctx, true);
+    ok(window[0] > 0 && window[1] > 0 &&
+       pair[0].ready_calls + pair[1].ready_calls == 1,
+       "of two handlers found by one poll pass, the one the other removed "
+       "was not called (io_poll_ready calls %d and %d)", pair[0].ready_calls,
+       pair[1].ready_calls);
+    test_watchdog_disarm(&wd);
+    for (int i = 0; i < 2; i++) {
+        if (pair[i].ctx) {
+            aio_set_event_notifier(ctx, &pair[i].e, NULL, NULL, NULL);
+        }
+        event_notifier_cleanup(&pair[i].e);
+    }
+    aio_context_unref(ctx);
+}
+
 int main(void)
 {
     test_polling_off_uses_the_fd();
@@ -562,5 +732,7 @@ int main(void)
     test_auto_polls_when_waits_shrink_more_than_it_costs();
     test_auto_stops_polling_that_lengthens_waits();
     test_fixed_after_auto_polls_again();
+    test_work_posted_as_polling_ends_is_found_before_sleeping();
+    test_handler_removed_by_a_polled_one_is_not_called();
     return done_testing();
 }

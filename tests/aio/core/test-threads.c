@@ -2,7 +2,8 @@
  * test-threads: the thread-safe entry points, exercised from other threads.
  *
  * aio_notify() and aio_bh_schedule() from another thread wake a blocking
- * aio_poll() (and a blocking g_main_context_iteration() on the GSource);
+ * aio_poll() (and a blocking g_main_context_iteration() on the GSource),
+ * aio_bh_schedule_idle() does not;
  * four threads scheduling 100k oneshot BHs each at once: every one runs
  * exactly once; aio_context_get_stats() read concurrently with the loop
  * sees monotonic counters.
@@ -25,6 +26,7 @@ static void sleep_ms(int ms)
 typedef struct WakeArg {
     AioContext *ctx;
     AioBH *bh;          /* NULL: aio_notify only */
+    bool idle;          /* schedule @bh with aio_bh_schedule_idle() */
     bool via_gsource;   /* the loop waits in g_main_context_iteration() */
     atomic_bool done;
 } WakeArg;
@@ -49,7 +51,9 @@ static void *waker_thread(void *opaque)
 {
     WakeArg *w = opaque;
     wait_for_blocking_wait(w);
-    if (w->bh) {
+    if (w->bh && w->idle) {
+        aio_bh_schedule_idle(w->bh);
+    } else if (w->bh) {
         aio_bh_schedule(w->bh);
     } else {
         /* The flag first: a notify that arrives after the main thread
@@ -106,6 +110,33 @@ static void test_bh_from_thread(AioContext *ctx)
     aio_bh_delete(w.bh);
     while (aio_poll(ctx, false)) {
     }
+}
+
+/* An idle BH does not wake the loop (aio.h): scheduled from another
+ * thread while the loop sleeps, it runs when something else ends the wait
+ * (here the 200 ms watchdog), and the context's notifier is never found
+ * set for it. */
+static void test_idle_bh_from_thread_does_not_wake(AioContext *ctx)
+{
+    int n = 0;
+    WakeArg w = { .ctx = ctx, .idle = true };
+    AioStats before, after;
+    pthread_t th;
+
+    w.bh = aio_bh_new(ctx, count_cb, &n);
+    while (aio_poll(ctx, false)) {
+    }
+    aio_context_get_stats(ctx, &before);
+    pthread_create(&th, NULL, waker_thread, &w);
+    POLL_UNTIL(ctx, n == 1, 200);
+    pthread_join(th, NULL);
+    aio_poll(ctx, false);       /* a waker later than the watchdog */
+    aio_context_get_stats(ctx, &after);
+    ok(n == 1 && after.notify_wakeups == before.notify_wakeups,
+       "an idle BH from another thread runs without waking the loop through "
+       "its notifier (%" PRIu64 " notifier wake-ups)",
+       after.notify_wakeups - before.notify_wakeups);
+    aio_bh_delete(w.bh);
 }
 
 static gboolean glib_watchdog_cb(gpointer data)
@@ -268,6 +299,7 @@ int main(void)
     test_notify_self(ctx);
     test_notify_from_thread(ctx);
     test_bh_from_thread(ctx);
+    test_idle_bh_from_thread_does_not_wake(ctx);
     test_bh_from_thread_gsource(ctx);
     test_bh_from_four_threads(ctx);
     aio_set_current_context(NULL);
