@@ -16,9 +16,9 @@
  *    32768 (poll-mode fixed) and 32768 with poll-mode auto, interleaved
  *    slice by slice: CPU per I/O and p50/mean/p99 latency of each.
  *
- * The engines' context is configured like an iothread's (adaptive polling
- * with poll-max-ns 32768, the iothread default, poll-mode fixed): that is
- * how the engines run in the daemon.
+ * The engines' context is configured like an iothread's (poll-max-ns and
+ * poll-mode: the parameter table's iothread defaults, 32768 and auto,
+ * unless given): that is how the engines run in the daemon.
  *
  * The engine and fio each run for --seconds in total, alternately in
  * --slices slices (5 by default, 1 with --quick): the device's throughput
@@ -52,10 +52,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-/* IOTHREAD_DEFAULT_POLL_MAX_NS (iothread/iothread.h), which this benchmark
- * does not link against. */
-#define IOTHREAD_POLL_MAX_NS 32768
 
 IoBenchOptions opt = {
     .seconds = 10, .pool_seconds = 3, .poll_max_ns = -1, .cpu = -1,
@@ -192,6 +188,7 @@ static bool parse_value_option(const char *o, const char *v)
     } else if (!strcmp(o, "--poll-mode")) {
         opt.poll_mode = !strcmp(v, "auto") ? AIO_POLL_MODE_AUTO
                                            : AIO_POLL_MODE_FIXED;
+        opt.poll_mode_given = true;
         return !strcmp(v, "auto") || !strcmp(v, "fixed") ||
                bad_value(o, v, "fixed or auto");
     } else if (!strcmp(o, "--offsets")) {
@@ -237,8 +234,13 @@ static bool parse_flag(const char *o)
 /* The defaults that depend on other options. */
 static bool finish_options(void)
 {
+    /* An iothread's defaults, from the parameter table. */
     if (opt.poll_max_ns < 0) {
-        opt.poll_max_ns = IOTHREAD_POLL_MAX_NS;
+        opt.poll_max_ns = aio_param_info(AIO_PARAM_POLL_MAX_NS)->default_value;
+    }
+    if (!opt.poll_mode_given) {
+        opt.poll_mode =
+            (AioPollMode)aio_param_info(AIO_PARAM_POLL_MODE)->default_value;
     }
     if (!opt.slices) {
         opt.slices = opt.quick ? 1 : 5;

@@ -28,6 +28,7 @@ typedef struct IoBenchOptions {
     int slices;                 /* --slices */
     int64_t poll_max_ns;        /* --poll-max-ns */
     AioPollMode poll_mode;      /* --poll-mode */
+    bool poll_mode_given;
     bool poll_sweep;            /* --poll-sweep: QD 1 per polling setting */
     bool offsets_without_replacement;   /* --offsets permutation */
     bool ours_first;            /* --order ours-first */
