@@ -10,11 +10,11 @@
  * - Completions signal an eventfd registered with aio_set_event_notifier;
  *   its io_poll peeks the completion ring that the kernel maps into our
  *   address space (the io_context_t *is* that ring), so adaptive polling
- *   sees disk completions without a syscall.  On a fdmon that reports
+ *   sees disk completions without a syscall.  On an fdmon that reports
  *   every write (io_uring multishot polls) the eventfd is read only when a
- *   wake-up found no completion: see completion_notifier_cb().  We consume events by moving
- *   the ring head ourselves, one event at a time, so a callback that runs a
- *   nested aio_poll() never sees an event twice.
+ *   wake-up found no completion: see completion_notifier_cb().  We consume
+ *   events by moving the ring head ourselves, one event at a time, so a
+ *   callback that runs a nested aio_poll() never sees an event twice.
  * - Callbacks never run inside laio_submit(): failures found while
  *   submitting are completed from a BH.
  *
@@ -193,7 +193,7 @@ static void completion_bh(void *opaque)
  * ring.  A level-triggered fdmon (poll, epoll, one-shot io_uring polls)
  * reports it for as long as it is non-zero, so it is emptied before the
  * ring is looked at (emptied after, a completion posted in between would
- * be lost).  A fdmon that reports every write (io_uring multishot polls)
+ * be lost).  An fdmon that reports every write (io_uring multishot polls)
  * wakes us for the next completion whatever the counter holds, so while
  * wake-ups find completions the read(2) is saved: one syscall per QD 1
  * I/O, as fio spends (io_submit, the wait).  A wake-up that finds none
