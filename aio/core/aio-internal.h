@@ -133,6 +133,11 @@ typedef struct FDMonOps {
     bool (*gsource_check)(AioContext *ctx);
     void (*gsource_dispatch)(AioContext *ctx, AioHandlerList *ready_list);
 
+    /* Optional: whether the fdmon reports every write to a watched fd as
+     * a new event, readable before or not (see
+     * aio_fdmon_reports_each_write()).  NULL: level-triggered only. */
+    bool (*reports_each_write)(AioContext *ctx);
+
     /* Optional (io_uring only): see aio_add_sqe(). */
     void (*add_sqe)(AioContext *ctx,
                     void (*prep_sqe)(struct io_uring_sqe *sqe, void *opaque),
@@ -144,8 +149,8 @@ extern const FDMonOps fdmon_epoll_ops;
 extern const FDMonOps fdmon_io_uring_ops;
 
 /* Whether @ctx's fdmon reports every write to a watched fd as a new event,
- * even while the fd stays readable: io_uring with multishot polls (each
- * write wakes the poll, which posts a cqe).  An EventNotifier handler that
+ * even while the fd stays readable (FDMonOps.reports_each_write): io_uring
+ * with multishot polls (each write wakes the poll, which posts a cqe).  An EventNotifier handler that
  * takes its work from elsewhere (the linux-aio ring) may then leave the
  * eventfd unread while wake-ups find work; it must empty it, then look
  * again, when one finds none (a parked or re-armed poll asks the level).

@@ -204,6 +204,12 @@ void aio_set_event_notifier_poll(AioContext *ctx, EventNotifier *notifier,
     }
 }
 
+bool aio_fdmon_reports_each_write(AioContext *ctx)
+{
+    return ctx->fdmon_ops->reports_each_write &&
+           ctx->fdmon_ops->reports_each_write(ctx);
+}
+
 void aio_set_event_notifier_drains(AioContext *ctx, EventNotifier *notifier)
 {
     AioHandler *node = find_notifier_handler(ctx, notifier);

@@ -697,6 +697,14 @@ static void fdmon_io_uring_destroy(AioContext *ctx)
     ctx->fdmon_data = NULL;
 }
 
+/* A multishot poll posts a cqe at every wake-up of the file, that is at
+ * every write, whatever the fd's level; a one-shot poll is re-armed on
+ * the level. */
+static bool fdmon_io_uring_reports_each_write(AioContext *ctx)
+{
+    return uring_state(ctx)->multishot;
+}
+
 const FDMonOps fdmon_io_uring_ops = {
     .name = "io_uring",
     .init = fdmon_io_uring_init,
@@ -708,6 +716,7 @@ const FDMonOps fdmon_io_uring_ops = {
     .gsource_prepare = fdmon_io_uring_gsource_prepare,
     .gsource_check = fdmon_io_uring_gsource_check,
     .gsource_dispatch = fdmon_io_uring_gsource_dispatch,
+    .reports_each_write = fdmon_io_uring_reports_each_write,
     .add_sqe = fdmon_io_uring_add_sqe,
 };
 
@@ -715,11 +724,6 @@ bool fdmon_io_uring_uses_multishot(AioContext *ctx)
 {
     return ctx->fdmon_ops == &fdmon_io_uring_ops &&
            uring_state(ctx)->multishot;
-}
-
-bool aio_fdmon_reports_each_write(AioContext *ctx)
-{
-    return fdmon_io_uring_uses_multishot(ctx);
 }
 
 /* ---------------------------------------------------------------------- */
