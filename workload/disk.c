@@ -323,8 +323,7 @@ static bool disk_start(Workload *w, GError **error)
     }
     st.d = disk_new(w, fd);
     if (w->cfg.create) {
-        atomic_store_explicit(&w->state, WORKLOAD_STATE_PREPARING,
-                              memory_order_relaxed);  /* before the driver */
+        workload_prepare(w);
     }
     iothread_run_sync(w->iothread, start_in_iothread, &st);
     if (st.error) {

@@ -86,15 +86,15 @@ static bool check_targets(const TuneConfig *cfg, const TuneHooks *hooks,
                     cfg->workload, iothread_get_id(workload_iothread(w)),
                     cfg->iothread);
     }
-    if (workload_state(w, NULL) == WORKLOAD_STATE_PREPARING) {
+    WorkloadState state = workload_state(w, NULL);
+    if (state == WORKLOAD_STATE_PREPARING) {
         return fail(error, "workload '%s' is still laying out its file "
                     "(state preparing); tune it once it is running",
                     cfg->workload);
     }
-    if (workload_state(w, NULL) != WORKLOAD_STATE_RUNNING) {
+    if (state != WORKLOAD_STATE_RUNNING) {
         return fail(error, "workload '%s' is not running (%s)",
-                    cfg->workload,
-                    workload_state_name(workload_state(w, NULL)));
+                    cfg->workload, workload_state_name(state));
     }
     return true;
 }

@@ -57,6 +57,9 @@ void workload_record_error(Workload *w);
 /* Driver, once: the workload ended on its own; @error (copied) for FAILED,
  * NULL for FINISHED.  Schedules the owner's callback. */
 void workload_end(Workload *w, const char *error);
+/* Owner, from the type's start before its driver runs: the workload is
+ * PREPARING (not measured) until the driver calls workload_begin(). */
+void workload_prepare(Workload *w);
 /* Driver, once, for a workload started PREPARING: the measured run
  * begins now (start time, runtime) and the state turns RUNNING. */
 void workload_begin(Workload *w);

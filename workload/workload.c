@@ -140,6 +140,13 @@ static void set_start(Workload *w, int64_t now)
     atomic_store_explicit(&w->start_ns, now, memory_order_release);
 }
 
+void workload_prepare(Workload *w)
+{
+    /* Relaxed: the driver is started after this, through the iothread. */
+    atomic_store_explicit(&w->state, WORKLOAD_STATE_PREPARING,
+                          memory_order_relaxed);
+}
+
 void workload_begin(Workload *w)
 {
     set_start(w, workload_now_ns());
