@@ -157,13 +157,16 @@ static void wait_io0_waiting(QmpClient *c)
 }
 
 /* iothread-set runs a BH inside the iothread: one cross-thread wake-up of
- * the waiting loop each. */
+ * the waiting loop each.  Returns once io0 waits again: a pass's wake
+ * latency and busy time are recorded when the pass ends (aio.h), which
+ * may be just after iothread-set has answered. */
 static void wake_io0(QmpClient *c, int times)
 {
     for (int i = 0; i < times; i++) {
         wait_io0_waiting(c);
         qx_ok(c, "iothread-set", "{\"id\": \"io0\", \"poll-grow\": 2}");
     }
+    wait_io0_waiting(c);
 }
 
 static void test_histograms_are_summaries(QmpClient *c)

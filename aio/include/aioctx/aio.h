@@ -494,7 +494,10 @@ void aio_context_get_stats(AioContext *ctx, AioStats *out);
  *                   the moment the loop ends that wait to dispatch.  The
  *                   notifier reads the clock only then (once per wait);
  *                   the loop reuses the timestamp it takes when the wait
- *                   ends.  Wake-ups by an fd alone are not in it (the
+ *                   ends.  The sample is recorded when the busy pass that
+ *                   the wake-up started ends (at the loop's next wait),
+ *                   so a reader that raced with that pass sees it at its
+ *                   next read.  Wake-ups by an fd alone are not in it (the
  *                   kernel does not say when the fd became ready).
  *  iteration_ns     busy time per loop pass: from the end of a wait (or
  *                   polling window) to the start of the next one, i.e.
